@@ -1,0 +1,47 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../core/config';
+import { createLogger } from '../core/logger';
+import { loadPlan } from '../core/plan/load';
+import { temporalConnectionOptions } from '../core/temporalConnection';
+import { ensureTokens } from '../core/tokens';
+import { createApp } from './app';
+
+// The operator API process. It starts even when Temporal is down (the connection is lazy), so
+// /healthz can say so; requests that need Temporal fail with a problem document until it is back.
+async function main() {
+  const config = loadConfig();
+  const log = createLogger('herald-api', config.logLevel);
+  const plan = loadPlan(config.planFile, config.templatesDir);
+  const tokens = ensureTokens(config);
+  const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const app = createApp({
+    client,
+    plan,
+    taskQueue: config.temporal.taskQueue,
+    tokens: [
+      { token: tokens.operator, role: 'operator', name: 'operator' },
+      { token: tokens.webhook, role: 'webhook', name: 'webhook' },
+    ],
+    log,
+  });
+  const server = app.listen(config.apiPort, config.bind);
+  server.on('error', (err) => {
+    console.error(`herald api: cannot listen on ${config.bind}:${config.apiPort}: ${err.message}`);
+    process.exit(1);
+  });
+  server.on('listening', () => log.info({ port: config.apiPort }, 'api listening'));
+  const stop = () => {
+    server.close(() => {
+      void connection.close().finally(() => process.exit(0));
+    });
+    server.closeAllConnections();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err) => {
+  console.error(`herald api: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,102 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+// Configuration is read from the environment once, here, into one typed object. Nothing else reads
+// process.env. Every variable is documented in README.md.
+
+const Port = z.coerce.number().int().min(0).max(65535);
+const Flag = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
+
+const Env = z.object({
+  HERALD_DATA_DIR: z.string().min(1).default('.herald'),
+  HERALD_PLAN: z.string().min(1).default('plans/example.yaml'),
+  HERALD_TEMPLATES_DIR: z.string().min(1).optional(),
+  HERALD_BIND: z.string().min(1).default('127.0.0.1'),
+  HERALD_API_PORT: Port.default(3000),
+  HERALD_STATUS_PORT: Port.default(8080),
+  HERALD_PUBLIC_URL: z.url().optional(),
+  HERALD_OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
+  TEMPORAL_PORT: Port.default(7233),
+  TEMPORAL_UI_PORT: Port.default(8233),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS: Flag.default(false),
+  TEMPORAL_TLS_CERT: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_RETENTION: z.string().regex(/^\d+(h|d)$/).default('90d'),
+});
+
+export interface TemporalConfig {
+  /** host:port; when absent, `npm start` runs the embedded dev server on `devServerPort`. */
+  address: string;
+  embedded: boolean;
+  namespace: string;
+  taskQueue: string;
+  devServerPort: number;
+  uiPort: number;
+  apiKey?: string;
+  tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+  retention: string;
+}
+
+export interface HeraldConfig {
+  dataDir: string;
+  publicDir: string;
+  planFile: string;
+  templatesDir?: string;
+  bind: string;
+  apiPort: number;
+  statusPort: number;
+  publicUrl: string;
+  operatorToken?: string;
+  webhookToken?: string;
+  logLevel: z.infer<typeof Env>['HERALD_LOG_LEVEL'];
+  temporal: TemporalConfig;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new ConfigError(`${String(first.path[0])}: ${first.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.HERALD_DATA_DIR);
+  const tlsWanted = e.TEMPORAL_TLS || !!e.TEMPORAL_TLS_CERT || !!e.TEMPORAL_TLS_CA;
+  return {
+    dataDir,
+    publicDir: resolve(dataDir, 'public'),
+    planFile: resolve(e.HERALD_PLAN),
+    templatesDir: e.HERALD_TEMPLATES_DIR ? resolve(e.HERALD_TEMPLATES_DIR) : undefined,
+    bind: e.HERALD_BIND,
+    apiPort: e.HERALD_API_PORT,
+    statusPort: e.HERALD_STATUS_PORT,
+    publicUrl: e.HERALD_PUBLIC_URL ?? `http://localhost:${e.HERALD_STATUS_PORT}`,
+    operatorToken: e.HERALD_OPERATOR_TOKEN,
+    webhookToken: e.HERALD_WEBHOOK_TOKEN,
+    logLevel: e.HERALD_LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`,
+      embedded: !e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      devServerPort: e.TEMPORAL_PORT,
+      uiPort: e.TEMPORAL_UI_PORT,
+      apiKey: e.TEMPORAL_API_KEY,
+      tls: tlsWanted
+        ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+        : undefined,
+      retention: e.TEMPORAL_RETENTION,
+    },
+  };
+}

@@ -1,0 +1,187 @@
+import type { Plan } from '../plan/schema';
+import type { PageIncident, PageMaintenance, PageState, PageUpdate } from './types';
+
+// Atlassian Statuspage public API v2 shapes (shared/reference/status-pages.md §2), built from
+// Herald's page state. Herald's extras (eta, next_update_at) are added fields only.
+
+const MOST_RECENT = 50;
+
+export type Indicator = 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
+
+export function v2Page(plan: Plan, state: PageState) {
+  return { id: plan.page.id, name: plan.page.name, url: plan.page.url, time_zone: plan.page.timeZone, updated_at: state.updatedAt };
+}
+
+export function v2Components(plan: Plan, state: PageState, locale = plan.page.defaultLocale) {
+  const groups = plan.groups.map((g, i) => {
+    const children = plan.components.filter((c) => c.group === g.id);
+    const worst = worstStatus(children.map((c) => state.components[c.id]?.status ?? 'operational'));
+    return {
+      id: g.id,
+      name: g.name[locale] ?? g.name[plan.page.defaultLocale]!,
+      status: worst,
+      created_at: state.createdAt,
+      updated_at: latest(children.map((c) => state.components[c.id]?.updatedAt ?? state.createdAt)),
+      position: i + 1,
+      description: null,
+      showcase: false,
+      start_date: null,
+      group_id: null,
+      page_id: plan.page.id,
+      group: true,
+      only_show_if_degraded: false,
+      components: children.map((c) => c.id),
+    };
+  });
+  const components = plan.components.map((c, i) => ({
+    id: c.id,
+    name: c.name[locale] ?? c.name[plan.page.defaultLocale]!,
+    status: state.components[c.id]?.status ?? 'operational',
+    created_at: state.createdAt,
+    updated_at: state.components[c.id]?.updatedAt ?? state.createdAt,
+    position: groups.length + i + 1,
+    description: c.description?.[locale] ?? c.description?.[plan.page.defaultLocale] ?? null,
+    showcase: true,
+    start_date: state.createdAt.slice(0, 10),
+    group_id: c.group ?? null,
+    page_id: plan.page.id,
+    group: false,
+    only_show_if_degraded: false,
+  }));
+  return [...components, ...groups];
+}
+
+type V2Component = ReturnType<typeof v2Components>[number];
+
+function v2Updates(plan: Plan, parentId: string, updates: PageUpdate[], components: Map<string, V2Component>) {
+  return [...updates].reverse().map((u) => ({
+    id: u.id,
+    incident_id: parentId,
+    status: u.status,
+    body: u.body,
+    created_at: u.createdAt,
+    updated_at: u.createdAt,
+    display_at: u.createdAt,
+    affected_components:
+      u.affectedComponents && u.affectedComponents.length > 0
+        ? u.affectedComponents.map((a) => ({ code: a.id, name: components.get(a.id)?.name ?? a.id, old_status: a.oldStatus, new_status: a.newStatus }))
+        : null,
+    deliver_notifications: true,
+    custom_tweet: null,
+    tweet_id: null,
+  }));
+}
+
+export function v2Incident(plan: Plan, i: PageIncident, components: Map<string, V2Component>) {
+  return {
+    id: i.id,
+    name: i.name,
+    status: i.status,
+    created_at: i.createdAt,
+    updated_at: i.updatedAt,
+    monitoring_at: i.monitoringAt,
+    resolved_at: i.resolvedAt,
+    impact: i.impact,
+    shortlink: `${plan.page.url.replace(/\/$/, '')}/incidents/${i.id}.html`,
+    started_at: i.startedAt,
+    page_id: plan.page.id,
+    incident_updates: v2Updates(plan, i.id, i.updates, components),
+    components: i.components.map((c) => components.get(c)).filter((c): c is V2Component => !!c),
+    eta: i.eta,
+    next_update_at: i.nextUpdateAt,
+  };
+}
+
+export function v2Maintenance(plan: Plan, m: PageMaintenance, components: Map<string, V2Component>) {
+  return {
+    id: m.id,
+    name: m.name,
+    status: m.status,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    monitoring_at: null,
+    resolved_at: m.resolvedAt,
+    impact: m.impact,
+    shortlink: `${plan.page.url.replace(/\/$/, '')}/incidents/${m.id}.html`,
+    started_at: m.startedAt ?? m.scheduledFor,
+    page_id: plan.page.id,
+    incident_updates: v2Updates(plan, m.id, m.updates, components),
+    components: m.components.map((c) => components.get(c)).filter((c): c is V2Component => !!c),
+    scheduled_for: m.scheduledFor,
+    scheduled_until: m.scheduledUntil,
+    next_update_at: m.nextUpdateAt,
+  };
+}
+
+const SEVERITY_ORDER = ['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage'] as const;
+function worstStatus(statuses: string[]): (typeof SEVERITY_ORDER)[number] {
+  let worst = 0;
+  for (const s of statuses) worst = Math.max(worst, SEVERITY_ORDER.indexOf(s as (typeof SEVERITY_ORDER)[number]));
+  return SEVERITY_ORDER[worst]!;
+}
+
+function latest(times: string[]): string {
+  return times.reduce((a, b) => (a > b ? a : b));
+}
+
+const DESCRIPTIONS: Record<Indicator, string> = {
+  none: 'All Systems Operational',
+  minor: 'Minor Service Outage',
+  major: 'Partial System Outage',
+  critical: 'Major System Outage',
+  maintenance: 'Service Under Maintenance',
+};
+
+/** The page roll-up: the worst of the open incidents' impact and the components' statuses. */
+export function v2Status(plan: Plan, state: PageState): { indicator: Indicator; description: string } {
+  const statuses = plan.components.map((c) => state.components[c.id]?.status ?? 'operational');
+  const rank: Indicator[] = ['none', 'minor', 'major', 'critical'];
+  let level = 0;
+  for (const i of state.incidents) if (i.status !== 'resolved' && i.status !== 'postmortem') level = Math.max(level, rank.indexOf(i.impact));
+  const count = (s: string) => statuses.filter((x) => x === s).length;
+  if (count('major_outage') > 0) level = Math.max(level, count('major_outage') * 2 >= statuses.length ? 3 : 2);
+  if (count('partial_outage') > 0) level = Math.max(level, count('partial_outage') * 2 >= statuses.length ? 2 : 1);
+  if (count('degraded_performance') > 0) level = Math.max(level, 1);
+  if (level === 0 && count('under_maintenance') > 0) return { indicator: 'maintenance', description: DESCRIPTIONS.maintenance };
+  const indicator = rank[level]!;
+  const onlyDegraded = indicator === 'minor' && count('partial_outage') === 0 && count('major_outage') === 0 && count('degraded_performance') > 0;
+  return { indicator, description: onlyDegraded ? 'Partially Degraded Service' : DESCRIPTIONS[indicator] };
+}
+
+const byNewest = <T extends { createdAt: string }>(a: T, b: T) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
+const UNRESOLVED = new Set(['investigating', 'identified', 'monitoring']);
+
+/** Every v2 endpoint's document, keyed by its path under the page root. */
+export function v2Documents(plan: Plan, state: PageState): Record<string, unknown> {
+  const page = v2Page(plan, state);
+  const components = v2Components(plan, state);
+  const byId = new Map(components.map((c) => [c.id, c]));
+  const publicIncidents = state.incidents.filter((i) => !i.drill).sort(byNewest);
+  const incidents = publicIncidents.map((i) => v2Incident(plan, i, byId));
+  const unresolved = incidents.filter((i) => UNRESOLVED.has(i.status));
+  const maintenances = [...state.maintenances].sort(byNewest).map((m) => v2Maintenance(plan, m, byId));
+  const upcoming = maintenances.filter((m) => m.status === 'scheduled');
+  const active = maintenances.filter((m) => m.status === 'in_progress' || m.status === 'verifying');
+  const status = v2Status(plan, state);
+  return {
+    'api/v2/summary.json': { page, status, components, incidents: unresolved, scheduled_maintenances: [...active, ...upcoming] },
+    'api/v2/status.json': { page, status },
+    'api/v2/components.json': { page, components },
+    'api/v2/incidents.json': { page, incidents: incidents.slice(0, MOST_RECENT) },
+    'api/v2/incidents/unresolved.json': { page, incidents: unresolved },
+    'api/v2/scheduled-maintenances.json': { page, scheduled_maintenances: maintenances.slice(0, MOST_RECENT) },
+    'api/v2/scheduled-maintenances/upcoming.json': { page, scheduled_maintenances: upcoming },
+    'api/v2/scheduled-maintenances/active.json': { page, scheduled_maintenances: active },
+  };
+}
+
+/** A page with every component operational and nothing open. */
+export function operationalState(plan: Plan, at: string): PageState {
+  return {
+    createdAt: at,
+    updatedAt: at,
+    components: Object.fromEntries(plan.components.map((c) => [c.id, { status: 'operational' as const, updatedAt: at }])),
+    incidents: [],
+    maintenances: [],
+  };
+}

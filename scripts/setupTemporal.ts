@@ -1,0 +1,59 @@
+import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import Long from 'long';
+import { loadConfig, type TemporalConfig } from '../core/config';
+import { parseDuration } from '../core/duration';
+import { HERALD_SEARCH_ATTRIBUTES } from '../core/searchAttributes';
+import { temporalConnectionOptions } from '../core/temporalConnection';
+
+// Makes a Temporal namespace ready for Herald: its search attributes exist and, when asked, its
+// retention is long enough for audits. Idempotent. Runs from `npm start` and as a one-shot
+// container in docker-compose (`node --import tsx scripts/setupTemporal.ts`).
+
+const INDEXED: Record<string, temporal.api.enums.v1.IndexedValueType> = {
+  KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  KEYWORD_LIST: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+  BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+};
+
+export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const missing = HERALD_SEARCH_ATTRIBUTES.filter((k) => !(k.name in (existing.customAttributes ?? {})));
+  if (missing.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(missing.map((k) => [k.name, INDEXED[k.type]!])),
+  });
+  return missing.map((k) => k.name);
+}
+
+export async function ensureRetention(connection: Connection, namespace: string, retention: string): Promise<void> {
+  const seconds = Math.round(parseDuration(retention) / 1000);
+  const ns = await connection.workflowService.describeNamespace({ namespace });
+  const current = Number(ns.config?.workflowExecutionRetentionTtl?.seconds ?? 0);
+  if (current >= seconds) return;
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: { seconds: Long.fromNumber(seconds), nanos: 0 } },
+  });
+}
+
+export async function setupTemporal(t: TemporalConfig, opts: { retention: boolean }): Promise<void> {
+  const connection = await Connection.connect({ ...temporalConnectionOptions(t), connectTimeout: 5000 });
+  try {
+    await ensureSearchAttributes(connection, t.namespace);
+    if (opts.retention) await ensureRetention(connection, t.namespace, t.retention);
+  } finally {
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  const config = loadConfig();
+  setupTemporal(config.temporal, { retention: process.argv.includes('--retention') })
+    .then(() => console.log(`herald: namespace ${config.temporal.namespace} at ${config.temporal.address} is ready`))
+    .catch((err) => {
+      console.error(`herald: cannot set up Temporal at ${config.temporal.address}: ${(err as Error).message.split('\n')[0]}`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,32 @@
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { HeraldConfig } from '../core/config';
+import type { Plan } from '../core/plan/schema';
+import { temporalConnectionOptions } from '../core/temporalConnection';
+import { createActivities } from '../activities';
+
+export interface HeraldWorkerDeps {
+  config: HeraldConfig;
+  plan: Plan;
+  /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflows/ at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  connection?: NativeConnection;
+}
+
+export async function createHeraldWorker({ config, plan, workflowBundle, connection }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+  const ownsConnection = !connection;
+  const conn = connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
+  const worker = await Worker.create({
+    connection: conn,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    workflowBundle: workflowBundle ?? (await bundleWorkflows()),
+    activities: createActivities({ config, plan }),
+  });
+  return { worker, connection: conn, ownsConnection };
+}
+
+/** Bundles workflows/ without webpack's chatter on stdout; warnings and errors still show. */
+export function bundleWorkflows(): Promise<{ code: string }> {
+  const quiet = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
+  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet as never });
+}

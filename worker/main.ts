@@ -1,0 +1,25 @@
+import { loadConfig } from '../core/config';
+import { createLogger } from '../core/logger';
+import { loadPlan } from '../core/plan/load';
+import { createHeraldWorker } from './createWorker';
+
+// The worker process: config → plan → activities → Worker; SIGINT/SIGTERM drain it (the SDK's
+// default shutdown signals), then the connection closes.
+async function main() {
+  const config = loadConfig();
+  const log = createLogger('herald-worker', config.logLevel);
+  const plan = loadPlan(config.planFile, config.templatesDir);
+  const { worker, connection } = await createHeraldWorker({ config, plan });
+  log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
+  try {
+    await worker.run();
+  } finally {
+    await connection.close();
+    log.info('worker stopped');
+  }
+}
+
+main().catch((err) => {
+  console.error(`herald worker: ${(err as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,2 @@
+// Every workflow the worker registers. Clients import message definitions from the files themselves.
+export { incident } from './incident';
