@@ -4,13 +4,11 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, type HeraldConfig } from '../core/config';
-import { DEFAULT_TEMPLATES_DIR, InvalidPlanError, loadPlan } from '../core/plan/load';
+import { InvalidPlanError, loadPlan } from '../core/plan/load';
 import type { Plan } from '../core/plan/schema';
-import { buildSnapshot } from '../core/statuspage/snapshot';
-import { operationalState } from '../core/statuspage/v2';
 import { temporalConnectionOptions } from '../core/temporalConnection';
 import { ensureTokens } from '../core/tokens';
-import { currentSnapshotVersion, publishToDirectory } from '../activities/publish/directory';
+import { ensureInitialSnapshot } from '../activities/publish/initial';
 import { startDevServer, stopProcess, temporalCliPath, waitForFrontend, type DevServer } from './devServer';
 import { ensureRetention, ensureSearchAttributes } from './setupTemporal';
 
@@ -84,10 +82,7 @@ async function main() {
   }
 
   const tokens = ensureTokens(config);
-  if (!(await currentSnapshotVersion(config.publicDir))) {
-    const at = new Date().toISOString();
-    await publishToDirectory(config.publicDir, buildSnapshot(plan, operationalState(plan, at), config.templatesDir ?? DEFAULT_TEMPLATES_DIR), snapshotVersion());
-  }
+  await ensureInitialSnapshot(config, plan);
 
   const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address };
   spawnChild('worker', 'worker/main.ts', env);
@@ -155,10 +150,6 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${url} did not answer`);
-}
-
-export function snapshotVersion(): string {
-  return `${Date.now().toString().padStart(15, '0')}-${process.pid}`;
 }
 
 process.once('SIGINT', () => void shutdown(0));

@@ -1,6 +1,7 @@
 import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { loadPlan } from '../core/plan/load';
+import { ensureInitialSnapshot } from '../activities/publish/initial';
 import { createHeraldWorker } from './createWorker';
 
 // The worker process: config → plan → activities → Worker; SIGINT/SIGTERM drain it (the SDK's
@@ -9,6 +10,7 @@ async function main() {
   const config = loadConfig();
   const log = createLogger('herald-worker', config.logLevel);
   const plan = loadPlan(config.planFile, config.templatesDir);
+  if (await ensureInitialSnapshot(config, plan)) log.info({ dir: config.publicDir }, 'published the initial all-operational snapshot');
   const { worker, connection } = await createHeraldWorker({ config, plan });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
   try {
