@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { Plan } from './schema';
 import { checkCrossReferences, type PlanPath, type TemplateIndex } from './check';
+import { checkTemplateVariables, DEFAULT_TEMPLATES_DIR } from '../render';
 
 export interface PlanProblem {
   /** Dotted path in the plan, e.g. "scenarios.outage.cadence.sev1". */
@@ -27,7 +28,7 @@ export function formatProblem(p: PlanProblem): string {
   return `${where}${p.path || '(top level)'}: ${p.message}`;
 }
 
-export const DEFAULT_TEMPLATES_DIR = join(__dirname, '..', '..', 'templates');
+export { DEFAULT_TEMPLATES_DIR };
 
 /** Every "<locale>/<kind>/<templateId>.<part>" under templates/messages. */
 export function templateIndexFromDir(templatesDir: string = DEFAULT_TEMPLATES_DIR): TemplateIndex {
@@ -82,6 +83,12 @@ export function parsePlan(text: string, hasTemplate: TemplateIndex): { plan: Pla
 }
 
 export function loadPlan(file: string, templatesDir?: string): Plan {
+  const variableProblems = checkTemplateVariables(templatesDir ?? DEFAULT_TEMPLATES_DIR).map((p) => ({
+    path: `templates/${p.file}`,
+    line: p.line,
+    column: p.column,
+    message: p.variable === '(syntax)' ? 'the template does not parse' : `uses "${p.variable}", which is not a declared message variable (core/messages.ts)`,
+  }));
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -89,7 +96,7 @@ export function loadPlan(file: string, templatesDir?: string): Plan {
     throw new InvalidPlanError(file, [{ path: '', message: `cannot read the plan: ${(err as Error).message}` }]);
   }
   const result = parsePlan(text, templateIndexFromDir(templatesDir));
-  if (!result.plan) throw new InvalidPlanError(file, result.problems);
+  if (!result.plan || variableProblems.length > 0) throw new InvalidPlanError(file, [...result.problems, ...variableProblems]);
   return result.plan;
 }
 
