@@ -1,4 +1,5 @@
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Client, Connection } from '@temporalio/client';
 import type { HeraldConfig } from '../core/config';
 import type { Plan } from '../core/plan/schema';
 import { temporalConnectionOptions } from '../core/temporalConnection';
@@ -12,17 +13,19 @@ export interface HeraldWorkerDeps {
   connection?: NativeConnection;
 }
 
-export async function createHeraldWorker({ config, plan, workflowBundle, connection }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean }> {
+export async function createHeraldWorker({ config, plan, workflowBundle, connection }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client }> {
   const ownsConnection = !connection;
   const conn = connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
+  // Activities that start or signal workflows (the status page, notify rounds) use their own client.
+  const client = new Client({ connection: Connection.lazy(temporalConnectionOptions(config.temporal)), namespace: config.temporal.namespace });
   const worker = await Worker.create({
     connection: conn,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ config, plan }),
+    activities: createActivities({ config, plan, client }),
   });
-  return { worker, connection: conn, ownsConnection };
+  return { worker, connection: conn, ownsConnection, client };
 }
 
 /** Bundles workflows/ without webpack's chatter on stdout; warnings and errors still show. */

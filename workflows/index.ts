@@ -1,2 +1,3 @@
 // Every workflow the worker registers. Clients import message definitions from the files themselves.
 export { incident } from './incident';
+export { statusPage } from './statusPage';

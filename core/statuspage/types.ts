@@ -25,6 +25,8 @@ export interface PageIncident {
   updates: PageUpdate[];
   eta: string | null;
   nextUpdateAt: string | null;
+  /** What this incident does to each affected component while it is open. */
+  componentStatuses: Record<string, ComponentStatus>;
   drill?: boolean;
 }
 
@@ -42,6 +44,8 @@ export interface PageMaintenance {
   components: string[];
   updates: PageUpdate[];
   nextUpdateAt: string | null;
+  /** under_maintenance for each component while the window is in progress. */
+  componentStatuses: Record<string, ComponentStatus>;
 }
 
 export interface PageState {
@@ -52,3 +56,6 @@ export interface PageState {
   incidents: PageIncident[];
   maintenances: PageMaintenance[];
 }
+
+/** A change sent to the statusPage workflow: the whole current record of one incident or maintenance. */
+export type PageChange = { kind: 'incident'; incident: PageIncident } | { kind: 'maintenance'; maintenance: PageMaintenance };

@@ -1,0 +1,102 @@
+import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ComponentStatus } from '../core/plan/schema';
+import type { PageChange, PageIncident, PageMaintenance, PageState } from '../core/statuspage/types';
+import type { HeraldActivities } from '../activities';
+
+// One workflow per status page: applies incident and maintenance changes in arrival order, derives
+// component statuses, and publishes the whole snapshot after each burst of changes. Changes that
+// arrive while a publish is running are coalesced into the next one.
+
+export interface StatusPageInput {
+  pageId: string;
+  /** Drill pages publish to the drill target, never the public one. */
+  drill: boolean;
+  state?: PageState;
+  publishedVersion?: number;
+}
+
+export const pageChangeSignal = defineSignal<[PageChange]>('pageChange');
+export const pageStateQuery = defineQuery<PageState>('pageState');
+export const publishedVersionQuery = defineQuery<number>('publishedVersion');
+
+const { publishPage } = proxyActivities<HeraldActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+
+const HISTORY_KEPT = 50;
+const OPEN_INCIDENT = new Set(['investigating', 'identified', 'monitoring']);
+const STATUS_RANK: ComponentStatus[] = ['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage'];
+
+export function statusPageWorkflowId(pageId: string, drill: boolean): string {
+  return drill ? `statuspage-${pageId}-drill` : `statuspage-${pageId}`;
+}
+
+export async function statusPage(input: StatusPageInput): Promise<void> {
+  const now = () => new Date().toISOString();
+  const state: PageState = input.state ?? { createdAt: now(), updatedAt: now(), components: {}, incidents: [], maintenances: [] };
+  let version = input.publishedVersion ?? 0;
+  let pending: PageChange[] = [];
+
+  setHandler(pageChangeSignal, (change) => void pending.push(change));
+  setHandler(pageStateQuery, () => state);
+  setHandler(publishedVersionQuery, () => version);
+
+  for (;;) {
+    await condition(() => pending.length > 0 || workflowInfo().continueAsNewSuggested);
+    if (pending.length === 0) break;
+    const batch = pending;
+    pending = [];
+    for (const change of batch) apply(state, change);
+    deriveComponents(state, now());
+    state.updatedAt = now();
+    version += 1;
+    await publishPage({ pageId: input.pageId, drill: input.drill, state, version });
+  }
+  await continueAsNew<typeof statusPage>({ ...input, state, publishedVersion: version });
+}
+
+function apply(state: PageState, change: PageChange): void {
+  if (change.kind === 'incident') upsert(state.incidents, change.incident);
+  else upsert(state.maintenances, change.maintenance);
+  trimHistory(state);
+}
+
+function upsert<T extends { id: string }>(list: T[], item: T): void {
+  const i = list.findIndex((x) => x.id === item.id);
+  if (i >= 0) list[i] = item;
+  else list.push(item);
+}
+
+/** Keeps every open item and the most recent closed ones; older history lives in the store. */
+function trimHistory(state: PageState): void {
+  const closedIncidents = state.incidents.filter((i) => !OPEN_INCIDENT.has(i.status));
+  if (closedIncidents.length > HISTORY_KEPT) {
+    const drop = new Set(closedIncidents.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, closedIncidents.length - HISTORY_KEPT).map((i) => i.id));
+    state.incidents = state.incidents.filter((i) => !drop.has(i.id));
+  }
+  const closedMaintenances = state.maintenances.filter((m) => m.status === 'completed');
+  if (closedMaintenances.length > HISTORY_KEPT) {
+    const drop = new Set(closedMaintenances.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, closedMaintenances.length - HISTORY_KEPT).map((m) => m.id));
+    state.maintenances = state.maintenances.filter((m) => !drop.has(m.id));
+  }
+}
+
+/** Each component shows the worst status any open incident or active maintenance gives it. */
+function deriveComponents(state: PageState, at: string): void {
+  const worst = new Map<string, ComponentStatus>();
+  const raise = (id: string, status: ComponentStatus) => {
+    const current = worst.get(id) ?? 'operational';
+    if (STATUS_RANK.indexOf(status) > STATUS_RANK.indexOf(current)) worst.set(id, status);
+  };
+  for (const i of openIncidents(state.incidents)) for (const [id, s] of Object.entries(i.componentStatuses)) raise(id, s);
+  for (const m of activeMaintenances(state.maintenances)) for (const [id, s] of Object.entries(m.componentStatuses)) raise(id, s);
+  const ids = new Set([...Object.keys(state.components), ...worst.keys()]);
+  for (const id of ids) {
+    const status = worst.get(id) ?? 'operational';
+    if (state.components[id]?.status !== status) state.components[id] = { status, updatedAt: at };
+  }
+}
+
+const openIncidents = (list: PageIncident[]) => list.filter((i) => OPEN_INCIDENT.has(i.status));
+const activeMaintenances = (list: PageMaintenance[]) => list.filter((m) => m.status === 'in_progress' || m.status === 'verifying');
