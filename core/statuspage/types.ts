@@ -8,6 +8,8 @@ export interface PageUpdate {
   body: string;
   createdAt: string;
   affectedComponents: { id: string; oldStatus: ComponentStatus; newStatus: ComponentStatus }[] | null;
+  /** The body per locale when the update was written in several; `body` is the default locale's. */
+  bodies?: Record<string, string>;
 }
 
 export interface PageIncident {
@@ -28,6 +30,8 @@ export interface PageIncident {
   /** What this incident does to each affected component while it is open. */
   componentStatuses: Record<string, ComponentStatus>;
   drill?: boolean;
+  /** The name per locale when known; `name` is the default locale's. */
+  names?: Record<string, string>;
 }
 
 export interface PageMaintenance {
@@ -46,6 +50,8 @@ export interface PageMaintenance {
   nextUpdateAt: string | null;
   /** under_maintenance for each component while the window is in progress. */
   componentStatuses: Record<string, ComponentStatus>;
+  /** The name per locale when known; `name` is the default locale's. */
+  names?: Record<string, string>;
 }
 
 export interface PageState {
@@ -59,3 +65,24 @@ export interface PageState {
 
 /** A change sent to the statusPage workflow: the whole current record of one incident or maintenance. */
 export type PageChange = { kind: 'incident'; incident: PageIncident } | { kind: 'maintenance'; maintenance: PageMaintenance };
+
+/** One component's day in the page's time zone, as the uptime bars show it. */
+export interface ComponentDay {
+  /** The worst status the component had that day. */
+  worst: ComponentStatus;
+  /** Seconds in major_outage and in partial_outage that day. */
+  majorOutageSeconds: number;
+  partialOutageSeconds: number;
+  maintenanceSeconds: number;
+}
+
+/**
+ * History kept outside the workflow (the store, later): past incidents and maintenances older than
+ * what PageState keeps, and per-day component summaries keyed by component id, then by the day
+ * (`YYYY-MM-DD` in the page's time zone). A day given here wins over what the snapshot computes.
+ */
+export interface PageHistory {
+  incidents?: PageIncident[];
+  maintenances?: PageMaintenance[];
+  componentDays?: Record<string, Record<string, ComponentDay>>;
+}

@@ -12,17 +12,27 @@ export function v2Page(plan: Plan, state: PageState) {
   return { id: plan.page.id, name: plan.page.name, url: plan.page.url, time_zone: plan.page.timeZone, updated_at: state.updatedAt };
 }
 
+/**
+ * components.json rows in the plan's order: each group's row comes right before its first child,
+ * carries `group: true` and its children's ids, and shows the worst of their statuses.
+ */
 export function v2Components(plan: Plan, state: PageState, locale = plan.page.defaultLocale) {
-  const groups = plan.groups.map((g, i) => {
+  const statusOf = (id: string) => state.components[id]?.status ?? 'operational';
+  const updatedOf = (id: string) => state.components[id]?.updatedAt ?? state.createdAt;
+  const pick = (text: Record<string, string> | undefined) => text?.[locale] ?? text?.[plan.page.defaultLocale];
+  const rows: V2ComponentRow[] = [];
+  const placed = new Set<string>();
+  const groupRow = (groupId: string): V2ComponentRow | undefined => {
+    const g = plan.groups.find((x) => x.id === groupId);
+    if (!g) return undefined;
     const children = plan.components.filter((c) => c.group === g.id);
-    const worst = worstStatus(children.map((c) => state.components[c.id]?.status ?? 'operational'));
     return {
       id: g.id,
-      name: g.name[locale] ?? g.name[plan.page.defaultLocale]!,
-      status: worst,
+      name: pick(g.name) ?? g.id,
+      status: worstStatus(children.map((c) => statusOf(c.id))),
       created_at: state.createdAt,
-      updated_at: latest(children.map((c) => state.components[c.id]?.updatedAt ?? state.createdAt)),
-      position: i + 1,
+      updated_at: latest([state.createdAt, ...children.map((c) => updatedOf(c.id))]),
+      position: 0,
       description: null,
       showcase: false,
       start_date: null,
@@ -32,29 +42,59 @@ export function v2Components(plan: Plan, state: PageState, locale = plan.page.de
       only_show_if_degraded: false,
       components: children.map((c) => c.id),
     };
-  });
-  const components = plan.components.map((c, i) => ({
-    id: c.id,
-    name: c.name[locale] ?? c.name[plan.page.defaultLocale]!,
-    status: state.components[c.id]?.status ?? 'operational',
-    created_at: state.createdAt,
-    updated_at: state.components[c.id]?.updatedAt ?? state.createdAt,
-    position: groups.length + i + 1,
-    description: c.description?.[locale] ?? c.description?.[plan.page.defaultLocale] ?? null,
-    showcase: true,
-    start_date: state.createdAt.slice(0, 10),
-    group_id: c.group ?? null,
-    page_id: plan.page.id,
-    group: false,
-    only_show_if_degraded: false,
-  }));
-  return [...components, ...groups];
+  };
+  for (const c of plan.components) {
+    if (c.group && !placed.has(c.group)) {
+      const g = groupRow(c.group);
+      if (g) rows.push(g);
+      placed.add(c.group);
+    }
+    rows.push({
+      id: c.id,
+      name: pick(c.name) ?? c.id,
+      status: statusOf(c.id),
+      created_at: state.createdAt,
+      updated_at: updatedOf(c.id),
+      position: 0,
+      description: pick(c.description) ?? null,
+      showcase: true,
+      start_date: state.createdAt.slice(0, 10),
+      group_id: c.group && plan.groups.some((g) => g.id === c.group) ? c.group : null,
+      page_id: plan.page.id,
+      group: false,
+      only_show_if_degraded: false,
+    });
+  }
+  rows.forEach((r, i) => (r.position = i + 1));
+  return rows;
 }
 
-type V2Component = ReturnType<typeof v2Components>[number];
+export type ComponentStatusV2 = 'operational' | 'degraded_performance' | 'partial_outage' | 'major_outage' | 'under_maintenance';
 
-function v2Updates(plan: Plan, parentId: string, updates: PageUpdate[], components: Map<string, V2Component>) {
-  return [...updates].reverse().map((u) => ({
+export interface V2ComponentRow {
+  id: string;
+  name: string;
+  status: ComponentStatusV2;
+  created_at: string;
+  updated_at: string;
+  position: number;
+  description: string | null;
+  showcase: boolean;
+  start_date: string | null;
+  group_id: string | null;
+  page_id: string;
+  group: boolean;
+  only_show_if_degraded: boolean;
+  /** Group rows only: the children's ids. */
+  components?: string[];
+}
+
+type V2Component = V2ComponentRow;
+
+function v2Updates(parentId: string, updates: PageUpdate[], components: Map<string, V2Component>) {
+  // Newest first, whatever order they were recorded in; ties keep their recorded order, later first.
+  const newestFirst = updates.map((u, i) => ({ u, i })).sort((a, b) => (a.u.createdAt < b.u.createdAt ? 1 : a.u.createdAt > b.u.createdAt ? -1 : b.i - a.i));
+  return newestFirst.map(({ u }) => ({
     id: u.id,
     incident_id: parentId,
     status: u.status,
@@ -82,10 +122,10 @@ export function v2Incident(plan: Plan, i: PageIncident, components: Map<string, 
     monitoring_at: i.monitoringAt,
     resolved_at: i.resolvedAt,
     impact: i.impact,
-    shortlink: `${plan.page.url.replace(/\/$/, '')}/incidents/${i.id}.html`,
+    shortlink: shortlink(plan, i.id),
     started_at: i.startedAt,
     page_id: plan.page.id,
-    incident_updates: v2Updates(plan, i.id, i.updates, components),
+    incident_updates: v2Updates(i.id, i.updates, components),
     components: i.components.map((c) => components.get(c)).filter((c): c is V2Component => !!c),
     eta: i.eta,
     next_update_at: i.nextUpdateAt,
@@ -102,10 +142,10 @@ export function v2Maintenance(plan: Plan, m: PageMaintenance, components: Map<st
     monitoring_at: null,
     resolved_at: m.resolvedAt,
     impact: m.impact,
-    shortlink: `${plan.page.url.replace(/\/$/, '')}/incidents/${m.id}.html`,
+    shortlink: shortlink(plan, m.id),
     started_at: m.startedAt ?? m.scheduledFor,
     page_id: plan.page.id,
-    incident_updates: v2Updates(plan, m.id, m.updates, components),
+    incident_updates: v2Updates(m.id, m.updates, components),
     components: m.components.map((c) => components.get(c)).filter((c): c is V2Component => !!c),
     scheduled_for: m.scheduledFor,
     scheduled_until: m.scheduledUntil,
@@ -124,6 +164,10 @@ function latest(times: string[]): string {
   return times.reduce((a, b) => (a > b ? a : b));
 }
 
+export function shortlink(plan: Plan, id: string): string {
+  return `${plan.page.url.replace(/\/+$/, '')}/incidents/${encodeURIComponent(id)}.html`;
+}
+
 const DESCRIPTIONS: Record<Indicator, string> = {
   none: 'All Systems Operational',
   minor: 'Minor Service Outage',
@@ -133,11 +177,11 @@ const DESCRIPTIONS: Record<Indicator, string> = {
 };
 
 /** The page roll-up: the worst of the open incidents' impact and the components' statuses. */
-export function v2Status(plan: Plan, state: PageState): { indicator: Indicator; description: string } {
+export function v2Status(plan: Plan, state: PageState, options: V2Options = {}): { indicator: Indicator; description: string } {
   const statuses = plan.components.map((c) => state.components[c.id]?.status ?? 'operational');
   const rank: Indicator[] = ['none', 'minor', 'major', 'critical'];
   let level = 0;
-  for (const i of state.incidents) if (i.status !== 'resolved' && i.status !== 'postmortem') level = Math.max(level, rank.indexOf(i.impact));
+  for (const i of state.incidents) if (UNRESOLVED.has(i.status) && (options.drill || !i.drill)) level = Math.max(level, rank.indexOf(i.impact));
   const count = (s: string) => statuses.filter((x) => x === s).length;
   if (count('major_outage') > 0) level = Math.max(level, count('major_outage') * 2 >= statuses.length ? 3 : 2);
   if (count('partial_outage') > 0) level = Math.max(level, count('partial_outage') * 2 >= statuses.length ? 2 : 1);
@@ -151,18 +195,27 @@ export function v2Status(plan: Plan, state: PageState): { indicator: Indicator; 
 const byNewest = <T extends { createdAt: string }>(a: T, b: T) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
 const UNRESOLVED = new Set(['investigating', 'identified', 'monitoring']);
 
+export interface V2Options {
+  /** A drill page shows drill incidents; the public page never does. */
+  drill?: boolean;
+}
+
 /** Every v2 endpoint's document, keyed by its path under the page root. */
-export function v2Documents(plan: Plan, state: PageState): Record<string, unknown> {
+export function v2Documents(plan: Plan, state: PageState, options: V2Options = {}) {
   const page = v2Page(plan, state);
   const components = v2Components(plan, state);
   const byId = new Map(components.map((c) => [c.id, c]));
-  const publicIncidents = state.incidents.filter((i) => !i.drill).sort(byNewest);
-  const incidents = publicIncidents.map((i) => v2Incident(plan, i, byId));
+  const shown = state.incidents.filter((i) => options.drill || !i.drill).sort(byNewest);
+  const incidents = shown.map((i) => v2Incident(plan, i, byId));
   const unresolved = incidents.filter((i) => UNRESOLVED.has(i.status));
-  const maintenances = [...state.maintenances].sort(byNewest).map((m) => v2Maintenance(plan, m, byId));
-  const upcoming = maintenances.filter((m) => m.status === 'scheduled');
-  const active = maintenances.filter((m) => m.status === 'in_progress' || m.status === 'verifying');
-  const status = v2Status(plan, state);
+  // Maintenances: the most recent by their window (a window announced long ago for next week is recent).
+  const maintenances = [...state.maintenances]
+    .sort((a, b) => (a.scheduledFor < b.scheduledFor ? 1 : a.scheduledFor > b.scheduledFor ? -1 : byNewest(a, b)))
+    .map((m) => v2Maintenance(plan, m, byId));
+  const soonestFirst = <T extends { scheduled_for: string }>(list: T[]) => [...list].sort((a, b) => a.scheduled_for.localeCompare(b.scheduled_for));
+  const upcoming = soonestFirst(maintenances.filter((m) => m.status === 'scheduled'));
+  const active = soonestFirst(maintenances.filter((m) => m.status === 'in_progress' || m.status === 'verifying'));
+  const status = v2Status(plan, state, options);
   return {
     'api/v2/summary.json': { page, status, components, incidents: unresolved, scheduled_maintenances: [...active, ...upcoming] },
     'api/v2/status.json': { page, status },
@@ -174,6 +227,10 @@ export function v2Documents(plan: Plan, state: PageState): Record<string, unknow
     'api/v2/scheduled-maintenances/active.json': { page, scheduled_maintenances: active },
   };
 }
+
+export type V2Documents = ReturnType<typeof v2Documents>;
+export type V2Incident = ReturnType<typeof v2Incident>;
+export type V2Maintenance = ReturnType<typeof v2Maintenance>;
 
 /** A page with every component operational and nothing open. */
 export function operationalState(plan: Plan, at: string): PageState {
