@@ -7,6 +7,30 @@ import { z } from 'zod';
 const Port = z.coerce.number().int().min(0).max(65535);
 const Flag = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
+/** Where snapshots are published besides $HERALD_DATA_DIR/public (issue 5): S3 buckets, one per region. */
+export interface PublishConfig {
+  /** HERALD_S3_BUCKETS=region:bucket,region:bucket — each bucket is written independently. */
+  s3: { region: string; bucket: string }[];
+  /** HERALD_S3_ENDPOINT: an S3-compatible endpoint (path-style), e.g. MinIO or a test server. */
+  s3Endpoint?: string;
+  /** HERALD_S3_PREFIX: key prefix inside each bucket, e.g. "status/" (default: the bucket root). */
+  s3Prefix: string;
+}
+
+function publishConfig(buckets: string, endpoint: string | undefined, prefix: string): PublishConfig {
+  const s3 = buckets
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((item) => {
+      const m = /^([a-z]{2}(?:-[a-z]+)+-\d+):([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/.exec(item);
+      if (!m) throw new ConfigError(`HERALD_S3_BUCKETS: "${item}" is not region:bucket (e.g. us-east-1:acme-status-use1)`);
+      return { region: m[1]!, bucket: m[2]! };
+    });
+  const clean = prefix.replace(/^\/+/, '');
+  return { s3, s3Endpoint: endpoint, s3Prefix: clean && !clean.endsWith('/') ? `${clean}/` : clean };
+}
+
 const Env = z.object({
   HERALD_DATA_DIR: z.string().min(1).default('.herald'),
   HERALD_PLAN: z.string().min(1).default('plans/example.yaml'),
@@ -18,6 +42,9 @@ const Env = z.object({
   HERALD_OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_S3_BUCKETS: z.string().default(''),
+  HERALD_S3_ENDPOINT: z.url().optional(),
+  HERALD_S3_PREFIX: z.string().default(''),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
@@ -57,6 +84,7 @@ export interface HeraldConfig {
   operatorToken?: string;
   webhookToken?: string;
   logLevel: z.infer<typeof Env>['HERALD_LOG_LEVEL'];
+  publish: PublishConfig;
   temporal: TemporalConfig;
 }
 
@@ -85,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     operatorToken: e.HERALD_OPERATOR_TOKEN,
     webhookToken: e.HERALD_WEBHOOK_TOKEN,
     logLevel: e.HERALD_LOG_LEVEL,
+    publish: publishConfig(e.HERALD_S3_BUCKETS, e.HERALD_S3_ENDPOINT, e.HERALD_S3_PREFIX),
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`,
       embedded: !e.TEMPORAL_ADDRESS,

@@ -8,6 +8,7 @@ import type { PageChange, PageState } from '../../core/statuspage/types';
 import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
 import { publishToDirectory } from './directory';
 import { snapshotVersion } from './initial';
+import { createS3Target, type S3Target, type TargetReport } from './s3';
 
 export interface PublishDeps {
   config: HeraldConfig;
@@ -27,14 +28,39 @@ export function publishDirectory(config: HeraldConfig, drill: boolean): string {
   return drill ? join(config.dataDir, 'drill', 'public') : config.publicDir;
 }
 
+export interface PublishPageResult {
+  version: number;
+  files: number;
+  publishedAt: string;
+  /** One report per target: the directory first, then each S3 bucket. */
+  targets: TargetReport[];
+}
+
+/** The S3 buckets of the configuration, one target per region. */
+export function s3Targets(config: HeraldConfig): S3Target[] {
+  return config.publish.s3.map((b) => createS3Target({ region: b.region, bucket: b.bucket, endpoint: config.publish.s3Endpoint, prefix: config.publish.s3Prefix }));
+}
+
 export function createPublishActivities({ config, plan, client }: PublishDeps) {
   const templatesDir = config.templatesDir ?? DEFAULT_TEMPLATES_DIR;
+  const buckets = s3Targets(config);
   return {
-    /** Renders the whole snapshot of a page state and publishes it to every target, atomically per target. */
-    async publishPage(input: PublishPageInput): Promise<{ version: number; files: number; publishedAt: string }> {
-      const snapshot = buildSnapshot(plan, input.state, templatesDir);
-      await publishToDirectory(publishDirectory(config, input.drill), snapshot, snapshotVersion());
-      return { version: input.version, files: snapshot.size, publishedAt: new Date().toISOString() };
+    /**
+     * Renders the whole snapshot of a page state and publishes it to every target, atomically per
+     * target. The directory is the primary target: if it fails the activity fails and is retried.
+     * A bucket that fails does not stop the others or fail the activity (a region being down must
+     * not hold back the page); its report says so, and the next publish writes it again. Drill
+     * pages go to the drill directory only.
+     */
+    async publishPage(input: PublishPageInput): Promise<PublishPageResult> {
+      const snapshot = buildSnapshot(plan, input.state, templatesDir, { drill: input.drill });
+      const version = snapshotVersion();
+      const started = Date.now();
+      const dir = publishDirectory(config, input.drill);
+      await publishToDirectory(dir, snapshot, version);
+      const targets: TargetReport[] = [{ target: `dir:${dir}`, ok: true, written: snapshot.size, skipped: 0, ms: Date.now() - started }];
+      if (!input.drill) targets.push(...(await Promise.all(buckets.map((b) => b.publish(snapshot, version)))));
+      return { version: input.version, files: snapshot.size, publishedAt: new Date().toISOString(), targets };
     },
 
     /** Hands a change to the page's workflow, starting it if it is not running (idempotent by workflow id). */

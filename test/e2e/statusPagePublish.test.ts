@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { createPublishActivities } from '../../activities/publish';
+import { publishRank } from '../../activities/publish/s3';
+import { cacheControlFor, contentTypeFor } from '../../core/statuspage/http';
+import { examplePlan, testConfig } from '../support/config';
+import { startFakeS3, type FakeS3 } from '../support/fakeS3';
+import { pageState } from '../support/pageStates';
+
+// Publishing to the directory and to S3 buckets in two regions, through the real S3 client against
+// a local S3-compatible endpoint.
+
+process.env.AWS_ACCESS_KEY_ID ??= 'AKIDEXAMPLETEST00001';
+process.env.AWS_SECRET_ACCESS_KEY ??= 'test-secret-key-for-the-local-fake-s3';
+
+const EAST = 'acme-status-use1';
+const WEST = 'acme-status-usw2';
+
+describe('publishing a snapshot to the directory and to S3 in two regions', () => {
+  let s3: FakeS3;
+  const plan = examplePlan();
+  // The publish activity never signals Temporal; a lazy connection that is never used stands in.
+  const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
+
+  before(async () => {
+    s3 = await startFakeS3();
+  });
+  after(async () => {
+    await s3.close();
+  });
+
+  const activities = () => {
+    const config = testConfig('127.0.0.1:1', { HERALD_S3_BUCKETS: `us-east-1:${EAST},us-west-2:${WEST}`, HERALD_S3_ENDPOINT: s3.endpoint, HERALD_S3_PREFIX: 'status' });
+    return { config, ...createPublishActivities({ config, plan, client }) };
+  };
+
+  test('every file reaches both regions with its content type and cache headers, the index written last', async () => {
+    const { config, publishPage } = activities();
+    const state = pageState(plan, 'incident');
+    const result = await publishPage({ pageId: plan.page.id, drill: false, state, version: 1 });
+    assert.equal(result.targets.length, 3);
+    assert.ok(result.targets.every((t) => t.ok), JSON.stringify(result.targets));
+    for (const [bucket, region] of [
+      [EAST, 'us-east-1'],
+      [WEST, 'us-west-2'],
+    ] as const) {
+      const puts = s3.puts.filter((p) => p.bucket === bucket);
+      assert.equal(puts.length, result.files, `${bucket} received every file`);
+      assert.ok(puts.every((p) => p.region === region), `${bucket} was signed for ${region}`);
+      assert.equal(puts.at(-1)!.key, 'status/index.html', 'the root index is the last object written');
+      const ranks = puts.map((p) => publishRank(p.key.slice('status/'.length)));
+      assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), 'pages are written before the roll-ups, the roll-ups before the indexes');
+      for (const path of ['index.html', 'zh-TW/index.html', 'api/v2/summary.json', 'history.atom', 'history.rss', 'embed/banner.js', 'incidents/inc-api-errors.html', '503.html']) {
+        const obj = s3.get(bucket, `status/${path}`);
+        assert.ok(obj, `${bucket} has ${path}`);
+        assert.equal(obj.contentType, contentTypeFor(path));
+        assert.equal(obj.cacheControl, cacheControlFor(path));
+        assert.deepEqual(obj.body, readFileSync(join(config.publicDir, path)), `${path} in ${bucket} is the same as in the directory`);
+      }
+    }
+    assert.equal(contentTypeFor('history.atom'), 'application/atom+xml; charset=utf-8');
+    const summary = JSON.parse(s3.get(EAST, 'status/api/v2/summary.json')!.body.toString()) as { incidents: { id: string }[] };
+    assert.deepEqual(summary.incidents.map((i) => i.id), ['inc-api-errors']);
+  });
+
+  test('a region that fails does not stop the other region or the directory, and catches up on the next publish', async () => {
+    const { config, publishPage } = activities();
+    s3.failBucket(WEST, 503);
+    s3.puts.length = 0;
+    const during = await publishPage({ pageId: plan.page.id, drill: false, state: pageState(plan, 'maintenance'), version: 2 });
+    const [dir, east, west] = during.targets;
+    assert.equal(dir!.ok, true);
+    assert.equal(east!.ok, true);
+    assert.equal(west!.ok, false);
+    assert.match(west!.error ?? '', /503|ServiceUnavailable/);
+    assert.equal(west!.target, `s3://${WEST}/status/ (us-west-2)`);
+    const eastSummary = JSON.parse(s3.get(EAST, 'status/api/v2/summary.json')!.body.toString()) as { status: { indicator: string } };
+    assert.equal(eastSummary.status.indicator, 'maintenance');
+    assert.equal(JSON.parse(readFileSync(join(config.publicDir, 'api/v2/summary.json'), 'utf8')).status.indicator, 'maintenance');
+
+    s3.failBucket(WEST, null);
+    const recovered = await publishPage({ pageId: plan.page.id, drill: false, state: pageState(plan, 'maintenance'), version: 3 });
+    assert.ok(recovered.targets.every((t) => t.ok), JSON.stringify(recovered.targets));
+    const westSummary = JSON.parse(s3.get(WEST, 'status/api/v2/summary.json')!.body.toString()) as { status: { indicator: string } };
+    assert.equal(westSummary.status.indicator, 'maintenance');
+    assert.equal(recovered.targets[1]!.written, 0, 'the healthy region skips what it already holds');
+    assert.equal(recovered.targets[1]!.skipped, recovered.files);
+  });
+
+  test('a drill publishes to the drill directory only, never to the public buckets', async () => {
+    const { config, publishPage } = activities();
+    s3.puts.length = 0;
+    const result = await publishPage({ pageId: plan.page.id, drill: true, state: pageState(plan, 'incident'), version: 1 });
+    assert.equal(result.targets.length, 1);
+    assert.equal(s3.puts.length, 0);
+    assert.match(readFileSync(join(config.dataDir, 'drill', 'public', 'index.html'), 'utf8'), /Drill/);
+  });
+});
