@@ -1,40 +1,67 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { extname, join, relative, sep } from 'node:path';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { join, posix, relative, sep } from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { cacheControlFor, contentTypeFor } from '../core/statuspage/http';
 
 // The public status server: serves the published snapshot directory only, from memory, and nothing
-// else — no Temporal, no API, no store — so it keeps answering when everything else is down.
+// else — no Temporal, no API, no store — so it keeps answering when everything else is down. Every
+// response's headers are computed once per snapshot, so a request is a map lookup and a write.
 
-interface Entry {
+interface Variant {
   body: Buffer;
-  gzip?: Buffer;
-  br?: Buffer;
+  headers: OutgoingHttpHeaders;
+  /** HEAD answers: the same headers, no body. */
   etag: string;
-  contentType: string;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.xml': 'application/xml; charset=utf-8',
-  '.atom': 'application/atom+xml; charset=utf-8',
-  '.rss': 'application/rss+xml; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-};
+interface Entry {
+  identity: Variant;
+  gzip?: Variant;
+  br?: Variant;
+  /** Every ETag this file has (one per encoding), for If-None-Match. */
+  etags: Set<string>;
+}
 
-const HTML_SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'X-Content-Type-Options': 'nosniff',
+const SECURITY_HEADERS: OutgoingHttpHeaders = { 'X-Content-Type-Options': 'nosniff' };
+const HTML_SECURITY_HEADERS: OutgoingHttpHeaders = {
+  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'Referrer-Policy': 'strict-origin-when-cross-origin',
   'X-Frame-Options': 'DENY',
+  'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), interest-cohort=()',
 };
+/** Read-only data other sites may read (Statuspage does the same): JSON, feeds, the banner. */
+const CORS_HEADERS: OutgoingHttpHeaders = { 'Access-Control-Allow-Origin': '*' };
+const isCorsPath = (p: string) => p.endsWith('.json') || p.endsWith('.js') || p.endsWith('.atom') || p.endsWith('.rss');
+
+function entryFor(path: string, body: Buffer): Entry {
+  const contentType = contentTypeFor(path);
+  const hash = createHash('sha1').update(body).digest('base64url');
+  const base: OutgoingHttpHeaders = {
+    'Content-Type': contentType,
+    'Cache-Control': cacheControlFor(path),
+    Vary: 'Accept-Encoding',
+    ...SECURITY_HEADERS,
+    ...(contentType.startsWith('text/html') ? HTML_SECURITY_HEADERS : {}),
+    ...(isCorsPath(path) ? CORS_HEADERS : {}),
+  };
+  // A strong ETag names one representation, so each content coding has its own.
+  const variant = (b: Buffer, etag: string, encoding?: string): Variant => ({
+    body: b,
+    etag,
+    headers: { ...base, ETag: etag, 'Content-Length': String(b.length), ...(encoding ? { 'Content-Encoding': encoding } : {}) },
+  });
+  const identity = variant(body, `"${hash}"`);
+  const compressible = body.length > 256 && /text|json|javascript|xml|svg/.test(contentType);
+  const entry: Entry = { identity, etags: new Set([identity.etag]) };
+  if (compressible) {
+    entry.gzip = variant(gzipSync(body, { level: 9 }), `"${hash}-gz"`, 'gzip');
+    entry.br = variant(brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: body.length } }), `"${hash}-br"`, 'br');
+    entry.etags.add(entry.gzip.etag).add(entry.br.etag);
+  }
+  return entry;
+}
 
 export function loadSnapshotIntoMemory(dir: string): Map<string, Entry> {
   const files = new Map<string, Entry>();
@@ -43,16 +70,8 @@ export function loadSnapshotIntoMemory(dir: string): Map<string, Entry> {
       const full = join(d, name);
       if (statSync(full).isDirectory()) walk(full);
       else {
-        const body = readFileSync(full);
-        const contentType = TYPES[extname(name)] ?? 'application/octet-stream';
-        const compressible = body.length > 256 && /text|json|javascript|xml|svg/.test(contentType);
-        files.set('/' + relative(dir, full).split(sep).join('/'), {
-          body,
-          etag: `"${createHash('sha1').update(body).digest('base64url')}"`,
-          contentType,
-          gzip: compressible ? gzipSync(body, { level: 9 }) : undefined,
-          br: compressible ? brotliCompressSync(body, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11 } }) : undefined,
-        });
+        const path = relative(dir, full).split(sep).join('/');
+        files.set('/' + path, entryFor(path, readFileSync(full)));
       }
     }
   };
@@ -104,54 +123,71 @@ export function createStatusServer(publicDir: string, opts: { pollMs?: number } 
   };
 }
 
-function handle(req: IncomingMessage, res: ServerResponse, files: Map<string, Entry>): void {
-  const method = req.method ?? 'GET';
-  const rawPath = (req.url ?? '/').split('?')[0]!;
+/** The request path as a key of the snapshot: decoded, normalized, never above the root. */
+function requestPath(url: string): string | null {
+  const q = url.indexOf('?');
+  const raw = q >= 0 ? url.slice(0, q) : url;
   let path: string;
   try {
-    path = decodeURIComponent(rawPath);
+    path = decodeURIComponent(raw);
   } catch {
-    path = rawPath;
+    return null;
   }
-  if (path.endsWith('/')) path += 'index.html';
-  const entry = files.get(path) ?? files.get(`${path}/index.html`) ?? files.get(`${path}.html`);
-  const isJson = path.endsWith('.json');
-  if (isJson || path.endsWith('.js')) res.setHeader('Access-Control-Allow-Origin', '*');
+  if (!path.startsWith('/') || path.includes('\0') || path.includes('\\')) return null;
+  // The snapshot is a map of known paths, so nothing outside it can be served; normalizing only
+  // makes "/a/../index.html" mean what a browser means by it.
+  return posix.normalize(path);
+}
+
+function notModified(header: string | undefined, entry: Entry): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  for (const tag of header.split(',')) {
+    const t = tag.trim();
+    if (entry.etags.has(t.startsWith('W/') ? t.slice(2) : t)) return true;
+  }
+  return false;
+}
+
+function handle(req: IncomingMessage, res: ServerResponse, files: Map<string, Entry>): void {
+  const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
-    res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS', 'Access-Control-Max-Age': '86400' }).end();
+    res.writeHead(204, { ...CORS_HEADERS, 'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS', 'Access-Control-Max-Age': '86400', Allow: 'GET, HEAD, OPTIONS' }).end();
     return;
   }
   if (method !== 'GET' && method !== 'HEAD') {
-    res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS', 'Content-Type': 'text/plain; charset=utf-8' }).end('Method not allowed\n');
+    res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS', 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('Method not allowed\n');
     return;
+  }
+  const path = requestPath(req.url ?? '/');
+  let entry = path === null ? undefined : files.get(path.endsWith('/') ? `${path}index.html` : path);
+  if (!entry && path !== null && !path.endsWith('/')) {
+    if (files.has(`${path}/index.html`)) {
+      // A directory without its slash: redirect, so the page's relative links resolve inside it.
+      const q = (req.url ?? '').indexOf('?');
+      res.writeHead(301, { Location: `${encodeURI(path)}/${q >= 0 ? (req.url ?? '').slice(q) : ''}`, 'Cache-Control': 'public, max-age=3600', ...SECURITY_HEADERS }).end();
+      return;
+    }
+    entry = files.get(`${path}.html`);
   }
   if (!entry) {
     const notFound = files.get('/404.html');
-    res.writeHead(404, { 'Content-Type': notFound ? notFound.contentType : 'text/plain; charset=utf-8', ...HTML_SECURITY_HEADERS });
-    res.end(method === 'HEAD' ? undefined : (notFound?.body ?? 'Not found\n'));
+    res.writeHead(404, {
+      'Content-Type': notFound ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
+      'Cache-Control': 'public, max-age=10',
+      ...SECURITY_HEADERS,
+      ...HTML_SECURITY_HEADERS,
+    });
+    res.end(method === 'HEAD' ? undefined : (notFound?.identity.body ?? 'Not found\n'));
     return;
   }
-  const headers: Record<string, string> = {
-    'Content-Type': entry.contentType,
-    ETag: entry.etag,
-    'Cache-Control': isJson ? 'public, max-age=10, stale-while-revalidate=30, stale-if-error=86400' : 'public, max-age=30, stale-if-error=86400',
-    Vary: 'Accept-Encoding',
-  };
-  if (entry.contentType.startsWith('text/html')) Object.assign(headers, HTML_SECURITY_HEADERS);
-  if (req.headers['if-none-match'] === entry.etag) {
+  const accept = req.headers['accept-encoding'];
+  const variant = accept && entry.br && accept.includes('br') ? entry.br : accept && entry.gzip && accept.includes('gzip') ? entry.gzip : entry.identity;
+  if (notModified(req.headers['if-none-match'], entry)) {
+    const { 'Content-Length': _length, 'Content-Encoding': _encoding, ...headers } = variant.headers;
     res.writeHead(304, headers).end();
     return;
   }
-  const accept = String(req.headers['accept-encoding'] ?? '');
-  let body = entry.body;
-  if (entry.br && /\bbr\b/.test(accept)) {
-    body = entry.br;
-    headers['Content-Encoding'] = 'br';
-  } else if (entry.gzip && /\bgzip\b/.test(accept)) {
-    body = entry.gzip;
-    headers['Content-Encoding'] = 'gzip';
-  }
-  headers['Content-Length'] = String(body.length);
-  res.writeHead(200, headers);
-  res.end(method === 'HEAD' ? undefined : body);
+  res.writeHead(200, variant.headers);
+  res.end(method === 'HEAD' ? undefined : variant.body);
 }
