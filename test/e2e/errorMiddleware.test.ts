@@ -61,15 +61,21 @@ describe('outage answers for a customer API (RFC 9457)', () => {
     const commerce = heraldOutageResponses({ ...opts, components: ['commerce'], names: { payments: { 'zh-TW': '付款' }, invoicing: { 'zh-TW': '帳單' } } });
     const slow = heraldOutageResponses({ ...opts, components: ['website'], timeoutMs: 200 });
     const unreachable = heraldOutageResponses({ statusUrl: 'http://127.0.0.1:9', components: ['api'] });
-    app.get('/v1/things', api1.guard, (_req, res) => void (handlerCalls++, res.json({ ok: true })), api1.errors);
-    app.get('/v1/broken', api1.guard, async () => {
-      handlerCalls++;
-      throw new Error('upstream connection reset');
-    }, api1.errors);
-    app.get('/v1/bad-request', api1.guard, (_req, _res, next) => next(Object.assign(new Error('bad input'), { status: 400 })), api1.errors);
-    app.get('/v1/orders', commerce.guard, (_req, res) => void (handlerCalls++, res.json({ orders: [] })), commerce.errors);
-    app.get('/v1/slow', slow.guard, (_req, res) => void setTimeout(() => res.json({ late: true }), 600), slow.errors);
-    app.get('/v1/alone', unreachable.guard, (_req, _res, next) => next(new Error('down')), unreachable.errors);
+    const handler = (fn: express.RequestHandler) => fn;
+    app.get('/v1/things', api1.guard, handler((_req, res) => void (handlerCalls++, res.json({ ok: true }))), api1.errors);
+    app.get(
+      '/v1/broken',
+      api1.guard,
+      handler(async () => {
+        handlerCalls++;
+        throw new Error('upstream connection reset');
+      }),
+      api1.errors,
+    );
+    app.get('/v1/bad-request', api1.guard, handler((_req, _res, next) => next(Object.assign(new Error('bad input'), { status: 400 }))), api1.errors);
+    app.get('/v1/orders', commerce.guard, handler((_req, res) => void (handlerCalls++, res.json({ orders: [] }))), commerce.errors);
+    app.get('/v1/slow', slow.guard, handler((_req, res) => void setTimeout(() => res.json({ late: true }), 600)), slow.errors);
+    app.get('/v1/alone', unreachable.guard, handler((_req, _res, next) => next(new Error('down'))), unreachable.errors);
     app.use(((err, _req, res, _next) => void res.status((err as { status?: number }).status ?? 500).json({ own: true })) as express.ErrorRequestHandler);
     api = app.listen(0, '127.0.0.1');
     base = await listen(api);
