@@ -1,0 +1,399 @@
+import { activityInfo, ApplicationFailure, Context } from '@temporalio/activity';
+import type { DeliveryConfig } from '../core/config';
+import type { NotifyReport, NotifyRequest } from '../core/notify';
+import type { Channel, Plan } from '../core/plan/schema';
+import { createTemplateRenderer, DEFAULT_TEMPLATES_DIR, type TemplateRenderer } from '../core/render';
+import { FINAL_STATES, normaliseAddress, type LedgerCount, type LedgerResult, type LedgerStart, type Recipient, type Store } from '../core/store';
+import { ensureSecret, unsubscribeLink, unsubscribeToken } from '../core/store/unsubscribe';
+import { addressFor, audienceFilter, createAudienceActivities, isSandboxRound, recipientsInRange, sandboxRecipients } from './audience';
+import { GuardRefused, renderRoundContent, UNSUBSCRIBE_PLACEHOLDER, type RoundContent } from './deliverContent';
+import { AllRegionsDown, RateLimiter, RegionHealth, sendThroughRegions } from './providers/regions';
+import { Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './providers/types';
+import { createProviders, type ChannelProviders } from './providers';
+
+// Delivery of one message round, a batch at a time. Each batch: read its recipients (a cursor
+// range), skip what the ledger says is done, record suppressions and opt-outs, then send in waves
+// of requests — the ledger marks each delivery "sending" before its request and records the outcome
+// after — heartbeating a cursor. A delivery still "sending" when a later attempt finds it was in
+// flight when a worker died: it is sent again and counted as a possible duplicate (the only repeat
+// window, bounded by the requests in flight).
+
+export interface DeliveryDeps {
+  plan: Plan;
+  store: Store;
+  providers: ChannelProviders;
+  delivery: DeliveryConfig;
+  /** HMAC secret for unsubscribe links. */
+  secret: string;
+  /** Public status page URL used in messages. */
+  statusUrl: string;
+  templatesDir?: string;
+  health?: RegionHealth;
+}
+
+export interface PreparedRound {
+  recipients: number;
+  channels: Channel[];
+  locales: string[];
+  pageSize: number;
+  batchSize: number;
+  concurrency: number;
+}
+
+export interface BatchInput {
+  request: NotifyRequest;
+  afterId: string | null;
+  throughId: string;
+  /** Recipients the page planner found in the range. */
+  count: number;
+}
+
+export interface ChannelTally {
+  sent: number;
+  failed: number;
+  suppressed: number;
+  optedOut: number;
+  retried: number;
+  possibleDuplicates: number;
+}
+
+export interface BatchResult {
+  recipients: number;
+  byChannel: Partial<Record<Channel, ChannelTally>>;
+}
+
+/** Hooks the batch needs from its runner: Temporal's activity context, or nothing (the raw bench loop). */
+export interface BatchControl {
+  attempt: number;
+  resumeCursor: string | null;
+  heartbeat(cursor: string | null): void;
+}
+
+/** A delivery given up after this many requests that each came back "try again later". */
+export const MAX_ATTEMPTS_PER_DELIVERY = 12;
+
+export function emptyTally(): ChannelTally {
+  return { sent: 0, failed: 0, suppressed: 0, optedOut: 0, retried: 0, possibleDuplicates: 0 };
+}
+
+export function tallyFromLedger(counts: LedgerCount[]): Partial<Record<Channel, ChannelTally>> {
+  const out: Partial<Record<Channel, ChannelTally>> = {};
+  for (const c of counts) {
+    const t = (out[c.channel as Channel] ??= emptyTally());
+    if (c.state === 'sent') t.sent += c.deliveries;
+    else if (c.state === 'failed') t.failed += c.deliveries;
+    else if (c.state === 'suppressed') t.suppressed += c.deliveries;
+    else if (c.state === 'opted_out') t.optedOut += c.deliveries;
+    t.retried += c.retries;
+    t.possibleDuplicates += c.possibleDuplicates;
+  }
+  return out;
+}
+
+interface Pending {
+  message: OutgoingMessage;
+  provider: Provider;
+  possibleDuplicate: boolean;
+  attempts: number;
+}
+
+export function createDeliveryCore(deps: DeliveryDeps) {
+  const { plan, store, providers, delivery } = deps;
+  const health = deps.health ?? new RegionHealth(delivery.regionCooldownMs);
+  let renderer: TemplateRenderer | undefined;
+  const limiters = new Map<Channel, RateLimiter>(Object.entries(delivery.rateLimits).map(([c, n]) => [c as Channel, new RateLimiter(n!)]));
+  const contentCache = new Map<string, RoundContent>();
+
+  async function contentOf(roundId: string): Promise<RoundContent> {
+    let content = contentCache.get(roundId);
+    if (!content) {
+      const round = await store.getRound(roundId);
+      if (!round) throw ApplicationFailure.nonRetryable(`round ${roundId} was never prepared`, 'RoundNotFound');
+      content = round.content as RoundContent;
+      if (contentCache.size >= 50) contentCache.delete(contentCache.keys().next().value!);
+      contentCache.set(roundId, content);
+    }
+    return content;
+  }
+
+  async function prepareRound(request: NotifyRequest): Promise<PreparedRound> {
+    const existing = await store.getRound(request.roundId);
+    let content = existing?.content as RoundContent | undefined;
+    let recipients = existing?.recipients ?? 0;
+    if (!content) {
+      try {
+        renderer ??= createTemplateRenderer(deps.templatesDir ?? DEFAULT_TEMPLATES_DIR);
+        content = renderRoundContent({ plan, request, renderer, statusUrl: deps.statusUrl, unsubscribeBase: delivery.unsubscribeUrl, now: new Date() });
+      } catch (err) {
+        if (err instanceof GuardRefused) throw ApplicationFailure.nonRetryable(err.message, 'GuardRefused');
+        throw ApplicationFailure.nonRetryable(`round ${request.roundId} cannot be rendered: ${(err as Error).message}`, 'RenderFailed');
+      }
+      recipients = isSandboxRound(plan, request) ? sandboxRecipients(plan, request).length : await store.countAudience(audienceFilter(plan, request));
+      content = (await store.saveRound(request.roundId, request, content, recipients)).content as RoundContent;
+    }
+    return {
+      recipients,
+      channels: content.channels,
+      locales: content.locales,
+      pageSize: delivery.pageSize,
+      batchSize: delivery.batchSize,
+      concurrency: delivery.concurrency,
+    };
+  }
+
+  function messageFor(content: RoundContent, request: NotifyRequest, r: Recipient, channel: Channel, address: string): OutgoingMessage {
+    const locale = r.locale && content.locales.includes(r.locale) ? r.locale : content.fallbackLocale;
+    const c = content.messages[`${locale} ${channel}`]!;
+    const needsToken = content.kind === 'external' && (channel === 'email' || channel === 'webhook');
+    const token = needsToken ? unsubscribeToken(deps.secret, r.id, channel) : '';
+    const swap = (s: string) => (needsToken ? s.split(UNSUBSCRIBE_PLACEHOLDER).join(token) : s);
+    const base: OutgoingMessage = {
+      roundId: request.roundId,
+      recipientId: r.id,
+      channel,
+      address,
+      locale,
+      idempotencyKey: `${request.roundId}:${r.id}:${channel}`,
+      statusUrl: content.statusUrl,
+      title: c.subject,
+    };
+    switch (channel) {
+      case 'email':
+        return { ...base, email: { subject: c.subject, text: c.text, html: swap(c.html ?? ''), ...(needsToken ? { unsubscribeUrl: unsubscribeLink(delivery.unsubscribeUrl, token) } : {}) } };
+      case 'sms':
+      case 'push':
+        return { ...base, text: c.short };
+      case 'voice':
+      case 'chat':
+        return { ...base, text: c.text };
+      case 'webhook':
+        return { ...base, text: c.text, json: swap(c.json ?? '{}') };
+    }
+  }
+
+  /** Delivers the round to the recipients in (afterId, throughId]. Throws a retryable failure when anything is left to retry. */
+  async function deliverRange(input: BatchInput, ctl: BatchControl): Promise<BatchResult> {
+    const { request, throughId } = input;
+    const roundId = request.roundId;
+    const content = await contentOf(roundId);
+    // `scan` is where the next chunk starts; `safe` is the heartbeat cursor: every delivery up to it is settled.
+    let scan = ctl.resumeCursor ?? input.afterId;
+    let safe = scan;
+    let frozen = false;
+    let retryDelayMs = 0;
+    let retryReason = '';
+    let stopped = false;
+    let leftToRetry = 0;
+    const chunkSize = Math.max(1, Math.min(delivery.batchSize, 1000));
+
+    while (!stopped) {
+      const recipients = await recipientsInRange(plan, store, request, scan, throughId, chunkSize);
+      if (recipients.length === 0) break;
+      const last = recipients[recipients.length - 1]!.id;
+      const ledger = await store.ledgerRange(roundId, scan, last);
+
+      // What each recipient needs, and what is already settled.
+      const candidates: { r: Recipient; channel: Channel; address: string; attempts: number; possibleDuplicate: boolean }[] = [];
+      for (const r of recipients) {
+        for (const channel of content.channels) {
+          const raw = addressFor(r, channel);
+          if (!raw) continue;
+          const entry = ledger.get(`${r.id} ${channel}`);
+          if (entry && FINAL_STATES.has(entry.state)) continue;
+          candidates.push({ r, channel, address: normaliseAddress(channel, raw), attempts: entry?.attempts ?? 0, possibleDuplicate: entry?.state === 'sending' || !!entry?.possibleDuplicate });
+        }
+      }
+      const suppressions = await store.suppressionsFor(candidates.map((c) => ({ channel: c.channel, address: c.address })));
+      const settled: LedgerResult[] = [];
+      const pending: Pending[] = [];
+      for (const c of candidates) {
+        const reason = c.r.consent === 'unsubscribed' ? 'opt-out' : suppressions.get(`${c.channel} ${c.address}`);
+        if (reason) {
+          settled.push({ recipientId: c.r.id, channel: c.channel, address: c.address, state: reason === 'opt-out' ? 'opted_out' : 'suppressed', error: reason });
+          continue;
+        }
+        pending.push({ message: messageFor(content, request, c.r, c.channel, c.address), provider: providers[c.channel], possibleDuplicate: c.possibleDuplicate, attempts: c.attempts });
+      }
+      await store.recordResults(roundId, settled);
+
+      // Requests: messages grouped by provider, channel and locale, at most maxPerRequest each.
+      const groups = new Map<string, Pending[]>();
+      for (const p of pending) {
+        const key = `${p.provider.name} ${p.message.channel} ${p.message.locale}`;
+        const list = groups.get(key) ?? [];
+        list.push(p);
+        groups.set(key, list);
+      }
+      const requests: Pending[][] = [];
+      for (const list of groups.values()) {
+        const max = list[0]!.provider.maxPerRequest;
+        for (let i = 0; i < list.length; i += max) requests.push(list.slice(i, i + max));
+      }
+
+      let chunkClean = true;
+      for (let w = 0; w < requests.length && !stopped; w += delivery.providerConcurrency) {
+        const wave = requests.slice(w, w + delivery.providerConcurrency).filter((req) => {
+          const p = req[0]!.provider;
+          if (health.order(p.name, p.regions, ctl.attempt).length > 0) return true;
+          // Every region of this provider is cooling down: nothing is sent; the batch retries later.
+          chunkClean = false;
+          leftToRetry += req.length;
+          retryDelayMs = Math.max(retryDelayMs, health.nextUpIn(p.name, p.regions));
+          retryReason = `${p.name}: every region is cooling down`;
+          return false;
+        });
+        if (wave.length === 0) continue;
+        const starts: LedgerStart[] = wave.flat().map((p) => ({ recipientId: p.message.recipientId, channel: p.message.channel, address: p.message.address, possibleDuplicate: p.possibleDuplicate }));
+        await store.markSending(roundId, starts);
+        const results: LedgerResult[] = [];
+        const optOuts: { channel: string; address: string }[] = [];
+        const bounces: { channel: string; address: string; detail: string }[] = [];
+        await Promise.all(
+          wave.map(async (req) => {
+            const provider = req[0]!.provider;
+            const messages = req.map((p) => p.message);
+            let outcomes: SendOutcome[];
+            let region: string | undefined;
+            try {
+              await limiters.get(messages[0]!.channel)?.take(messages.length);
+              const sent = await sendThroughRegions(provider, health, ctl.attempt, messages);
+              outcomes = sent.outcomes;
+              region = sent.region;
+            } catch (err) {
+              if (err instanceof Throttled || err instanceof AllRegionsDown) {
+                stopped = true;
+                retryDelayMs = Math.max(retryDelayMs, err.retryAfterMs);
+                retryReason = err.message;
+                outcomes = messages.map(() => ({ kind: 'retry', error: err.message }));
+              } else {
+                outcomes = messages.map(() => ({ kind: 'retry', error: `${provider.name}: ${(err as Error).message}` }));
+                retryReason = (err as Error).message;
+              }
+            }
+            req.forEach((p, i) => {
+              const o = outcomes[i] ?? { kind: 'retry', error: 'no result' };
+              const m = p.message;
+              const base = { recipientId: m.recipientId, channel: m.channel, address: m.address, provider: provider.name, ...(region ? { region } : {}) };
+              if (o.kind === 'sent') results.push({ ...base, state: 'sent', ...(o.messageId ? { messageId: o.messageId } : {}) });
+              else if (o.kind === 'failed') {
+                results.push({ ...base, state: 'failed', error: o.error });
+                if (o.bounce) bounces.push({ channel: m.channel, address: m.address, detail: o.error });
+              } else if (o.kind === 'opted_out') {
+                results.push({ ...base, state: 'opted_out', error: o.error });
+                optOuts.push({ channel: m.channel, address: m.address });
+              } else if (p.attempts + 1 >= MAX_ATTEMPTS_PER_DELIVERY && !stopped) {
+                results.push({ ...base, state: 'failed', error: `gave up after ${p.attempts + 1} attempts: ${o.error}` });
+              } else {
+                results.push({ ...base, state: 'retry', error: o.error });
+                chunkClean = false;
+                leftToRetry++;
+                if (o.retryAfterMs) retryDelayMs = Math.max(retryDelayMs, o.retryAfterMs);
+                retryReason ||= o.error;
+              }
+            });
+          }),
+        );
+        await store.recordResults(roundId, results);
+        await store.addSuppressions([
+          ...optOuts.map((s) => ({ ...s, reason: 'opt-out' as const, detail: `provider reported opt-out in ${roundId}` })),
+          ...bounces.map((s) => ({ ...s, reason: 'bounce' as const })),
+        ]);
+        ctl.heartbeat(safe);
+      }
+      if (stopped) break;
+      // A chunk with deliveries left to retry freezes the cursor before it: the retry reads it again
+      // (and the ledger skips what is settled).
+      if (!chunkClean) frozen = true;
+      if (!frozen) safe = last;
+      scan = last;
+      ctl.heartbeat(safe);
+    }
+
+    if (stopped || leftToRetry > 0) {
+      throw ApplicationFailure.create({
+        type: stopped ? 'ProviderBackOff' : 'DeliveriesToRetry',
+        message: `round ${roundId}: ${leftToRetry || 'some'} deliveries to retry (${retryReason})`,
+        nextRetryDelay: Math.max(500, retryDelayMs || 1000),
+      });
+    }
+    const counts = await store.ledgerCounts(roundId, { afterId: input.afterId, throughId });
+    return { recipients: input.count, byChannel: tallyFromLedger(counts) };
+  }
+
+  /** The round's report, counted from the ledger (exact across retries and restarts). */
+  async function finishRound(input: { request: NotifyRequest; startedAt: string; recipients: number }): Promise<NotifyReport> {
+    const { request } = input;
+    const counts = await store.ledgerCounts(request.roundId);
+    const byChannel = tallyFromLedger(counts);
+    const sum = (k: keyof ChannelTally) => Object.values(byChannel).reduce((n, t) => n + t![k], 0);
+    const first = await store.firstSentAt(request.roundId);
+    const report: NotifyReport = {
+      roundId: request.roundId,
+      audienceId: request.audienceId,
+      phase: request.phase,
+      recipients: input.recipients,
+      sent: sum('sent'),
+      failedPermanently: sum('failed'),
+      suppressed: sum('suppressed'),
+      optedOut: sum('optedOut'),
+      retried: sum('retried'),
+      possibleDuplicates: sum('possibleDuplicates'),
+      byChannel: Object.fromEntries(Object.entries(byChannel).map(([c, t]) => [c, { sent: t!.sent, failed: t!.failed }])),
+      startedAt: input.startedAt,
+      finishedAt: new Date().toISOString(),
+      firstSentAt: first === null ? null : new Date(first).toISOString(),
+    };
+    await store.finishRound(request.roundId, report);
+    return report;
+  }
+
+  return { prepareRound, deliverRange, finishRound, health };
+}
+
+export interface DeliveryActivityDeps {
+  config: { dataDir: string; publicUrl: string; templatesDir?: string; delivery: DeliveryConfig };
+  plan: Plan;
+  store: Store;
+  /** Providers per channel; built from the configuration when absent. */
+  providers?: ChannelProviders;
+}
+
+/** The activities of a message round (workflows/notify): prepare, plan pages, deliver batches, report. */
+export function createDeliveryActivities(deps: DeliveryActivityDeps) {
+  const secret = ensureSecret(deps.config);
+  const providers = deps.providers ?? createProviders(deps.config.delivery, { webhookSecret: deps.config.delivery.webhookSigningSecret ?? secret });
+  const core = createDeliveryCore({
+    plan: deps.plan,
+    store: deps.store,
+    providers,
+    delivery: deps.config.delivery,
+    secret,
+    statusUrl: deps.config.publicUrl,
+    templatesDir: deps.config.templatesDir,
+  });
+  const audience = createAudienceActivities(deps);
+  return {
+    prepareRound: core.prepareRound,
+    planAudiencePage: audience.planAudiencePage,
+    async deliverBatch(input: BatchInput): Promise<BatchResult> {
+      const ctx = Context.current();
+      const resume = (ctx.info.heartbeatDetails as { cursor?: string | null } | undefined)?.cursor ?? null;
+      let last: string | null = resume;
+      // Heartbeat while a slow request is in flight too, so only a dead worker times out.
+      const timer = setInterval(() => ctx.heartbeat({ cursor: last }), 2000);
+      try {
+        return await core.deliverRange(input, {
+          attempt: activityInfo().attempt,
+          resumeCursor: resume,
+          heartbeat: (cursor) => {
+            last = cursor;
+            ctx.heartbeat({ cursor });
+          },
+        });
+      } finally {
+        clearInterval(timer);
+      }
+    },
+    finishRound: core.finishRound,
+  };
+}
