@@ -2,17 +2,25 @@ import type { Client } from '@temporalio/client';
 import type { HeraldConfig } from '../core/config';
 import type { Plan } from '../core/plan/schema';
 import { createPublishActivities } from './publish';
+import type { Store } from '../core/store';
+import type { ChannelProviders } from './providers';
+import { createDeliveryActivities } from './deliver';
 
 export interface ActivityDeps {
   config: HeraldConfig;
   plan: Plan;
   client: Client;
+  /** Subscribers, rounds and the delivery ledger (core/store). */
+  store: Store;
+  /** Delivery providers per channel; built from config.delivery when absent (tests pass ones aimed at local fakes). */
+  providers?: ChannelProviders;
 }
 
 /** Every activity the worker registers, built from its dependencies so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createPublishActivities(deps),
+    ...createDeliveryActivities(deps),
   };
 }
 

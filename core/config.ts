@@ -57,6 +57,18 @@ const Env = z.object({
   TEMPORAL_TLS_CA: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_RETENTION: z.string().regex(/^\d+(h|d)$/).default('90d'),
+  // API, webhooks and CLI (issue 6): more tokens, webhook secrets, limits.
+  HERALD_VIEWER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_TOKENS: z.string().default(''),
+  HERALD_SNS_TOPICS: z.string().default(''),
+  HERALD_GRAFANA_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_GRAFANA_TIMESTAMP_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
+  HERALD_GENERIC_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_RATE_LIMIT: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 20/s,60').default('20/s,60'),
+  HERALD_RATE_LIMIT_IP: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 50/s,200').default('50/s,200'),
+  HERALD_WEBHOOK_RATE_LIMIT: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 200/s,1000').default('200/s,1000'),
+  HERALD_TEMPORAL_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, 'use e.g. 10s').default('10s'),
 });
 
 export interface TemporalConfig {
@@ -86,6 +98,34 @@ export interface HeraldConfig {
   logLevel: z.infer<typeof Env>['HERALD_LOG_LEVEL'];
   publish: PublishConfig;
   temporal: TemporalConfig;
+  api: ApiConfig;
+}
+
+export type TokenRole = 'viewer' | 'operator' | 'admin' | 'webhook';
+export interface ConfiguredToken {
+  name: string;
+  role: TokenRole;
+  token: string;
+}
+/** Requests per second and the bucket's burst. */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+export interface ApiConfig {
+  /** HERALD_VIEWER_TOKEN, HERALD_ADMIN_TOKEN and HERALD_TOKENS (name:role:token,…); operator and webhook tokens are above. */
+  tokens: ConfiguredToken[];
+  /** SNS topics whose subscriptions Herald confirms and whose notifications it accepts. */
+  snsTopics: string[];
+  grafanaSecret?: string;
+  grafanaTimestampHeader?: string;
+  genericWebhookSecret?: string;
+  /** Per token on operator routes; per client address before authentication; per token on webhooks. */
+  rateLimit: RateLimit;
+  rateLimitIp: RateLimit;
+  webhookRateLimit: RateLimit;
+  /** Deadline of each Temporal call the API makes. */
+  temporalTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -127,5 +167,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
         : undefined,
       retention: e.TEMPORAL_RETENTION,
     },
+    api: apiConfig(e),
   };
+}
+
+function rate(text: string): RateLimit {
+  const m = /^(\d+(?:\.\d+)?)\/s(?:,(\d+))?$/.exec(text)!;
+  const perSecond = Number(m[1]);
+  return { perSecond, burst: m[2] ? Number(m[2]) : Math.max(1, Math.ceil(perSecond)) };
 }

@@ -4,6 +4,8 @@ import type { HeraldConfig } from '../core/config';
 import type { Plan } from '../core/plan/schema';
 import { temporalConnectionOptions } from '../core/temporalConnection';
 import { createActivities } from '../activities';
+import type { ChannelProviders } from '../activities/providers';
+import { openConfiguredStore, type Store } from '../core/store';
 
 export interface HeraldWorkerDeps {
   config: HeraldConfig;
@@ -11,9 +13,13 @@ export interface HeraldWorkerDeps {
   /** A prebuilt bundle (tests build it once); otherwise the worker bundles workflows/ at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
+  /** The store; opened from the configuration (and owned by the caller to close) when absent. */
+  store?: Store;
+  providers?: ChannelProviders;
 }
 
-export async function createHeraldWorker({ config, plan, workflowBundle, connection }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client }> {
+export async function createHeraldWorker({ config, plan, workflowBundle, connection, store: givenStore, providers }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client; store: Store }> {
+  const store = givenStore ?? (await openConfiguredStore(config));
   const ownsConnection = !connection;
   const conn = connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   // Activities that start or signal workflows (the status page, notify rounds) use their own client.
@@ -23,9 +29,9 @@ export async function createHeraldWorker({ config, plan, workflowBundle, connect
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ config, plan, client }),
+    activities: createActivities({ config, plan, client, store, providers }),
   });
-  return { worker, connection: conn, ownsConnection, client };
+  return { worker, connection: conn, ownsConnection, client, store };
 }
 
 /** Bundles workflows/ without webpack's chatter on stdout; warnings and errors still show. */

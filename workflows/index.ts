@@ -1,3 +1,4 @@
 // Every workflow the worker registers. Clients import message definitions from the files themselves.
 export { incident } from './incident';
 export { statusPage } from './statusPage';
+export { notify } from './notify';
