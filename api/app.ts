@@ -1,10 +1,21 @@
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
+import type { ApiConfig } from '../core/config';
 import type { Logger } from '../core/logger';
 import type { Plan } from '../core/plan/schema';
-import { bearerAuth, type TokenGrant } from './auth';
+import { openWebhookLedger, type WebhookLedger } from '../core/webhookLedger';
+import { bearerAuth, type Role, type TokenGrant } from './auth';
+import { createApiMetrics, type ApiMetrics } from './metrics';
+import { openApiDocument } from './openapi';
 import { Problem, problemHandler } from './problem';
+import { clientAddress, rateLimit, tokenBucket } from './rateLimit';
+import type { RouteDeps } from './routes/common';
 import { incidentRoutes } from './routes/incidents';
+import { maintenanceRoutes } from './routes/maintenances';
+import { planRoutes } from './routes/plan';
+import { webhookRoutes } from './routes/webhooks';
+import type { FetchText } from './routes/webhooks/snsSignature';
 
 export interface ApiDeps {
   client: Client;
@@ -12,14 +23,39 @@ export interface ApiDeps {
   taskQueue: string;
   tokens: TokenGrant[];
   log: Logger;
+  publicUrl: string;
+  /** Limits, webhook secrets and SNS topics; defaults suit tests and the embedded default. */
+  api?: Partial<ApiConfig>;
+  /** Processed webhook deliveries; an in-memory ledger when omitted (tests). */
+  ledger?: WebhookLedger;
+  templatesDir?: string;
+  /** GETs SNS certificate and SubscribeURL URLs; injectable for tests. */
+  snsFetch?: FetchText;
+  metrics?: ApiMetrics;
 }
 
-export function createApp({ client, plan, taskQueue, tokens, log }: ApiDeps): Express {
+export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
+  snsTopics: [],
+  rateLimit: { perSecond: 20, burst: 60 },
+  rateLimitIp: { perSecond: 50, burst: 200 },
+  webhookRateLimit: { perSecond: 200, burst: 1000 },
+  temporalTimeoutMs: 10_000,
+};
+
+export function createApp(deps: ApiDeps): Express {
+  const { client, plan, taskQueue, tokens, log, publicUrl } = deps;
+  const api = { ...API_DEFAULTS, ...deps.api };
+  const metrics = deps.metrics ?? createApiMetrics(client);
+  const ledger = deps.ledger ?? openWebhookLedger(':memory:');
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.set('etag', false);
 
+  app.use(metrics.middleware);
+  app.use(requestLog(log));
+
+  // --- public: health, the API description, metrics ------------------------------------------
   app.get('/healthz', async (_req, res) => {
     try {
       await client.connection.withDeadline(Date.now() + 2000, () => client.connection.workflowService.getSystemInfo({}));
@@ -33,11 +69,69 @@ export function createApp({ client, plan, taskQueue, tokens, log }: ApiDeps): Ex
       });
     }
   });
+  const openapi = openApiDocument(plan);
+  app.get('/openapi.json', (_req, res) => void res.json(openapi));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
-  const requireRole = (role: Parameters<typeof bearerAuth>[1]) => bearerAuth(tokens, role);
-  app.use(incidentRoutes({ client, plan, taskQueue, requireRole }));
+  const perTokenLimiter = tokenBucket(api.rateLimit);
+  const requireRole = (role: Role): RequestHandler => {
+    const auth = bearerAuth(tokens, role);
+    const limit = rateLimit(perTokenLimiter, (_req, res) => `token:${String(res.locals.actor)}`, 429, () => metrics.rateLimited.inc({ limiter: 'token' }));
+    return (req, res, next) => auth(req, res, (err?: unknown) => (err ? next(err) : limit(req, res, next)));
+  };
+  const routeDeps: RouteDeps = { client, plan, taskQueue, requireRole, publicUrl, metrics, log, temporalTimeoutMs: api.temporalTimeoutMs };
 
-  app.use((req, _res, next) => next(new Problem(404, 'Not found', `no route ${req.method} ${req.path}`)));
+  // --- monitoring webhooks: raw bodies (signatures), 256 kB, their own limits and answers ---------
+  app.use(webhookRoutes({ ...routeDeps, ledger, api, snsFetch: deps.snsFetch, webhookAuth: bearerAuth(tokens, 'webhook') }));
+
+  // --- operator API: JSON bodies up to 64 kB, limited per address before auth and per token after --
+  app.use('/v1', rateLimit(tokenBucket(api.rateLimitIp), (req) => `ip:${clientAddress(req)}`, 429, () => metrics.rateLimited.inc({ limiter: 'ip' })));
+  app.use('/v1', (req, _res, next) => {
+    const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+    if (hasBody && req.method !== 'GET' && !req.is(['application/json', 'application/*+json'])) {
+      return next(new Problem(415, 'Unsupported media type', 'send the body as application/json'));
+    }
+    next();
+  });
+  app.use(express.json({ limit: '64kb', strict: true, type: ['application/json', 'application/*+json'] }));
+  app.use(incidentRoutes(routeDeps));
+  app.use(maintenanceRoutes(routeDeps));
+  app.use(planRoutes({ ...routeDeps, templatesDir: deps.templatesDir }));
+
+  app.use((req, _res, next) => next(new Problem(404, 'Not found', `no route ${req.method} ${req.path.slice(0, 200)}`)));
   app.use(problemHandler((err) => log.error({ err }, 'unexpected error')));
   return app;
+}
+
+/** Timeouts for the HTTP server: slow or stalled clients cannot hold connections open. */
+export function configureServer(server: Server): Server {
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+  server.maxHeadersCount = 100;
+  return server;
+}
+
+/** One JSON line per request: method, route, status, time, who — never bodies or tokens. */
+function requestLog(log: Logger): RequestHandler {
+  return (req, res, next) => {
+    const start = Date.now();
+    res.once('finish', () => {
+      const quiet = req.path === '/healthz' || req.path === '/metrics';
+      const entry = {
+        method: req.method,
+        path: req.path.slice(0, 200),
+        status: res.statusCode,
+        ms: Date.now() - start,
+        ...(res.locals.actor ? { actor: res.locals.actor } : {}),
+        ...(/^\/v1\/(incidents|maintenances)\/[a-z0-9-]+/.test(req.path) ? { [req.path.startsWith('/v1/incidents') ? 'incidentId' : 'maintenanceId']: req.path.split('/')[3] } : {}),
+      };
+      if (res.statusCode >= 500) log.warn(entry, 'request failed');
+      else if (quiet) log.debug(entry, 'request');
+      else log.info(entry, 'request');
+    });
+    next();
+  };
 }

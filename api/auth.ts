@@ -1,13 +1,10 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { ConfiguredToken, TokenRole } from '../core/config';
 import { Problem } from './problem';
 
-export type Role = 'viewer' | 'operator' | 'admin' | 'webhook';
-export interface TokenGrant {
-  token: string;
-  role: Role;
-  name: string;
-}
+export type Role = TokenRole;
+export type TokenGrant = ConfiguredToken;
 
 const RANK: Record<Role, number> = { webhook: 0, viewer: 1, operator: 2, admin: 3 };
 

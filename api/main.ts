@@ -3,8 +3,10 @@ import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { loadPlan } from '../core/plan/load';
 import { temporalConnectionOptions } from '../core/temporalConnection';
-import { ensureTokens } from '../core/tokens';
-import { createApp } from './app';
+import { join } from 'node:path';
+import { ensureTokens, tokenGrants } from '../core/tokens';
+import { openWebhookLedger } from '../core/webhookLedger';
+import { configureServer, createApp } from './app';
 
 // The operator API process. It starts even when Temporal is down (the connection is lazy), so
 // /healthz can say so; requests that need Temporal fail with a problem document until it is back.
@@ -13,19 +15,21 @@ async function main() {
   const log = createLogger('herald-api', config.logLevel);
   const plan = loadPlan(config.planFile, config.templatesDir);
   const tokens = ensureTokens(config);
+  const ledger = openWebhookLedger(join(config.dataDir, 'webhooks.sqlite'));
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({
     client,
     plan,
     taskQueue: config.temporal.taskQueue,
-    tokens: [
-      { token: tokens.operator, role: 'operator', name: 'operator' },
-      { token: tokens.webhook, role: 'webhook', name: 'webhook' },
-    ],
+    tokens: tokenGrants(config, tokens),
     log,
+    publicUrl: config.publicUrl,
+    api: config.api,
+    ledger,
+    templatesDir: config.templatesDir,
   });
-  const server = app.listen(config.apiPort, config.bind);
+  const server = configureServer(app.listen(config.apiPort, config.bind));
   server.on('error', (err) => {
     console.error(`herald api: cannot listen on ${config.bind}:${config.apiPort}: ${err.message}`);
     process.exit(1);
@@ -33,6 +37,7 @@ async function main() {
   server.on('listening', () => log.info({ port: config.apiPort }, 'api listening'));
   const stop = () => {
     server.close(() => {
+      ledger.close();
       void connection.close().finally(() => process.exit(0));
     });
     server.closeAllConnections();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMPONENT_STATUSES } from './plan/schema';
 
 // The incident's public nouns, shared by the API (request bodies), the CLI and the workflow's
 // validators, so a request is checked by one schema wherever it enters. Pure: safe in workflows.
@@ -8,8 +9,9 @@ export const IncidentStatus = z.enum(INCIDENT_STATUSES);
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
 
 const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes').max(64);
-const Title = z.string().trim().min(3).max(200);
-const Body = z.string().trim().min(1).max(4000);
+// Text people read: no control characters (titles not even line breaks).
+const Title = z.string().trim().min(3).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
+const Body = z.string().trim().min(1).max(4000).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
 const Instant = z.iso.datetime({ offset: true });
 
 /** POST /v1/incidents: an operator declares an incident. */
@@ -26,6 +28,46 @@ export const DeclareIncident = z.strictObject({
   technicalDetail: z.string().trim().max(4000).optional(),
 });
 export type DeclareIncident = z.infer<typeof DeclareIncident>;
+
+// Operator writes to a running incident. Who makes them (`by`) is never in the body: the API takes it
+// from the authenticated token. The workflow's validators check what only the running state knows
+// (status order, pending approvals, the content guard); these check shape and bounds.
+
+/** POST /v1/incidents/:id/updates */
+export const PostIncidentUpdate = z.strictObject({
+  status: z.enum(['investigating', 'identified', 'monitoring']),
+  message: Body,
+  /** A new ETA, or null to withdraw the current one. */
+  eta: Instant.nullable().optional(),
+  /** Components newly affected (their subscribers get the initial notice). */
+  components: z.array(Id).min(1).max(50).optional(),
+});
+export type PostIncidentUpdate = z.infer<typeof PostIncidentUpdate>;
+
+/** POST /v1/incidents/:id/impact */
+export const ChangeIncidentImpact = z
+  .strictObject({
+    severity: Id.optional(),
+    components: z.array(Id).min(1).max(50).optional(),
+    componentStatuses: z.record(Id, z.enum(COMPONENT_STATUSES)).optional(),
+    impact: Body.optional(),
+  })
+  .refine((c) => c.severity !== undefined || c.components !== undefined || c.componentStatuses !== undefined || c.impact !== undefined, {
+    message: 'nothing to change: give severity, components, componentStatuses or impact',
+  });
+export type ChangeIncidentImpact = z.infer<typeof ChangeIncidentImpact>;
+
+/** POST /v1/incidents/:id/approve — one publication by its seq, or every pending one. */
+export const ApproveIncidentMessage = z.strictObject({
+  seq: z.number().int().min(1).max(1_000_000).optional(),
+});
+export type ApproveIncidentMessage = z.infer<typeof ApproveIncidentMessage>;
+
+/** POST /v1/incidents/:id/resolve */
+export const ResolveIncident = z.strictObject({
+  message: Body,
+});
+export type ResolveIncident = z.infer<typeof ResolveIncident>;
 
 export function incidentSlug(title: string): string {
   const slug = title

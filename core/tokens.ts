@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HeraldConfig } from './config';
+import type { ConfiguredToken, HeraldConfig } from './config';
 
 export interface HeraldTokens {
   operator: string;
@@ -37,4 +37,13 @@ export function ensureTokens(config: HeraldConfig): HeraldTokens {
     writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
   }
   return { operator, webhook, generated };
+}
+
+/** Every bearer token the API accepts: the operator and webhook tokens plus the configured viewer/admin/named ones. */
+export function tokenGrants(config: HeraldConfig, tokens: HeraldTokens): ConfiguredToken[] {
+  return [
+    { token: tokens.operator, role: 'operator', name: 'operator' },
+    { token: tokens.webhook, role: 'webhook', name: 'webhook' },
+    ...config.api.tokens,
+  ];
 }

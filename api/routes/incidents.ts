@@ -1,85 +1,86 @@
 import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { DeclareIncident, incidentSlug } from '../../core/incident';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import {
+  ApproveIncidentMessage,
+  ChangeIncidentImpact,
+  DeclareIncident,
+  INCIDENT_STATUSES,
+  incidentSlug,
+  PostIncidentUpdate,
+  ResolveIncident,
+} from '../../core/incident';
 import type { Plan } from '../../core/plan/schema';
+import { incidentPolicy } from '../../core/policy';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../core/searchAttributes';
-import { incident, incidentStateQuery, type IncidentInput } from '../../workflows/incident';
-import type { Role } from '../auth';
-import { invalidBody, Problem, type FieldError } from '../problem';
+import { approve, changeImpact, incident, incidentStateQuery, postUpdate, resolveIncident, type IncidentInput } from '../../workflows/incident';
+import { Problem, type FieldError } from '../problem';
+import { actorOf, checkId, filterValue, guardExternal, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
 
-export interface IncidentRoutesDeps {
-  client: Client;
-  plan: Plan;
-  taskQueue: string;
-  requireRole: (role: Role) => import('express').RequestHandler;
-}
+export type IncidentRoutesDeps = RouteDeps;
 
-const ID = /^incident-[a-z0-9-]{1,120}$/;
-
-export function incidentRoutes({ client, plan, taskQueue, requireRole }: IncidentRoutesDeps): Router {
+export function incidentRoutes(deps: RouteDeps): Router {
+  const { client, plan, taskQueue, requireRole, publicUrl } = deps;
   const router = Router();
 
   router.post('/v1/incidents', requireRole('operator'), async (req, res) => {
-    const body = DeclareIncident.safeParse(req.body ?? {});
-    if (!body.success) throw invalidBody(body.error);
-    const input = resolveAgainstPlan(plan, body.data, res.locals.actor as string);
+    const body = parseBody(DeclareIncident, req.body);
+    const input = resolveAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
+    guardExternal(deps, 'incidents', { title: body.title, message: body.message });
     const id = `incident-${incidentSlug(input.title)}-${randomBytes(4).toString('hex')}`;
-    await client.workflow.start(incident, {
-      workflowId: id,
-      taskQueue,
-      args: [input],
-      memo: { title: input.title, scenario: input.scenario },
-      typedSearchAttributes: [
-        { key: HeraldKind, value: 'incident' },
-        { key: HeraldSeverity, value: input.severity },
-        { key: HeraldStatus, value: 'investigating' },
-        { key: HeraldComponents, value: input.components },
-        { key: HeraldDrill, value: input.drill },
-      ],
-    });
+    await withDeadline(deps, () =>
+      client.workflow.start(incident, {
+        workflowId: id,
+        taskQueue,
+        args: [input],
+        memo: { title: input.title, scenario: input.scenario },
+        typedSearchAttributes: [
+          { key: HeraldKind, value: 'incident' },
+          { key: HeraldSeverity, value: input.severity },
+          { key: HeraldStatus, value: 'investigating' },
+          { key: HeraldComponents, value: input.components },
+          { key: HeraldDrill, value: input.drill },
+        ],
+      }),
+    );
+    deps.log.info({ incidentId: id, by: input.declaredBy, scenario: input.scenario, severity: input.severity }, 'incident declared');
     res.status(201).location(`/v1/incidents/${id}`).json({ id, status: 'investigating' });
   });
 
   router.get('/v1/incidents', requireRole('viewer'), async (req, res) => {
     const clauses = ["HeraldKind = 'incident'"];
-    const { status, component, drill } = req.query;
-    if (typeof status === 'string') {
-      if (!/^[a-z]+$/.test(status)) throw new Problem(400, 'Invalid filter', 'status must be one word, e.g. investigating');
-      clauses.push(`HeraldStatus = '${status}'`);
-    }
-    if (typeof component === 'string') {
-      if (!/^[a-z0-9-]+$/.test(component)) throw new Problem(400, 'Invalid filter', 'component must be a component id');
-      clauses.push(`HeraldComponents = '${component}'`);
-    }
-    if (typeof drill === 'string') {
-      if (drill !== 'true' && drill !== 'false') throw new Problem(400, 'Invalid filter', 'drill must be true or false');
-      clauses.push(`HeraldDrill = ${drill}`);
-    }
-    const incidents = [];
-    for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
-      const sa = wf.typedSearchAttributes;
-      incidents.push({
-        id: wf.workflowId,
-        title: (wf.memo?.title as string | undefined) ?? null,
-        scenario: (wf.memo?.scenario as string | undefined) ?? null,
-        status: sa.get(HeraldStatus) ?? null,
-        severity: sa.get(HeraldSeverity) ?? null,
-        components: sa.get(HeraldComponents) ?? [],
-        drill: sa.get(HeraldDrill) ?? false,
-        startedAt: wf.startTime.toISOString(),
-        workflowStatus: wf.status.name,
-      });
-      if (incidents.length >= 500) break;
-    }
+    const status = filterValue(req.query.status, 'status', new RegExp(`^(${INCIDENT_STATUSES.join('|')})$`), `one of ${INCIDENT_STATUSES.join(', ')}`);
+    const component = filterValue(req.query.component, 'component', /^[a-z0-9][a-z0-9-]{0,63}$/, 'a component id');
+    const drill = filterValue(req.query.drill, 'drill', /^(true|false)$/, 'true or false');
+    if (status) clauses.push(`HeraldStatus = '${status}'`);
+    if (component) clauses.push(`HeraldComponents = '${component}'`);
+    if (drill) clauses.push(`HeraldDrill = ${drill}`);
+    const incidents = await withDeadline(deps, async () => {
+      const out = [];
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
+        const sa = wf.typedSearchAttributes;
+        out.push({
+          id: wf.workflowId,
+          title: (wf.memo?.title as string | undefined) ?? null,
+          scenario: (wf.memo?.scenario as string | undefined) ?? null,
+          status: sa.get(HeraldStatus) ?? null,
+          severity: sa.get(HeraldSeverity) ?? null,
+          components: sa.get(HeraldComponents) ?? [],
+          drill: sa.get(HeraldDrill) ?? false,
+          startedAt: wf.startTime.toISOString(),
+          workflowStatus: wf.status.name,
+        });
+        if (out.length >= 500) break;
+      }
+      return out;
+    });
     res.json({ incidents });
   });
 
   router.get('/v1/incidents/:id', requireRole('viewer'), async (req, res) => {
-    const id = String(req.params.id);
-    if (!ID.test(id)) throw new Problem(404, 'Not found', `no incident ${JSON.stringify(id.slice(0, 80))}`);
+    const id = checkId('incident', String(req.params.id));
     try {
-      const state = await client.workflow.getHandle(id).query(incidentStateQuery);
+      const state = await withDeadline(deps, () => client.workflow.getHandle(id).query(incidentStateQuery));
       res.json(state);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new Problem(404, 'Not found', `no incident ${id}`);
@@ -87,11 +88,63 @@ export function incidentRoutes({ client, plan, taskQueue, requireRole }: Inciden
     }
   });
 
+  router.post('/v1/incidents/:id/updates', requireRole('operator'), async (req, res) => {
+    const id = checkId('incident', String(req.params.id));
+    const body = parseBody(PostIncidentUpdate, req.body);
+    checkComponents(plan, body.components);
+    guardExternal(deps, 'updates', { message: body.message });
+    const by = actorOf(res.locals);
+    const result = await sendUpdate(deps, 'incident', 'updates', client.workflow.getHandle(id), postUpdate, { ...body, by });
+    deps.log.info({ incidentId: id, by, status: body.status, seq: result.seq }, 'incident update posted');
+    res.json(result);
+  });
+
+  router.post('/v1/incidents/:id/approve', requireRole('operator'), async (req, res) => {
+    const id = checkId('incident', String(req.params.id));
+    const body = parseBody(ApproveIncidentMessage, req.body);
+    const by = actorOf(res.locals);
+    const result = await sendUpdate(deps, 'incident', 'approve', client.workflow.getHandle(id), approve, { ...body, by });
+    deps.log.info({ incidentId: id, by, approved: result.approved }, 'incident message approved');
+    res.json(result);
+  });
+
+  router.post('/v1/incidents/:id/impact', requireRole('operator'), async (req, res) => {
+    const id = checkId('incident', String(req.params.id));
+    const body = parseBody(ChangeIncidentImpact, req.body);
+    checkComponents(plan, body.components, 'components');
+    checkComponents(plan, body.componentStatuses ? Object.keys(body.componentStatuses) : undefined, 'componentStatuses');
+    if (body.severity !== undefined && !plan.severities.some((s) => s.id === body.severity)) {
+      throw new Problem(422, 'Not valid for this plan', `severity: unknown severity "${body.severity}"`, { errors: [{ path: 'severity', message: `unknown severity "${body.severity}" (plan has ${plan.severities.map((s) => s.id).join(', ')})` }] });
+    }
+    guardExternal(deps, 'impact', { impact: body.impact });
+    const by = actorOf(res.locals);
+    const result = await sendUpdate(deps, 'incident', 'impact', client.workflow.getHandle(id), changeImpact, { ...body, by });
+    deps.log.info({ incidentId: id, by, seq: result.seq }, 'incident impact changed');
+    res.json(result);
+  });
+
+  router.post('/v1/incidents/:id/resolve', requireRole('operator'), async (req, res) => {
+    const id = checkId('incident', String(req.params.id));
+    const body = parseBody(ResolveIncident, req.body);
+    guardExternal(deps, 'resolve', { message: body.message });
+    const by = actorOf(res.locals);
+    const result = await sendUpdate(deps, 'incident', 'resolve', client.workflow.getHandle(id), resolveIncident, { ...body, by });
+    deps.log.info({ incidentId: id, by, seq: result.seq }, 'incident resolved');
+    res.json(result);
+  });
+
   return router;
 }
 
+function checkComponents(plan: Plan, components: string[] | undefined, path = 'components'): void {
+  if (!components) return;
+  const known = new Set(plan.components.map((c) => c.id));
+  const errors: FieldError[] = components.flatMap((c, i) => (known.has(c) ? [] : [{ path: `${path}.${i}`, message: `unknown component "${c}"` }]));
+  if (errors.length > 0) throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
 /** Checks a declaration against the plan and fills in what the plan decides (severity). */
-export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: string): IncidentInput {
+export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: string, publicUrl: string): IncidentInput {
   const errors: FieldError[] = [];
   const scenario = plan.scenarios[body.scenario];
   if (!scenario) errors.push({ path: 'scenario', message: `unknown scenario "${body.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})` });
@@ -115,5 +168,6 @@ export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: str
     technicalDetail: body.technicalDetail,
     drill: false,
     declaredBy: actor,
+    policy: incidentPolicy(plan, body.scenario, { statusUrl: publicUrl }),
   };
 }

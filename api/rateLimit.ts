@@ -1,0 +1,54 @@
+import type { Request, RequestHandler, Response } from 'express';
+import type { RateLimit } from '../core/config';
+import { Problem } from './problem';
+
+// A small in-memory token bucket per key (a token's name, a client address). One API process is one
+// limiter; behind several processes each keeps its own, which is what a per-node limit means.
+
+export interface Limiter {
+  /** Takes one request from the key's bucket; returns 0 when allowed, else seconds until one is. */
+  take(key: string): number;
+}
+
+export function tokenBucket({ perSecond, burst }: RateLimit, now: () => number = Date.now, maxKeys = 10_000): Limiter {
+  const buckets = new Map<string, { tokens: number; at: number }>();
+  return {
+    take(key) {
+      const t = now();
+      let b = buckets.get(key);
+      if (!b) {
+        if (buckets.size >= maxKeys) {
+          // Forget the fullest (idle) buckets first: the oldest entries in insertion order.
+          for (const k of buckets.keys()) {
+            buckets.delete(k);
+            if (buckets.size < maxKeys / 2) break;
+          }
+        }
+        b = { tokens: burst, at: t };
+        buckets.set(key, b);
+      }
+      b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+      b.at = t;
+      if (b.tokens >= 1) {
+        b.tokens -= 1;
+        return 0;
+      }
+      return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+    },
+  };
+}
+
+/**
+ * Refuses requests over the key's rate. Operator clients get 429; monitoring senders get 503,
+ * because Alertmanager (and most senders) retry only 5xx and a throttled alert must not be lost.
+ */
+export function rateLimit(limiter: Limiter, keyOf: (req: Request, res: Response) => string, status: 429 | 503 = 429, onRefused?: () => void): RequestHandler {
+  return (req, res, next) => {
+    const wait = limiter.take(keyOf(req, res));
+    if (wait === 0) return next();
+    onRefused?.();
+    next(new Problem(status, status === 429 ? 'Too many requests' : 'Busy', `slow down: retry in ${wait} s`, { retryAfter: wait }));
+  };
+}
+
+export const clientAddress = (req: Request) => req.socket.remoteAddress ?? 'unknown';

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import { Router } from 'express';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { incidentSlug } from '../../core/incident';
+import { FinishMaintenanceBody, MAINTENANCE_STATUSES, MaintenanceNoteBody, RescheduleMaintenanceBody, ScheduleMaintenance } from '../../core/maintenance';
+import type { Plan } from '../../core/plan/schema';
+import { maintenancePolicy } from '../../core/policy';
+import { HeraldComponents, HeraldDrill, HeraldKind, HeraldStatus } from '../../core/searchAttributes';
+import {
+  cancelMaintenance,
+  completeMaintenance,
+  maintenance,
+  maintenanceStateQuery,
+  postMaintenanceUpdate,
+  rescheduleMaintenance,
+  type MaintenanceInput,
+} from '../../workflows/maintenance';
+import { Problem, type FieldError } from '../problem';
+import { actorOf, checkId, filterValue, guardExternal, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+
+export function maintenanceRoutes(deps: RouteDeps): Router {
+  const { client, plan, taskQueue, requireRole, publicUrl } = deps;
+  const router = Router();
+
+  router.post('/v1/maintenances', requireRole('operator'), async (req, res) => {
+    const body = parseBody(ScheduleMaintenance, req.body);
+    const input = maintenanceAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
+    guardExternal(deps, 'maintenances', { title: body.title, message: body.message });
+    const id = `maintenance-${incidentSlug(input.title)}-${randomBytes(4).toString('hex')}`;
+    await withDeadline(deps, () =>
+      client.workflow.start(maintenance, {
+        workflowId: id,
+        taskQueue,
+        args: [input],
+        memo: { title: input.title, scenario: input.scenario },
+        typedSearchAttributes: [
+          { key: HeraldKind, value: 'maintenance' },
+          { key: HeraldStatus, value: 'scheduled' },
+          { key: HeraldComponents, value: input.components },
+          { key: HeraldDrill, value: input.drill },
+        ],
+      }),
+    );
+    deps.log.info({ maintenanceId: id, by: input.declaredBy, scheduledFor: input.scheduledFor }, 'maintenance scheduled');
+    res.status(201).location(`/v1/maintenances/${id}`).json({ id, status: 'scheduled' });
+  });
+
+  router.get('/v1/maintenances', requireRole('viewer'), async (req, res) => {
+    const clauses = ["HeraldKind = 'maintenance'"];
+    const status = filterValue(req.query.status, 'status', new RegExp(`^(${MAINTENANCE_STATUSES.join('|')})$`), `one of ${MAINTENANCE_STATUSES.join(', ')}`);
+    const component = filterValue(req.query.component, 'component', /^[a-z0-9][a-z0-9-]{0,63}$/, 'a component id');
+    const drill = filterValue(req.query.drill, 'drill', /^(true|false)$/, 'true or false');
+    if (status) clauses.push(`HeraldStatus = '${status}'`);
+    if (component) clauses.push(`HeraldComponents = '${component}'`);
+    if (drill) clauses.push(`HeraldDrill = ${drill}`);
+    const maintenances = await withDeadline(deps, async () => {
+      const out = [];
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
+        const sa = wf.typedSearchAttributes;
+        out.push({
+          id: wf.workflowId,
+          title: (wf.memo?.title as string | undefined) ?? null,
+          scenario: (wf.memo?.scenario as string | undefined) ?? null,
+          status: sa.get(HeraldStatus) ?? null,
+          components: sa.get(HeraldComponents) ?? [],
+          drill: sa.get(HeraldDrill) ?? false,
+          createdAt: wf.startTime.toISOString(),
+          workflowStatus: wf.status.name,
+        });
+        if (out.length >= 500) break;
+      }
+      return out;
+    });
+    res.json({ maintenances });
+  });
+
+  router.get('/v1/maintenances/:id', requireRole('viewer'), async (req, res) => {
+    const id = checkId('maintenance', String(req.params.id));
+    try {
+      res.json(await withDeadline(deps, () => client.workflow.getHandle(id).query(maintenanceStateQuery)));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw new Problem(404, 'Not found', `no maintenance ${id}`);
+      throw err;
+    }
+  });
+
+  router.post('/v1/maintenances/:id/reschedule', requireRole('operator'), async (req, res) => {
+    const id = checkId('maintenance', String(req.params.id));
+    const body = parseBody(RescheduleMaintenanceBody, req.body);
+    if (Date.parse(body.scheduledUntil) <= Date.now()) throw new Problem(422, 'Not valid', 'scheduledUntil: the window would already be over', { errors: [{ path: 'scheduledUntil', message: 'the window would already be over' }] });
+    guardExternal(deps, 'reschedule', { message: body.message });
+    const by = actorOf(res.locals);
+    const state = await sendUpdate(deps, 'maintenance', 'reschedule', client.workflow.getHandle(id), rescheduleMaintenance, {
+      ...body,
+      // The workflow compares instants as strings: send them as it stores them (UTC, milliseconds).
+      scheduledFor: new Date(body.scheduledFor).toISOString(),
+      scheduledUntil: new Date(body.scheduledUntil).toISOString(),
+      by,
+    });
+    deps.log.info({ maintenanceId: id, by, scheduledFor: body.scheduledFor, scheduledUntil: body.scheduledUntil }, 'maintenance rescheduled');
+    res.json(state);
+  });
+
+  router.post('/v1/maintenances/:id/updates', requireRole('operator'), async (req, res) => {
+    const id = checkId('maintenance', String(req.params.id));
+    const body = parseBody(MaintenanceNoteBody, req.body);
+    guardExternal(deps, 'maintenance-updates', { message: body.message });
+    const by = actorOf(res.locals);
+    const state = await sendUpdate(deps, 'maintenance', 'maintenance-updates', client.workflow.getHandle(id), postMaintenanceUpdate, { ...body, by });
+    deps.log.info({ maintenanceId: id, by }, 'maintenance update posted');
+    res.json(state);
+  });
+
+  for (const [action, def] of [
+    ['cancel', cancelMaintenance],
+    ['complete', completeMaintenance],
+  ] as const) {
+    router.post(`/v1/maintenances/:id/${action}`, requireRole('operator'), async (req, res) => {
+      const id = checkId('maintenance', String(req.params.id));
+      const body = parseBody(FinishMaintenanceBody, req.body);
+      guardExternal(deps, action, { message: body.message });
+      const by = actorOf(res.locals);
+      const state = await sendUpdate(deps, 'maintenance', action, client.workflow.getHandle(id), def, { ...body, by });
+      deps.log.info({ maintenanceId: id, by }, `maintenance ${action === 'cancel' ? 'cancelled' : 'completed'}`);
+      res.json(state);
+    });
+  }
+
+  return router;
+}
+
+/** Checks a schedule request against the plan and resolves the maintenance policy. */
+export function maintenanceAgainstPlan(plan: Plan, body: ScheduleMaintenance, actor: string, publicUrl: string): MaintenanceInput {
+  const errors: FieldError[] = [];
+  const scenario = plan.scenarios[body.scenario];
+  const maintenanceScenarios = Object.entries(plan.scenarios).filter(([, s]) => s.kind === 'maintenance').map(([id]) => id);
+  if (!scenario) errors.push({ path: 'scenario', message: `unknown scenario "${body.scenario}" (maintenance scenarios: ${maintenanceScenarios.join(', ')})` });
+  else if (scenario.kind !== 'maintenance') errors.push({ path: 'scenario', message: `"${body.scenario}" is an incident scenario; use POST /v1/incidents` });
+  const known = new Set(plan.components.map((c) => c.id));
+  body.components.forEach((c, i) => {
+    if (!known.has(c)) errors.push({ path: `components.${i}`, message: `unknown component "${c}"` });
+  });
+  if (Date.parse(body.scheduledFor) <= Date.now()) errors.push({ path: 'scheduledFor', message: 'the window must start in the future' });
+  if (errors.length > 0) throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  return {
+    title: body.title,
+    scenario: body.scenario,
+    components: [...new Set(body.components)],
+    scheduledFor: new Date(body.scheduledFor).toISOString(),
+    scheduledUntil: new Date(body.scheduledUntil).toISOString(),
+    message: body.message,
+    owner: body.owner,
+    technicalDetail: body.technicalDetail,
+    drill: false,
+    declaredBy: actor,
+    policy: maintenancePolicy(plan, body.scenario, { statusUrl: publicUrl }),
+  };
+}
