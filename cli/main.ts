@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { planCommand } from './commands/plan';
+import { exportCommand } from './commands/export';
 
 const program = new Command()
   .name('herald')
@@ -8,6 +9,7 @@ const program = new Command()
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program.addCommand(planCommand());
+program.addCommand(exportCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`herald: ${(err as Error).message}`);
