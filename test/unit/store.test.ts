@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { openStore, type AudienceFilter, type Store } from '../../core/store';
+import { migrate } from '../../core/store/migrations';
+import { CsvParser, csvRecordToInput, validateSubscriber, type SubscriberInput } from '../../core/store/subscribers';
+import { unsubscribeToken, verifyUnsubscribeToken } from '../../core/store/unsubscribe';
+import { freshDatabase, testPostgres, type TestPostgres } from '../support/postgres';
+
+// The same suite on SQLite and on a real PostgreSQL: one query layer, same answers.
+
+const valid = (rows: SubscriberInput[]) =>
+  rows.map((r, i) => {
+    const v = validateSubscriber(r, i + 1);
+    if (!v.ok) throw new Error(JSON.stringify(v.problems));
+    return v.value;
+  });
+
+const customers: AudienceFilter = { components: ['payments'], internal: false, attributes: {} };
+
+function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup(): Promise<void> }>) {
+  describe(`store on ${name}`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    before(async () => {
+      ({ store, cleanup } = await open());
+    });
+    after(async () => {
+      await store.close();
+      await cleanup();
+    });
+
+    test('migrations run once and are recorded', async () => {
+      assert.deepEqual(await migrate(store.db), []);
+      const rows = await store.db.all<{ version: number }>('SELECT version FROM herald_migrations');
+      assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
+    });
+
+    test('upsert inserts, then updates by id and replaces components and attributes', async () => {
+      const first = await store.upsertSubscribers(
+        valid([
+          { id: 'a1', email: 'A1@Example.com', components: ['payments'], attributes: { tier: 'enterprise' } },
+          { id: 'a2', phone: '+15555550102', components: '*', locale: 'zh-TW' },
+          { id: 'a3', email: 'a3@example.com', components: ['website'], internal: true },
+        ]),
+      );
+      assert.deepEqual(first, { inserted: 3, updated: 0 });
+      const again = await store.upsertSubscribers(valid([{ id: 'a1', email: 'a1@example.com', components: ['payments', 'api'], attributes: { tier: 'free', region: 'eu' } }]));
+      assert.deepEqual(again, { inserted: 0, updated: 1 });
+      const a1 = (await store.getSubscriber('a1'))!;
+      assert.deepEqual(a1.components, ['api', 'payments']);
+      assert.deepEqual(a1.attributes, { region: 'eu', tier: 'free' });
+      assert.equal(a1.consent.state, 'confirmed');
+      assert.ok(a1.consent.confirmedAt);
+      assert.equal((await store.getSubscriber('a2'))!.components, '*');
+    });
+
+    test('audience pages follow components, exclusions, attributes, internal flag and consent', async () => {
+      await store.upsertSubscribers(
+        valid([
+          { id: 'b1', email: 'b1@example.com', components: ['payments'], attributes: { tier: 'enterprise' } },
+          { id: 'b2', email: 'b2@example.com', components: ['payments'], consent: 'pending' },
+          { id: 'b3', email: 'b3@example.com', components: ['payments'], consent: 'unsubscribed' },
+          { id: 'b4', email: 'b4@example.com', components: ['invoicing'] },
+        ]),
+      );
+      assert.deepEqual(await store.audienceIds(customers, null, 100), ['a1', 'a2', 'b1', 'b3']);
+      assert.deepEqual(await store.audienceIds({ ...customers, attributes: { tier: ['enterprise'] } }, null, 100), ['b1']);
+      assert.deepEqual(await store.audienceIds({ ...customers, excludeComponents: ['api'] }, null, 100), ['b1', 'b3']);
+      assert.deepEqual(await store.audienceIds({ components: ['website'], internal: true, attributes: { internal: ['true'] } }, null, 100), ['a3']);
+      // Keyset pages: two at a time, nothing skipped or repeated.
+      const p1 = await store.audienceIds(customers, null, 2);
+      const p2 = await store.audienceIds(customers, p1[1]!, 2);
+      const p3 = await store.audienceIds(customers, p2[1] ?? null, 2);
+      assert.deepEqual([...p1, ...p2], ['a1', 'a2', 'b1', 'b3']);
+      assert.deepEqual(p3, []);
+      const range = await store.audienceRange(customers, 'a1', 'b3', 10);
+      assert.deepEqual(range.map((r) => [r.id, r.consent]), [['a2', 'confirmed'], ['b1', 'confirmed'], ['b3', 'unsubscribed']]);
+      assert.equal(await store.countAudience(customers), 4);
+    });
+
+    test('ids order bytewise on both engines', async () => {
+      await store.upsertSubscribers(valid([{ id: 'Z9', email: 'z@example.com', components: ['payments'] }, { id: 'a-0', email: 'a0@example.com', components: ['payments'] }]));
+      const ids = await store.audienceIds(customers, null, 100);
+      assert.deepEqual(ids, [...ids].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)));
+      assert.equal(ids[0], 'Z9');
+    });
+
+    test('suppressions match addresses per channel, e-mail case-insensitively', async () => {
+      await store.addSuppressions([
+        { channel: 'email', address: 'B1@example.com', reason: 'bounce' },
+        { channel: 'sms', address: '+15555550102', reason: 'opt-out' },
+      ]);
+      const found = await store.suppressionsFor([
+        { channel: 'email', address: 'b1@example.com' },
+        { channel: 'sms', address: '+15555550102' },
+        { channel: 'email', address: 'a1@example.com' },
+      ]);
+      assert.equal(found.get('email b1@example.com'), 'bounce');
+      assert.equal(found.get('sms +15555550102'), 'opt-out');
+      assert.equal(found.size, 2);
+      assert.equal(await store.removeSuppression('email', 'b1@EXAMPLE.com'), true);
+    });
+
+    test('the ledger records before and after, counts retries and possible duplicates', async () => {
+      const r = 'round-1';
+      await store.saveRound(r, { roundId: r }, { hello: 1 }, 3);
+      assert.deepEqual((await store.saveRound(r, { other: true }, { hello: 2 }, 9)).content, { hello: 1 }, 'the first content is kept');
+      await store.markSending(r, [
+        { recipientId: 'a1', channel: 'email', address: 'a1@example.com', possibleDuplicate: false },
+        { recipientId: 'a2', channel: 'sms', address: '+15555550102', possibleDuplicate: false },
+      ]);
+      await store.recordResults(r, [{ recipientId: 'a1', channel: 'email', address: 'a1@example.com', state: 'sent', provider: 'ses', region: 'us-west-2', messageId: 'm-1' }]);
+      // a2 stays "sending" (a worker died); the next attempt marks it again as a possible duplicate.
+      let ledger = await store.ledgerRange(r, null, 'zz');
+      assert.equal(ledger.get('a2 sms')!.state, 'sending');
+      await store.markSending(r, [{ recipientId: 'a2', channel: 'sms', address: '+15555550102', possibleDuplicate: true }]);
+      await store.recordResults(r, [
+        { recipientId: 'a2', channel: 'sms', address: '+15555550102', state: 'sent' },
+        { recipientId: 'b3', channel: 'email', address: 'b3@example.com', state: 'opted_out' },
+      ]);
+      ledger = await store.ledgerRange(r, 'a1', 'b3');
+      assert.deepEqual([...ledger.keys()].sort(), ['a2 sms', 'b3 email']);
+      const counts = await store.ledgerCounts(r);
+      const get = (channel: string, state: string) => counts.find((c) => c.channel === channel && c.state === state);
+      assert.equal(get('email', 'sent')!.deliveries, 1);
+      assert.equal(get('sms', 'sent')!.retries, 1);
+      assert.equal(get('sms', 'sent')!.possibleDuplicates, 1);
+      assert.equal(get('email', 'opted_out')!.deliveries, 1);
+      assert.ok((await store.firstSentAt(r))! > 0);
+      const ranged = await store.ledgerCounts(r, { afterId: 'a1', throughId: 'a2' });
+      assert.deepEqual(ranged.map((c) => [c.channel, c.state, c.deliveries]), [['sms', 'sent', 1]]);
+      await store.finishRound(r, { sent: 2 });
+      assert.deepEqual((await store.getRound(r))!.report, { sent: 2 });
+    });
+
+    test('consent changes are recorded with their time', async () => {
+      assert.equal(await store.setConsent('a1', 'unsubscribed', '2026-11-28T10:00:00.000Z'), true);
+      const a1 = (await store.getSubscriber('a1'))!;
+      assert.equal(a1.consent.state, 'unsubscribed');
+      assert.equal(a1.consent.unsubscribedAt, '2026-11-28T10:00:00.000Z');
+      assert.equal(await store.setConsent('nobody', 'confirmed'), false);
+    });
+
+    test('export pages cover every subscriber once', async () => {
+      const seen: string[] = [];
+      for (let after: string | null = null; ; ) {
+        const page = await store.subscribersPage(after, 3);
+        if (page.length === 0) break;
+        seen.push(...page.map((s) => s.id));
+        after = page[page.length - 1]!.id;
+      }
+      assert.equal(seen.length, await store.countSubscribers());
+      assert.equal(new Set(seen).size, seen.length);
+    });
+  });
+}
+
+storeSuite('SQLite', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-store-'));
+  return { store: await openStore({ sqliteFile: join(dir, 'herald.db') }), cleanup: async () => undefined };
+});
+
+let pg: TestPostgres | undefined;
+storeSuite('PostgreSQL', async () => {
+  pg = await testPostgres();
+  const db = await freshDatabase(pg.url);
+  return {
+    store: await openStore({ databaseUrl: db.url }),
+    cleanup: async () => {
+      await db.drop();
+      await pg!.stop();
+    },
+  };
+});
+
+describe('subscriber input', () => {
+  test('rows are validated with the reason and the row number', () => {
+    const bad = validateSubscriber({ email: 'not-an-email', phone: '555' }, 7);
+    assert.equal(bad.ok, false);
+    assert.deepEqual(!bad.ok && bad.problems.map((p) => [p.row, p.path]), [[7, 'email'], [7, 'phone']]);
+    const none = validateSubscriber({ locale: 'en' }, 2);
+    assert.equal(!none.ok && none.problems[0]!.message, 'needs at least one of email, phone, push, webhook, chat');
+    const unknown = validateSubscriber({ email: 'a@example.com', components: 'payments;billing-db' }, 3, new Set(['payments']));
+    assert.match(!unknown.ok ? unknown.problems[0]!.message : '', /unknown component "billing-db"/);
+    const ok = validateSubscriber({ email: 'a@example.com', components: 'payments', internal: 'true' }, 4);
+    assert.ok(ok.ok && ok.value.id.startsWith('sub_') && ok.value.internal === true);
+  });
+
+  test('CSV handles quotes, commas and newlines inside fields, across chunks', () => {
+    const p = new CsvParser();
+    const text = 'id,email,tier\r\nx1,"a,b@example.com",gold\n"x""2","multi\nline",\n';
+    const records = [...p.push(text.slice(0, 17)), ...p.push(text.slice(17)), ...p.end()];
+    assert.deepEqual(records.map((r) => r.fields), [['id', 'email', 'tier'], ['x1', 'a,b@example.com', 'gold'], ['x"2', 'multi\nline', '']]);
+    assert.deepEqual(records.map((r) => r.line), [1, 2, 3]);
+    assert.deepEqual(csvRecordToInput(records[0]!.fields, records[1]!.fields), { id: 'x1', email: 'a,b@example.com', attributes: { tier: 'gold' } });
+  });
+
+  test('unsubscribe tokens verify only with the right secret and untouched', () => {
+    const t = unsubscribeToken('s3cret-s3cret-s3cret', 'sub_1', 'email');
+    assert.deepEqual(verifyUnsubscribeToken('s3cret-s3cret-s3cret', t), { subscriberId: 'sub_1', channel: 'email' });
+    assert.equal(verifyUnsubscribeToken('other-secret-other', t), undefined);
+    assert.equal(verifyUnsubscribeToken('s3cret-s3cret-s3cret', t.replace(/^./, 'x')), undefined);
+  });
+});
