@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -10,7 +11,11 @@ import { chatTarget, slackPayload, teamsPayload } from './chat';
 
 const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
 
-const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+/** A file-name-safe form; when characters had to be replaced, a short hash keeps names distinct. */
+const safe = (s: string) => {
+  const clean = s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120);
+  return clean === s ? clean : `${clean}~${createHash('sha256').update(s).digest('hex').slice(0, 6)}`;
+};
 
 export function outboxFileName(m: Pick<OutgoingMessage, 'roundId' | 'recipientId' | 'channel'>): string {
   return `${safe(m.roundId)}--${safe(m.recipientId)}--${m.channel}.${m.channel === 'email' ? 'eml' : 'json'}`;
