@@ -37,13 +37,14 @@ export function feedDocuments(input: { plan: Plan; locale: string; t: Labels; it
       ...v.updates.map((u) => `<p><strong>${escape(label(t, `incidentStatus.${u.status}`))}</strong> · <time datetime="${u.at.iso}">${escape(u.at.text)}</time><br>${escape(u.body)}</p>`),
     ].join('\n');
     feed.addItem({
-      title: `${v.name} · ${status}`,
+      // The feed marks title and summary as HTML, so operator text is escaped there too.
+      title: escape(`${v.name} · ${status}`),
       id: v.url,
       guid: v.url,
       link: v.url,
       date: new Date(latest(v)),
       published: v.startedAt ? new Date(v.startedAt.iso) : v.scheduledFor ? new Date(v.scheduledFor.iso) : undefined,
-      description: `${status}: ${v.latest ?? v.name}`,
+      description: escape(`${status}: ${v.latest ?? v.name}`),
       content,
       category: [{ name: v.kind === 'incident' ? label(t, 'banner.incident') : label(t, 'banner.maintenance'), term: v.kind }],
     });

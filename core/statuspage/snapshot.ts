@@ -9,7 +9,7 @@ import { contentTypeFor } from './http';
 import { fill, label, loadLabels, type Labels } from './locale';
 import type { PageHistory, PageIncident, PageMaintenance, PageState, PageUpdate } from './types';
 import { UPTIME_DAYS, componentUptime, type ComponentUptime } from './uptime';
-import { shortlink, v2Components, v2Documents, v2Status } from './v2';
+import { shortlink, v2Components, v2Documents, v2Status, withoutDrills } from './v2';
 
 // The whole public snapshot of a page state, as files: the status page (every locale), incident
 // pages, the history page, the Statuspage v2 JSON API, Atom/RSS feeds, the embeddable banner, the
@@ -90,8 +90,8 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   const put = (path: string, body: string | Buffer) => files.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), contentType: contentTypeFor(path) });
   const drill = !!options.drill;
   const state = mergeHistory(pageState, options.history);
-  const shownIncidents = state.incidents.filter((i) => drill || !i.drill);
-  const visible: PageState = { ...state, incidents: shownIncidents };
+  const visible = drill ? state : withoutDrills(state);
+  const shownIncidents = visible.incidents;
 
   const docs = v2Documents(plan, visible, { drill });
   for (const [path, doc] of Object.entries(docs)) put(path, JSON.stringify(doc));
@@ -168,7 +168,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
         activeMaintenances,
         upcomingMaintenances,
         recent,
-        componentRows: componentRows(plan, state, locale, t, uptime),
+        componentRows: componentRows(plan, visible, locale, t, uptime),
       }),
     );
 

@@ -177,7 +177,8 @@ const DESCRIPTIONS: Record<Indicator, string> = {
 };
 
 /** The page roll-up: the worst of the open incidents' impact and the components' statuses. */
-export function v2Status(plan: Plan, state: PageState, options: V2Options = {}): { indicator: Indicator; description: string } {
+export function v2Status(plan: Plan, fullState: PageState, options: V2Options = {}): { indicator: Indicator; description: string } {
+  const state = options.drill ? fullState : withoutDrills(fullState);
   const statuses = plan.components.map((c) => state.components[c.id]?.status ?? 'operational');
   const rank: Indicator[] = ['none', 'minor', 'major', 'critical'];
   let level = 0;
@@ -200,8 +201,33 @@ export interface V2Options {
   drill?: boolean;
 }
 
+const STATUS_RANK = ['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage'] as const;
+
+/**
+ * The page as the public sees it: drill incidents removed, and the components they touched given
+ * back the status the other open incidents and active maintenances give them.
+ */
+export function withoutDrills(state: PageState): PageState {
+  if (!state.incidents.some((i) => i.drill)) return state;
+  const incidents = state.incidents.filter((i) => !i.drill);
+  const worst = new Map<string, ComponentStatusV2>();
+  const raise = (id: string, s: ComponentStatusV2) => {
+    if (STATUS_RANK.indexOf(s) > STATUS_RANK.indexOf(worst.get(id) ?? 'operational')) worst.set(id, s);
+  };
+  for (const i of incidents) if (UNRESOLVED.has(i.status)) for (const [id, s] of Object.entries(i.componentStatuses)) raise(id, s);
+  for (const m of state.maintenances) if (m.status === 'in_progress' || m.status === 'verifying') for (const [id, s] of Object.entries(m.componentStatuses)) raise(id, s);
+  const touched = new Set(state.incidents.filter((i) => i.drill).flatMap((i) => Object.keys(i.componentStatuses)));
+  const components = { ...state.components };
+  for (const id of touched) {
+    const status = worst.get(id) ?? 'operational';
+    if (components[id]?.status !== status) components[id] = { status, updatedAt: components[id]?.updatedAt ?? state.updatedAt };
+  }
+  return { ...state, incidents, components };
+}
+
 /** Every v2 endpoint's document, keyed by its path under the page root. */
-export function v2Documents(plan: Plan, state: PageState, options: V2Options = {}) {
+export function v2Documents(plan: Plan, fullState: PageState, options: V2Options = {}) {
+  const state = options.drill ? fullState : withoutDrills(fullState);
   const page = v2Page(plan, state);
   const components = v2Components(plan, state);
   const byId = new Map(components.map((c) => [c.id, c]));
