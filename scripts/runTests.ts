@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, temporalCliPath } from './devServer';
 import { freePort } from '../test/support/ports';
+import { startPostgres } from '../test/support/postgres';
 
 // The test harness: type-check, start one Temporal dev server on free ports (never the SDK's
 // download or its 5 s start limit), bundle the workflows once, run node's test runner over every
@@ -34,6 +35,11 @@ async function main() {
 
   const work = mkdtempSync(join(tmpdir(), 'herald-test-'));
   const server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), namespace: 'default', stdio: 'ignore' });
+  // One throwaway PostgreSQL for every file (the store suite runs on it as well as on SQLite).
+  const postgres = process.env.HERALD_TEST_DATABASE_URL ? undefined : await startPostgres().catch(async (err) => {
+    await server.stop();
+    throw err;
+  });
   try {
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
     const bundlePath = join(work, 'workflow-bundle.js');
@@ -42,12 +48,13 @@ async function main() {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {
         cwd: ROOT,
         stdio: 'inherit',
-        env: { ...process.env, HERALD_TEST_TEMPORAL_ADDRESS: server.address, HERALD_TEST_WORKFLOW_BUNDLE: bundlePath },
+        env: { ...process.env, HERALD_TEST_TEMPORAL_ADDRESS: server.address, HERALD_TEST_WORKFLOW_BUNDLE: bundlePath, ...(postgres ? { HERALD_TEST_DATABASE_URL: postgres.url } : {}) },
       });
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
     });
     process.exitCode = code;
   } finally {
+    await postgres?.stop();
     await server.stop();
     rmSync(work, { recursive: true, force: true });
   }
