@@ -14,6 +14,7 @@ import type { RouteDeps } from './routes/common';
 import { incidentRoutes } from './routes/incidents';
 import { maintenanceRoutes } from './routes/maintenances';
 import { planRoutes } from './routes/plan';
+import { outboxRoutes } from './routes/outbox';
 import { webhookRoutes } from './routes/webhooks';
 import type { FetchText } from './routes/webhooks/snsSignature';
 
@@ -32,6 +33,8 @@ export interface ApiDeps {
   /** GETs SNS certificate and SubscribeURL URLs; injectable for tests. */
   snsFetch?: FetchText;
   metrics?: ApiMetrics;
+  /** The local outbox directory ($HERALD_DATA_DIR/outbox), listed at GET /v1/outbox. */
+  outboxDir?: string;
 }
 
 export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
@@ -99,6 +102,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(incidentRoutes(routeDeps));
   app.use(maintenanceRoutes(routeDeps));
   app.use(planRoutes({ ...routeDeps, templatesDir: deps.templatesDir }));
+  app.use(outboxRoutes({ dir: deps.outboxDir, requireRole }));
 
   app.use((req, _res, next) => next(new Problem(404, 'Not found', `no route ${req.method} ${req.path.slice(0, 200)}`)));
   app.use(problemHandler((err) => log.error({ err }, 'unexpected error')));

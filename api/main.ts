@@ -28,6 +28,7 @@ async function main() {
     api: config.api,
     ledger,
     templatesDir: config.templatesDir,
+    outboxDir: config.delivery.outboxDir,
   });
   const server = configureServer(app.listen(config.apiPort, config.bind));
   server.on('error', (err) => {

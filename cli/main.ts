@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { planCommand } from './commands/plan';
 import { exportCommand } from './commands/export';
+import { subscribersCommand } from './commands/subscribers';
 
 const program = new Command()
   .name('herald')
@@ -10,6 +11,7 @@ const program = new Command()
 
 program.addCommand(planCommand());
 program.addCommand(exportCommand());
+program.addCommand(subscribersCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(`herald: ${(err as Error).message}`);
