@@ -130,7 +130,8 @@ describe('npx herald subscribers import | export', () => {
     );
     const db = await freshDatabase(pg.url);
     try {
-      for (const env of [{ HERALD_DATA_DIR: join(dir, 'sqlite') }, { HERALD_DATA_DIR: join(dir, 'pg'), HERALD_DATABASE_URL: db.url }]) {
+      const envs: Record<string, string>[] = [{ HERALD_DATA_DIR: join(dir, 'sqlite') }, { HERALD_DATA_DIR: join(dir, 'pg'), HERALD_DATABASE_URL: db.url }];
+      for (const env of envs) {
         const imported = herald(['import', csv], env);
         assert.equal(imported.status, 1, imported.stderr);
         assert.match(imported.stdout, /5 rows, 2 imported \(2 new, 0 updated\), 3 rejected/);
