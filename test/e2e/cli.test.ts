@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { freePort } from '../support/ports';
+import { startApi, TOKENS, type ApiHarness } from './api.harness';
+
+// `herald …` as an operator types it, against the API on a real dev server.
+
+const BIN = join(__dirname, '..', '..', 'cli', 'bin.js');
+
+describe('the herald CLI drives incidents and maintenances through the API', () => {
+  let h: ApiHarness;
+  before(async () => {
+    h = await startApi();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  const herald = (args: string[], env: Record<string, string> = {}) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HERALD_API_URL: h.base, HERALD_TOKEN: TOKENS.operator, NO_COLOR: '1', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      });
+    });
+
+  test('incident declare, update, approve, list, show and resolve; errors are one line and exit 1', async () => {
+    const declared = await herald(['incident', 'declare', '--title', 'Checkout failing', '--scenario', 'outage', '-c', 'payments', '-m', 'Some customers cannot check out.', '--severity', 'sev1']);
+    assert.equal(declared.code, 0, declared.stderr);
+    const id = declared.stdout.trim();
+    assert.match(id, /^incident-checkout-failing-[0-9a-f]{8}$/);
+
+    const approved = await herald(['incident', 'approve', id]);
+    assert.equal(approved.code, 0, approved.stderr);
+    assert.match(approved.stdout, /approved 1/);
+
+    const updated = await herald(['incident', 'update', id, '--status', 'identified', '-m', 'We found the cause.', '--eta', '+2h']);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.match(updated.stdout, /published #\d+: identified/);
+
+    const refused = await herald(['incident', 'update', id, '--status', 'investigating', '-m', 'Back.']);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assert.match(refused.stderr, /^herald: Conflict \(409\): .*cannot go back from identified to investigating/);
+
+    const guard = await herald(['incident', 'update', id, '--status', 'identified', '-m', 'db01.acme.internal is down']);
+    assert.equal(guard.code, 1);
+    assert.match(guard.stderr, /\(422\).*db01\.acme\.internal/);
+
+    const shown = await herald(['incident', 'show', id]);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /Checkout failing/);
+    assert.match(shown.stdout, /declared/);
+    assert.match(shown.stdout, /alice/);
+
+    const asJson = await herald(['incident', 'show', id, '--json']);
+    assert.equal((JSON.parse(asJson.stdout) as { status: string }).status, 'identified');
+
+    const resolved = await herald(['incident', 'resolve', id, '-m', 'Checkout works again.']);
+    assert.equal(resolved.code, 0, resolved.stderr);
+    assert.match(resolved.stdout, /resolved/);
+
+    let listed: { incidents: { id: string; status: string }[] } = { incidents: [] };
+    for (let i = 0; i < 50 && !listed.incidents.some((x) => x.id === id && x.status === 'resolved'); i++) {
+      listed = JSON.parse((await herald(['incident', 'list', '--status', 'resolved', '--json'])).stdout);
+      if (!listed.incidents.some((x) => x.id === id)) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.ok(listed.incidents.some((x) => x.id === id));
+    const table = await herald(['incident', 'list', '--component', 'payments']);
+    assert.match(table.stdout, new RegExp(id));
+    assert.match(table.stdout, /┌/);
+  });
+
+  test('maintenance schedule, reschedule, list and cancel', async () => {
+    const scheduled = await herald(['maintenance', 'schedule', '--title', 'Network upgrade', '-c', 'api,website', '--from', '+3d', '--until', '+4d', '-m', 'The API may be slower.']);
+    assert.equal(scheduled.code, 0, scheduled.stderr);
+    const id = scheduled.stdout.trim();
+    assert.match(id, /^maintenance-network-upgrade-[0-9a-f]{8}$/);
+    await new Promise((r) => setTimeout(r, 300));
+    const moved = await herald(['maintenance', 'reschedule', id, '--from', '+5d', '--until', '+6d', '-m', 'We moved it by two days.', '--json']);
+    assert.equal(moved.code, 0, moved.stderr);
+    assert.equal((JSON.parse(moved.stdout) as { status: string }).status, 'scheduled');
+    const cancelled = await herald(['maintenance', 'cancel', id]);
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.match(cancelled.stdout, /cancelled/);
+    const again = await herald(['maintenance', 'complete', id]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /\(409\)/);
+    const bad = await herald(['maintenance', 'schedule', '--title', 'Soon', '-c', 'api', '--from', 'tomorrow', '--until', '+1d', '-m', 'x']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /"tomorrow" is not a date-time/);
+  });
+
+  test('preview renders a template; usage errors exit 2; an unreachable API or a bad token is one clear line', async () => {
+    const port = await freePort();
+    const [p, usage, down, badToken] = await Promise.all([
+      herald(['preview', '--scenario', 'outage', '--phase', 'resolved', '--channel', 'sms', '--locale', 'zh-TW']),
+      herald(['incident', 'declare', '--title', 'x']),
+      herald(['incident', 'list'], { HERALD_API_URL: `http://127.0.0.1:${port}` }),
+      herald(['incident', 'list'], { HERALD_TOKEN: 'not-the-right-token-123' }),
+    ]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /Subject: /);
+    assert.match(p.stdout, /[\u4e00-\u9fff]/);
+    assert.equal(usage.code, 2);
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /^herald: cannot reach the Herald API at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    assert.equal(badToken.code, 1);
+    assert.match(badToken.stderr, /^herald: Unauthorized \(401\)/);
+  });
+});
