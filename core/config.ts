@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -45,6 +46,7 @@ const Env = z.object({
   HERALD_S3_BUCKETS: z.string().default(''),
   HERALD_S3_ENDPOINT: z.url().optional(),
   HERALD_S3_PREFIX: z.string().default(''),
+  HERALD_STATUS_WORKERS: z.string().regex(/^(auto|[1-9]\d?)$/, 'use auto or a number of processes, e.g. 2').default('auto'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
@@ -92,6 +94,8 @@ export interface HeraldConfig {
   bind: string;
   apiPort: number;
   statusPort: number;
+  /** Processes serving the status page (HERALD_STATUS_WORKERS; auto = one per CPU, at most 8). */
+  statusWorkers: number;
   publicUrl: string;
   operatorToken?: string;
   webhookToken?: string;
@@ -149,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     bind: e.HERALD_BIND,
     apiPort: e.HERALD_API_PORT,
     statusPort: e.HERALD_STATUS_PORT,
+    statusWorkers: e.HERALD_STATUS_WORKERS === 'auto' ? Math.min(8, availableParallelism()) : Number(e.HERALD_STATUS_WORKERS),
     publicUrl: e.HERALD_PUBLIC_URL ?? `http://localhost:${e.HERALD_STATUS_PORT}`,
     operatorToken: e.HERALD_OPERATOR_TOKEN,
     webhookToken: e.HERALD_WEBHOOK_TOKEN,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
-import { formatMessageTime } from '../messageSamples';
+import { formatMessageTime as formatUncached } from '../messageSamples';
 import type { Plan } from '../plan/schema';
 import { bannerDocument } from './banner';
 import { feedDocuments } from './feeds';
@@ -55,6 +55,19 @@ export interface ItemView {
   latest: string | null;
   latestUpdateId: string | null;
   sortAt: string;
+}
+
+/** Times repeat across pages and publishes; formatting one builds an Intl formatter, so keep the text. */
+const formatted = new Map<string, string>();
+function formatMessageTime(at: Date, locale: string, timeZone: string): string {
+  const key = `${at.getTime()}|${locale}|${timeZone}`;
+  let text = formatted.get(key);
+  if (text === undefined) {
+    if (formatted.size > 50_000) formatted.clear();
+    text = formatUncached(at, locale, timeZone);
+    formatted.set(key, text);
+  }
+  return text;
 }
 
 const environments = new Map<string, nunjucks.Environment>();

@@ -70,12 +70,13 @@ describe('the status page in Chromium', () => {
 
   const publish = async (state: PageState) => {
     await publishToDirectory(publicDir, buildSnapshot(plan, state, TEMPLATES), snapshotVersion());
-    status.refresh();
+    await status.refresh();
   };
 
   before(async () => {
     await publishToDirectory(publicDir, buildSnapshot(plan, pageState(plan, 'operational'), TEMPLATES), snapshotVersion());
     status = createStatusServer(publicDir, { pollMs: 20 });
+    await status.ready;
     status.server.listen(0, '127.0.0.1');
     await new Promise((r) => status.server.once('listening', r));
     base = `http://127.0.0.1:${(status.server.address() as AddressInfo).port}`;

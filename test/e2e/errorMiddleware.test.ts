@@ -46,12 +46,13 @@ describe('outage answers for a customer API (RFC 9457)', () => {
       state.components.payments = { status: 'major_outage', updatedAt: i.updatedAt };
     }
     await publishToDirectory(publicDir, buildSnapshot(plan, state, templates), snapshotVersion());
-    status.refresh();
+    await status.refresh();
   };
 
   before(async () => {
     await publishToDirectory(publicDir, buildSnapshot(plan, pageState(plan, 'operational'), templates), snapshotVersion());
     status = createStatusServer(publicDir, { pollMs: 20 });
+    await status.ready;
     status.server.listen(0, '127.0.0.1');
     statusUrl = await listen(status.server);
 

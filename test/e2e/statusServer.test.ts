@@ -46,6 +46,7 @@ describe('public status server', () => {
   before(async () => {
     await publishToDirectory(publicDir, buildSnapshot(plan, pageState(plan, 'incident'), templates), snapshotVersion());
     status = createStatusServer(publicDir, { pollMs: 50 });
+    await status.ready;
     status.server.listen(0, '127.0.0.1');
     await new Promise((r) => status.server.once('listening', r));
     port = (status.server.address() as AddressInfo).port;
