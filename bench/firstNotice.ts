@@ -1,0 +1,220 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../core/config';
+import { loadPlan } from '../core/plan/load';
+import { openConfiguredStore } from '../core/store';
+import { ensureInitialSnapshot } from '../activities/publish/initial';
+import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
+import { freePort } from '../test/support/ports';
+
+// `npm run bench:first-notice`: the whole system on the embedded default (dev server, worker and API
+// as their own processes, on free loopback ports), 200 Alertmanager webhooks for distinct alert
+// groups, and for each the time from "webhook accepted" (the 2xx received) to
+//   (a) the status snapshot that shows the incident (public/api/v2/incidents/unresolved.json), and
+//   (b) the first provider request of the initial notice (the outbox provider's first file for the
+//       incident's initial round: notify-<incident>-1-initial-…).
+// The alerts route to the plan's `degradation` scenario (alertname HighLatency), whose audiences need
+// no approval; in `outage` the page and customer rounds wait for an operator's approval by design.
+// Targets: p50 ≤ 300 ms, p99 ≤ 1 s. The last line is JSON.
+
+const ROOT = join(__dirname, '..');
+const COUNT = Number(process.env.BENCH_WEBHOOKS ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const TIMEOUT_MS = 120_000;
+const TOKEN = 'bench-webhook-token-0123456789';
+
+const children: ChildProcess[] = [];
+let dev: DevServer | undefined;
+
+async function main() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+  const [temporalPort, apiPort] = [await freePort(), await freePort()];
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HERALD_DATA_DIR: dataDir,
+    HERALD_PLAN: join(ROOT, 'plans', 'example.yaml'),
+    HERALD_API_PORT: String(apiPort),
+    HERALD_BIND: '127.0.0.1',
+    HERALD_WEBHOOK_TOKEN: TOKEN,
+    HERALD_OPERATOR_TOKEN: 'bench-operator-token-0123456789',
+    HERALD_WEBHOOK_RATE_LIMIT: '10000/s,10000',
+    HERALD_RATE_LIMIT_IP: '10000/s,10000',
+    HERALD_LOG_LEVEL: 'warn',
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_TASK_QUEUE: 'herald',
+  };
+  const config = loadConfig(env);
+  const plan = loadPlan(config.planFile);
+  try {
+    log(`starting the Temporal dev server on :${temporalPort} …`);
+    dev = await startDevServer({ binary: temporalCliPath(), port: temporalPort, dbFile: join(dataDir, 'temporal.db'), stdio: 'ignore' });
+
+    // Subscribers who hear about every component: one customer (email) and one member of staff.
+    const store = await openConfiguredStore(config);
+    const now = new Date().toISOString();
+    await store.upsertSubscribers([
+      { id: 'bench-customer', email: 'customer@example.com', locale: 'en', internal: false, components: '*', consent: 'confirmed', confirmedAt: now },
+      { id: 'bench-staff', email: 'staff@example.com', locale: 'en', internal: true, components: '*', consent: 'confirmed', confirmedAt: now },
+    ] as never);
+    await store.close();
+    await ensureInitialSnapshot(config, plan);
+    mkdirSync(config.delivery.outboxDir, { recursive: true });
+
+    log('starting the worker and the API …');
+    spawnChild('worker', 'worker/main.ts', env);
+    spawnChild('api', 'api/main.ts', env);
+    const api = `http://127.0.0.1:${apiPort}`;
+    await until(async () => (await fetch(`${api}/healthz`).catch(() => undefined))?.ok === true, 60_000, 'the API to be healthy');
+
+    const published = new Map<string, number>();
+    const firstSend = new Map<string, number>();
+    const watcher = watchOutbox(config.delivery.outboxDir, firstSend);
+    const poller = pollSnapshot(join(config.publicDir, 'api', 'v2', 'incidents', 'unresolved.json'), published);
+
+    // Warm up (bundle loaded, caches filled): a few groups not counted.
+    const warm = await Promise.all([0, 1, 2].map((i) => send(api, `warmup-${i}`)));
+    await until(async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)), 60_000, 'the warm-up incidents to be published and notified');
+
+    log(`sending ${COUNT} webhooks (${CONCURRENCY} in flight) …`);
+    const accepted = new Map<string, number>();
+    const acceptMs: number[] = [];
+    let next = 0;
+    const started = Date.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < COUNT) {
+          const i = next++;
+          const t0 = performance.now();
+          const r = await send(api, `group-${i}`);
+          acceptMs.push(performance.now() - t0);
+          accepted.set(r.id, r.at);
+          // BENCH_SERIAL=1: one incident at a time (the latency with no queue in front of it).
+          if (process.env.BENCH_SERIAL === '1') await until(async () => published.has(r.id) && firstSend.has(r.id), 30_000, r.id).catch(() => undefined);
+        }
+      }),
+    );
+    const sendSeconds = (Date.now() - started) / 1000;
+    await until(async () => [...accepted.keys()].every((id) => published.has(id) && firstSend.has(id)), TIMEOUT_MS, 'every incident to be published and notified').catch((err) => log((err as Error).message));
+    watcher.close();
+    clearInterval(poller);
+    scanOutbox(config.delivery.outboxDir, firstSend);
+
+    const snapshotMs = [...accepted].flatMap(([id, at]) => (published.has(id) ? [published.get(id)! - at] : []));
+    const sendMs = [...accepted].flatMap(([id, at]) => (firstSend.has(id) ? [firstSend.get(id)! - at] : []));
+    const result = {
+      bench: 'first-notice',
+      webhooks: COUNT,
+      concurrency: CONCURRENCY,
+      sendSeconds: round(sendSeconds),
+      acceptedMs: stats(acceptMs),
+      snapshotPublishedMs: { ...stats(snapshotMs), missing: COUNT - snapshotMs.length },
+      firstProviderRequestMs: { ...stats(sendMs), missing: COUNT - sendMs.length },
+      targets: { p50: 300, p99: 1000 },
+      pass: snapshotMs.length === COUNT && sendMs.length === COUNT && stats(snapshotMs).p50 <= 300 && stats(snapshotMs).p99 <= 1000 && stats(sendMs).p50 <= 300 && stats(sendMs).p99 <= 1000,
+    };
+    console.log('');
+    console.log(`webhook answered            p50 ${result.acceptedMs.p50} ms   p99 ${result.acceptedMs.p99} ms`);
+    console.log(`(a) status snapshot shows it p50 ${result.snapshotPublishedMs.p50} ms   p99 ${result.snapshotPublishedMs.p99} ms   (missing ${result.snapshotPublishedMs.missing})`);
+    console.log(`(b) first provider request   p50 ${result.firstProviderRequestMs.p50} ms   p99 ${result.firstProviderRequestMs.p99} ms   (missing ${result.firstProviderRequestMs.missing})`);
+    console.log(`targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'}`);
+    console.log(JSON.stringify(result));
+  } finally {
+    await Promise.all(children.map((c) => stopProcess(c)));
+    if (dev) await dev.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** One Alertmanager v4 notification for its own group; resolves when the 2xx is received. */
+async function send(api: string, group: string): Promise<{ id: string; at: number }> {
+  const body = {
+    version: '4',
+    groupKey: `{}:{alertname="HighLatency", group="${group}"}`,
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'herald',
+    groupLabels: { alertname: 'HighLatency', group },
+    commonLabels: { alertname: 'HighLatency', group, component: 'api', severity: 'warning' },
+    commonAnnotations: { summary: 'p99 latency above 2 s' },
+    externalURL: 'http://alertmanager.local',
+    alerts: [{ status: 'firing', labels: { alertname: 'HighLatency', group, component: 'api', severity: 'warning' }, annotations: { summary: 'p99 latency above 2 s' }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus.local/graph', fingerprint: group }],
+  };
+  const res = await fetch(`${api}/v1/webhooks/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const at = Date.now();
+  const json = (await res.json()) as { incidentId?: string; detail?: string };
+  if (res.status !== 202 || !json.incidentId) throw new Error(`webhook for ${group} answered ${res.status}: ${json.detail ?? ''}`);
+  return { id: json.incidentId, at };
+}
+
+/** Polls the published unresolved-incidents file and notes when each incident first appears. */
+function pollSnapshot(file: string, seen: Map<string, number>): NodeJS.Timeout {
+  let lastMtime = 0;
+  return setInterval(() => {
+    try {
+      const mtime = statSync(file).mtimeMs;
+      if (mtime === lastMtime) return;
+      lastMtime = mtime;
+      const { incidents } = JSON.parse(readFileSync(file, 'utf8')) as { incidents: { id: string }[] };
+      const t = Date.now();
+      for (const i of incidents) if (!seen.has(i.id)) seen.set(i.id, t);
+    } catch {
+      /* mid-swap; next tick */
+    }
+  }, 5);
+}
+
+const ROUND = /^notify-(incident-.+)-1-initial-/;
+
+/** Notes when the first outbox file of each incident's initial round appears. */
+function watchOutbox(dir: string, seen: Map<string, number>) {
+  return watch(dir, (_event, name) => {
+    const m = name ? ROUND.exec(String(name)) : null;
+    if (m && !seen.has(m[1]!)) seen.set(m[1]!, Date.now());
+  });
+}
+
+/** Anything the watcher missed, by file time. */
+function scanOutbox(dir: string, seen: Map<string, number>) {
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) {
+    const m = ROUND.exec(name);
+    if (!m) continue;
+    const t = statSync(join(dir, name)).mtimeMs;
+    if (!seen.has(m[1]!) || seen.get(m[1]!)! > t) seen.set(m[1]!, Math.round(t));
+  }
+}
+
+function spawnChild(name: string, entry: string, env: Record<string, string>) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  proc.once('exit', (code, signal) => {
+    if (code !== 0 && code !== null) log(`${name} exited with ${signal ?? code}`);
+  });
+  children.push(proc);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function stats(values: number[]) {
+  if (values.length === 0) return { p50: NaN, p99: NaN, max: NaN, n: 0 };
+  const s = [...values].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!;
+  return { p50: round(q(0.5)), p99: round(q(0.99)), max: round(s[s.length - 1]!), n: s.length };
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+const log = (m: string) => console.error(`bench: ${m}`);
+
+main().catch(async (err) => {
+  console.error(`bench: ${(err as Error).message}`);
+  await Promise.all(children.map((c) => stopProcess(c)));
+  if (dev) await dev.stop();
+  process.exit(1);
+});
