@@ -308,13 +308,20 @@ export class Store {
   /** The suppressions among these addresses, keyed "channel address". */
   async suppressionsFor(items: { channel: string; address: string }[]): Promise<Map<string, SuppressionInput['reason']>> {
     const out = new Map<string, SuppressionInput['reason']>();
-    for (const part of chunks(items, 400)) {
-      if (part.length === 0) continue;
-      const rows = await this.db.all<{ channel: string; address: string; reason: SuppressionInput['reason'] }>(
-        `SELECT channel, address, reason FROM suppressions WHERE address IN (${marks(part.length)})`,
-        part.map((p) => normaliseAddress(p.channel, p.address)),
-      );
-      for (const r of rows) out.set(`${r.channel} ${r.address}`, r.reason);
+    const byChannel = new Map<string, string[]>();
+    for (const i of items) {
+      const list = byChannel.get(i.channel) ?? [];
+      list.push(normaliseAddress(i.channel, i.address));
+      byChannel.set(i.channel, list);
+    }
+    for (const [channel, addresses] of byChannel) {
+      for (const part of chunks(addresses, 400)) {
+        const rows = await this.db.all<{ address: string; reason: SuppressionInput['reason'] }>(
+          `SELECT address, reason FROM suppressions WHERE channel = ? AND address IN (${marks(part.length)})`,
+          [channel, ...part],
+        );
+        for (const r of rows) out.set(`${channel} ${r.address}`, r.reason);
+      }
     }
     return out;
   }

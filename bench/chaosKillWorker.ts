@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../core/config';
+import type { NotifyReport } from '../core/notify';
+import { openConfiguredStore } from '../core/store';
+import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
+import { freePort } from '../test/support/ports';
+import { notify } from '../workflows/notify';
+import { arg, benchEnv, benchRequest, seed, startFakeAwsProcess, startWorker, type FakeAwsProcess, type WorkerProcess } from './fanout';
+
+// `npm run chaos:kill-worker -- --recipients N --kills K`: one round of N recipients (half e-mail via
+// SES v2, half SMS via Pinpoint, to local AWS regions), during which the worker process is killed
+// with SIGKILL K times — each time when another 1/(K+1) of the messages has been accepted — and
+// restarted. Every message must arrive; repeats may only come from requests in flight at a kill,
+// which the ledger flags as possible duplicates. The last line is JSON:
+// {"recipients","delivered","lost","duplicates","duplicateBound","kills"}
+// (delivered: distinct recipients the providers accepted; duplicateBound: the round's reported
+// possible duplicates — what the ledger found in flight at the kills).
+
+async function main() {
+  const recipients = arg('recipients', 20_000);
+  const kills = Math.floor(arg('kills', 3));
+  const batch = arg('batch', 500);
+  const page = arg('page', 10_000);
+  const concurrency = arg('concurrency', 8);
+  const providerConcurrency = arg('provider-concurrency', 32);
+  const work = mkdtempSync(join(tmpdir(), 'herald-chaos-'));
+  let server: DevServer | undefined;
+  let fake: FakeAwsProcess | undefined;
+  let worker: WorkerProcess | undefined;
+  let result: string | undefined;
+  try {
+    fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
+    server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), dbFile: join(work, 'temporal.db'), stdio: 'ignore' });
+    const env = benchEnv({ dataDir: join(work, 'data'), temporal: server.address, taskQueue: 'chaos', fake, batch, page, concurrency, providerConcurrency });
+    const store = await openConfiguredStore(loadConfig(env));
+    await seed(store, recipients);
+    await store.close();
+
+    worker = startWorker(env);
+    await worker.ready;
+    const connection = await Connection.connect({ address: server.address });
+    const client = new Client({ connection });
+    const roundId = `chaos-${Date.now()}`;
+    const started = Date.now();
+    const handle = await client.workflow.start(notify, { workflowId: roundId, taskQueue: 'chaos', args: [benchRequest(roundId)] });
+    let done = false;
+    const outcome = handle.result().finally(() => (done = true));
+    let killed = 0;
+    while (!done && killed < kills) {
+      const threshold = (recipients * (killed + 1)) / (kills + 1);
+      const { accepted } = await fake.stats();
+      if (accepted >= threshold) {
+        worker.proc.kill('SIGKILL');
+        await new Promise((r) => worker!.proc.once('exit', r));
+        killed++;
+        console.error(`kill ${killed}: SIGKILL at ${accepted} accepted messages (${((Date.now() - started) / 1000).toFixed(1)} s); restarting the worker`);
+        worker = startWorker(env);
+        await worker.ready;
+      } else await new Promise((r) => setTimeout(r, 100));
+    }
+    const report: NotifyReport = await outcome;
+    const stats = await fake.stats();
+    await connection.close();
+    console.error(
+      `round done in ${((Date.now() - started) / 1000).toFixed(1)} s: sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; ` +
+        `in-flight ceiling per kill ${concurrency} batches × ${providerConcurrency} requests (Pinpoint: up to 100 addresses a request)`,
+    );
+    result = JSON.stringify({
+      recipients,
+      delivered: stats.unique,
+      lost: recipients - stats.unique,
+      duplicates: stats.duplicates,
+      duplicateBound: report.possibleDuplicates,
+      kills: killed,
+    });
+  } finally {
+    if (worker) await stopProcess(worker.proc);
+    if (server) await server.stop();
+    if (fake) await stopProcess(fake.proc);
+    rmSync(work, { recursive: true, force: true });
+  }
+  if (result) console.log(result);
+}
+
+main().catch((err) => {
+  console.error(`chaos: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});
