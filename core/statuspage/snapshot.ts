@@ -245,6 +245,25 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   put('404.html', errorPage('404', '404'));
   put('maintenance.html', errorPage('', 'maintenance', true));
 
+  // What each problem type the error middleware and the gateway responses use means, at its URI.
+  for (const type of ['outage', 'maintenance', 'upstream-failure', 'upstream-timeout', 'throttled', 'quota-exceeded']) {
+    put(
+      `problems/${type}.html`,
+      env.render('problem.html.njk', {
+        page: { name: plan.page.name, url: base },
+        type,
+        sections: errorSections.map((s) => ({
+          locale: s.locale,
+          heading: label(s.t, 'problemDoc.heading'),
+          text: label(s.t, `problemDoc.${type}`),
+          retry: label(s.t, 'problemDoc.retry'),
+          link: label(s.t, 'statusPageLink'),
+          statusUrl: s.statusUrl,
+        })),
+      }),
+    );
+  }
+
   // The banner a customer's own app shows, and the script that shows it.
   const bannerViews = Object.fromEntries(locales.map((l) => [l, { t: loadLabels(templatesDir, l), views: viewsFor(plan, state, shownIncidents, l, loadLabels(templatesDir, l)) }]));
   put('embed/banner.json', JSON.stringify(bannerDocument({ plan, now, status: overallStatus, locales: bannerViews })));

@@ -141,6 +141,7 @@ describe('outage answers for a customer API (RFC 9457)', () => {
     assert.equal(m.res.status, 503);
     assert.equal(handlerCalls, before, 'the handler was not called');
     assert.equal(m.problem!.type, `${statusUrl}/problems/maintenance`);
+    assert.equal((await fetch(m.problem!.type)).status, 200, 'the problem type URI documents itself on the status page');
     assert.equal(m.problem!.incident!.kind, 'maintenance');
     assert.deepEqual(m.problem!.components!.map((c) => [c.id, c.name, c.status]), [['invoicing', '帳單', 'under_maintenance']]);
     const retry = Number(m.res.headers.get('retry-after'));

@@ -128,6 +128,9 @@ describe('the snapshot', () => {
       assert.match(html, /部分系統中斷/);
     }
     assert.match(text(s, '503.html'), /Errors on the public API[\s\S]*Expected resolution: Tue, Mar 10, 12:00 UTC/);
+    for (const type of ['outage', 'maintenance', 'upstream-failure', 'upstream-timeout', 'throttled', 'quota-exceeded']) {
+      assert.match(text(s, `problems/${type}.html`), new RegExp(`http://localhost:8080/problems/${type}`), `the problem type ${type} is documented at its URI`);
+    }
   });
 
   test('history from a store is merged in, and stored days win over computed ones', () => {
