@@ -89,9 +89,9 @@ describe('a real Alertmanager drives one incident per alert group', { skip: exis
   };
 
   const a = { alertname: 'PaymentsDown', cluster, component: 'payments', severity: 'critical', instance: 'pay-1' };
-  const b = { ...a, instance: 'pay-2' };
+  const b = { ...a, instance: 'inv-1', component: 'invoicing' };
 
-  test('a firing group opens exactly one incident on the mapped component; re-sent and added alerts join it; resolved moves it to monitoring', async () => {
+  test('a firing group opens exactly one incident on the mapped component; re-sent and added alerts join it (an added component widens it); resolved moves it to monitoring', async () => {
     await push([{ labels: a }]);
     const [opened] = await eventually(async () => {
       const list = await ours();
@@ -115,7 +115,14 @@ describe('a real Alertmanager drives one incident per alert group', { skip: exis
       return s && s.monitoring.alerts.length >= 2 && now.firing >= deliveriesBefore.firing + 1 && now.duplicate >= deliveriesBefore.duplicate + 1 ? list : undefined;
     }, 20_000, 'the added alert and a re-sent notification to reach the incident');
     assert.equal(joined.length, 1, `one incident for the group, got ${joined.map((s) => s.id).join(', ')}`);
-    assert.deepEqual(joined[0]!.monitoring.alerts.map((x) => x.labels?.instance).sort(), ['pay-1', 'pay-2']);
+    assert.deepEqual(joined[0]!.monitoring.alerts.map((x) => x.labels?.instance).sort(), ['inv-1', 'pay-1']);
+    // The added alert names another component: the incident widens to it.
+    const widened = await eventually(async () => {
+      const s = (await ours())[0]!;
+      return s.components.includes('invoicing') ? s : undefined;
+    }, 10_000, 'the incident to widen to invoicing');
+    assert.deepEqual(widened.components, ['payments', 'invoicing']);
+    assert.ok(widened.timeline.some((e) => e.kind === 'impact' && e.by === 'monitoring:alertmanager'));
 
     // Both alerts end: Alertmanager sends the group as resolved.
     const ended = new Date(Date.now() - 500).toISOString();

@@ -72,6 +72,18 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
     assert.match(table.stdout, /┌/);
   });
 
+  test('incident declare --wait returns once every initial round has reported', async () => {
+    const r = await herald(['incident', 'declare', '--title', 'API slow', '--scenario', 'degradation', '-c', 'api', '-m', 'Some API requests are slow.', '--wait', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { id: string; deliveries: { phase: string; report: unknown; error: string | null }[] };
+    const initial = out.deliveries.filter((d) => d.phase === 'initial');
+    assert.equal(initial.length, 2, 'customers and staff');
+    assert.ok(initial.every((d) => d.report || d.error));
+    const timedOut = await herald(['incident', 'declare', '--title', 'Payments down', '--scenario', 'outage', '-c', 'payments', '-m', 'Card payments fail.', '--wait', '--wait-timeout', '1']);
+    assert.equal(timedOut.code, 1);
+    assert.match(timedOut.stderr, /wait for approval: herald incident approve incident-payments-down-/);
+  });
+
   test('maintenance schedule, reschedule, list and cancel', async () => {
     const scheduled = await herald(['maintenance', 'schedule', '--title', 'Network upgrade', '-c', 'api,website', '--from', '+3d', '--until', '+4d', '-m', 'The API may be slower.']);
     assert.equal(scheduled.code, 0, scheduled.stderr);
