@@ -35,6 +35,7 @@ describe('operator API on a real dev server', () => {
         { token: WEBHOOK, role: 'webhook', name: 'webhook' },
       ],
       log: createLogger('test', 'silent'),
+      publicUrl: 'http://localhost:8080',
     });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
