@@ -3,7 +3,7 @@ import type { DeliveryConfig } from '../core/config';
 import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { Channel, Plan } from '../core/plan/schema';
 import { createTemplateRenderer, DEFAULT_TEMPLATES_DIR, type TemplateRenderer } from '../core/render';
-import { FINAL_STATES, normaliseAddress, type LedgerCount, type LedgerResult, type LedgerStart, type Recipient, type Store } from '../core/store';
+import { FINAL_STATES, normaliseAddress, type LedgerCount, type LedgerResult, type Recipient, type Store, type SuppressionInput } from '../core/store';
 import { ensureSecret, unsubscribeLink, unsubscribeToken } from '../core/store/unsubscribe';
 import { addressFor, audienceFilter, createAudienceActivities, isSandboxRound, recipientsInRange, sandboxRecipients } from './audience';
 import { GuardRefused, renderRoundContent, UNSUBSCRIBE_PLACEHOLDER, type RoundContent } from './deliverContent';
@@ -231,75 +231,74 @@ export function createDeliveryCore(deps: DeliveryDeps) {
       }
 
       let chunkClean = true;
-      for (let w = 0; w < requests.length && !stopped; w += delivery.providerConcurrency) {
-        const wave = requests.slice(w, w + delivery.providerConcurrency).filter((req) => {
-          const p = req[0]!.provider;
-          if (health.order(p.name, p.regions, ctl.attempt).length > 0) return true;
+      // A sliding window of requests: each marks its deliveries "sending" just before it goes out
+      // and records their outcomes as soon as it returns, so only requests truly in flight at a
+      // crash can be repeated.
+      let next = 0;
+      const sendOne = async (req: Pending[]) => {
+        const provider = req[0]!.provider;
+        const messages = req.map((p) => p.message);
+        if (health.order(provider.name, provider.regions, ctl.attempt).length === 0) {
           // Every region of this provider is cooling down: nothing is sent; the batch retries later.
           chunkClean = false;
           leftToRetry += req.length;
-          retryDelayMs = Math.max(retryDelayMs, health.nextUpIn(p.name, p.regions));
-          retryReason = `${p.name}: every region is cooling down`;
-          return false;
-        });
-        if (wave.length === 0) continue;
-        const starts: LedgerStart[] = wave.flat().map((p) => ({ recipientId: p.message.recipientId, channel: p.message.channel, address: p.message.address, possibleDuplicate: p.possibleDuplicate }));
-        await store.markSending(roundId, starts);
-        const results: LedgerResult[] = [];
-        const optOuts: { channel: string; address: string }[] = [];
-        const bounces: { channel: string; address: string; detail: string }[] = [];
-        await Promise.all(
-          wave.map(async (req) => {
-            const provider = req[0]!.provider;
-            const messages = req.map((p) => p.message);
-            let outcomes: SendOutcome[];
-            let region: string | undefined;
-            try {
-              await limiters.get(messages[0]!.channel)?.take(messages.length);
-              const sent = await sendThroughRegions(provider, health, ctl.attempt, messages);
-              outcomes = sent.outcomes;
-              region = sent.region;
-            } catch (err) {
-              if (err instanceof Throttled || err instanceof AllRegionsDown) {
-                stopped = true;
-                retryDelayMs = Math.max(retryDelayMs, err.retryAfterMs);
-                retryReason = err.message;
-                outcomes = messages.map(() => ({ kind: 'retry', error: err.message }));
-              } else {
-                outcomes = messages.map(() => ({ kind: 'retry', error: `${provider.name}: ${(err as Error).message}` }));
-                retryReason = (err as Error).message;
-              }
-            }
-            req.forEach((p, i) => {
-              const o = outcomes[i] ?? { kind: 'retry', error: 'no result' };
-              const m = p.message;
-              const base = { recipientId: m.recipientId, channel: m.channel, address: m.address, provider: provider.name, ...(region ? { region } : {}) };
-              if (o.kind === 'sent') results.push({ ...base, state: 'sent', ...(o.messageId ? { messageId: o.messageId } : {}) });
-              else if (o.kind === 'failed') {
-                results.push({ ...base, state: 'failed', error: o.error });
-                if (o.bounce) bounces.push({ channel: m.channel, address: m.address, detail: o.error });
-              } else if (o.kind === 'opted_out') {
-                results.push({ ...base, state: 'opted_out', error: o.error });
-                optOuts.push({ channel: m.channel, address: m.address });
-              } else if (p.attempts + 1 >= MAX_ATTEMPTS_PER_DELIVERY && !stopped) {
-                results.push({ ...base, state: 'failed', error: `gave up after ${p.attempts + 1} attempts: ${o.error}` });
-              } else {
-                results.push({ ...base, state: 'retry', error: o.error });
-                chunkClean = false;
-                leftToRetry++;
-                if (o.retryAfterMs) retryDelayMs = Math.max(retryDelayMs, o.retryAfterMs);
-                retryReason ||= o.error;
-              }
-            });
-          }),
+          retryDelayMs = Math.max(retryDelayMs, health.nextUpIn(provider.name, provider.regions));
+          retryReason = `${provider.name}: every region is cooling down`;
+          return;
+        }
+        await limiters.get(messages[0]!.channel)?.take(messages.length);
+        await store.markSending(
+          roundId,
+          req.map((p) => ({ recipientId: p.message.recipientId, channel: p.message.channel, address: p.message.address, possibleDuplicate: p.possibleDuplicate })),
         );
+        let outcomes: SendOutcome[];
+        let region: string | undefined;
+        try {
+          const sent = await sendThroughRegions(provider, health, ctl.attempt, messages);
+          outcomes = sent.outcomes;
+          region = sent.region;
+        } catch (err) {
+          if (err instanceof Throttled || err instanceof AllRegionsDown) {
+            stopped = true;
+            retryDelayMs = Math.max(retryDelayMs, err.retryAfterMs);
+            retryReason = err.message;
+            outcomes = messages.map(() => ({ kind: 'retry', error: err.message }));
+          } else {
+            outcomes = messages.map(() => ({ kind: 'retry', error: `${provider.name}: ${(err as Error).message}` }));
+            retryReason = (err as Error).message;
+          }
+        }
+        const results: LedgerResult[] = [];
+        const suppress: SuppressionInput[] = [];
+        req.forEach((p, i) => {
+          const o = outcomes[i] ?? { kind: 'retry', error: 'no result' };
+          const m = p.message;
+          const base = { recipientId: m.recipientId, channel: m.channel, address: m.address, provider: provider.name, ...(region ? { region } : {}) };
+          if (o.kind === 'sent') results.push({ ...base, state: 'sent', ...(o.messageId ? { messageId: o.messageId } : {}) });
+          else if (o.kind === 'failed') {
+            results.push({ ...base, state: 'failed', error: o.error });
+            if (o.bounce) suppress.push({ channel: m.channel, address: m.address, reason: 'bounce', detail: o.error });
+          } else if (o.kind === 'opted_out') {
+            results.push({ ...base, state: 'opted_out', error: o.error });
+            suppress.push({ channel: m.channel, address: m.address, reason: 'opt-out', detail: `provider reported opt-out in ${roundId}` });
+          } else if (p.attempts + 1 >= MAX_ATTEMPTS_PER_DELIVERY && !stopped) {
+            results.push({ ...base, state: 'failed', error: `gave up after ${p.attempts + 1} attempts: ${o.error}` });
+          } else {
+            results.push({ ...base, state: 'retry', error: o.error });
+            chunkClean = false;
+            leftToRetry++;
+            if (o.retryAfterMs) retryDelayMs = Math.max(retryDelayMs, o.retryAfterMs);
+            retryReason ||= o.error;
+          }
+        });
         await store.recordResults(roundId, results);
-        await store.addSuppressions([
-          ...optOuts.map((s) => ({ ...s, reason: 'opt-out' as const, detail: `provider reported opt-out in ${roundId}` })),
-          ...bounces.map((s) => ({ ...s, reason: 'bounce' as const })),
-        ]);
+        await store.addSuppressions(suppress);
         ctl.heartbeat(safe);
-      }
+      };
+      const lane = async () => {
+        while (!stopped && next < requests.length) await sendOne(requests[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(delivery.providerConcurrency, requests.length) }, lane));
       if (stopped) break;
       // A chunk with deliveries left to retry freezes the cursor before it: the retry reads it again
       // (and the ledger skips what is settled).
