@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -220,7 +220,11 @@ async function publishLatency(work: string) {
       }
       return performance.now() - started;
     };
+    // A realistic page first: 48 resolved incidents of history, so every publish renders ~125 files.
+    const handle = client.workflow.getHandle(statusPageWorkflowId(plan.page.id, false));
     await send(0); // starts the workflow; not counted
+    for (let i = 0; i < 48; i++) await handle.signal(pageChangeSignal, { kind: 'incident', incident: pastIncident(`inc-history-${i}`, 2 + i * 1.8, 20 + (i % 7) * 15, new Date()) });
+    await send(0.5); // waits until the history is published too; not counted
     for (let i = 1; i <= CHANGES; i++) latencies.push(await send(i));
     await connection.close();
     worker.shutdown();
@@ -229,7 +233,8 @@ async function publishLatency(work: string) {
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
     const result = { changes: latencies.length, p50ms: Math.round(pct(50)), p90ms: Math.round(pct(90)), p99ms: Math.round(pct(99)), maxMs: Math.round(latencies.at(-1)!) };
-    console.log(`publish latency, change signalled → snapshot on disk, ${result.changes} changes: p50 ${result.p50ms} ms  p90 ${result.p90ms} ms  p99 ${result.p99ms} ms  max ${result.maxMs} ms (target p99 ≤ 1000 ms)`);
+    const files = readdirSync(join(config.publicDir, 'incidents')).length;
+    console.log(`publish latency, change signalled → snapshot on disk (${files} incident pages per locale), ${result.changes} changes: p50 ${result.p50ms} ms  p90 ${result.p90ms} ms  p99 ${result.p99ms} ms  max ${result.maxMs} ms (target p99 ≤ 1000 ms)`);
     return result;
   } finally {
     await temporal.stop();

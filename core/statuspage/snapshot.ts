@@ -70,6 +70,19 @@ function formatMessageTime(at: Date, locale: string, timeZone: string): string {
   return text;
 }
 
+/** Rendered pages by template and context; pages of past incidents repeat from publish to publish. */
+const rendered = new Map<string, string>();
+function renderCached(env: nunjucks.Environment, templatesDir: string, template: string, context: { locale: string; t: Labels } & Record<string, unknown>): string {
+  const key = `${templatesDir}|${template}|${context.locale}|${JSON.stringify({ ...context, t: undefined })}`;
+  let html = rendered.get(key);
+  if (html === undefined) {
+    if (rendered.size > 5_000) rendered.clear();
+    html = env.render(template, context);
+    rendered.set(key, html);
+  }
+  return html;
+}
+
 const environments = new Map<string, nunjucks.Environment>();
 function environment(templatesDir: string): nunjucks.Environment {
   let env = environments.get(templatesDir);
@@ -185,10 +198,18 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
       }),
     );
 
-    // One page per incident and maintenance, at the v2 shortlink's path.
+    // One page per incident and maintenance, at the v2 shortlink's path. A page depends on its item
+    // only (its "last updated" is the item's own), so an unchanged past incident renders from cache.
     for (const item of views) {
       const rel = `incidents/${encodeURIComponent(item.id)}.html`;
-      put(`${prefix}${rel}`, env.render('incident.html.njk', { ...common(rel), item: hrefFrom(rel)(item) }));
+      const itemUpdated = item.updates[0]?.at ?? item.resolvedAt ?? item.startedAt ?? at(now);
+      const context = {
+        ...common(rel),
+        updatedAt: itemUpdated,
+        overall: { indicator: overallStatus.indicator, text: `${item.name}: ${label(t, `incidentStatus.${item.status}`)}` },
+        item: hrefFrom(rel)(item),
+      };
+      put(`${prefix}${rel}`, renderCached(env, templatesDir, 'incident.html.njk', context));
     }
 
     // The history list: the past 90 days, by month.
