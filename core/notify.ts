@@ -9,6 +9,8 @@ export interface NotifyRequest {
   roundId: string;
   /** A plan audience id. In drills it is the plan's sandbox audience. */
   audienceId: string;
+  /** The audience whose wording (external/internal) this round uses; in drills, the one the sandbox stands in for. Defaults to audienceId. */
+  standsFor?: string;
   /** The scenario's channels for this audience (a subset of the audience's). */
   channels: Channel[];
   phase: string;

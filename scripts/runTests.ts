@@ -41,9 +41,13 @@ async function main() {
     throw err;
   });
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
-    const bundlePath = join(work, 'workflow-bundle.js');
-    writeFileSync(bundlePath, bundle.code);
+    // A prebuilt bundle may be passed in (HERALD_TEST_WORKFLOW_BUNDLE); otherwise build one for every file.
+    let bundlePath = process.env.HERALD_TEST_WORKFLOW_BUNDLE;
+    if (!bundlePath) {
+      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quietLogger });
+      bundlePath = join(work, 'workflow-bundle.js');
+      writeFileSync(bundlePath, bundle.code);
+    }
     const code = await new Promise<number>((resolve) => {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {
         cwd: ROOT,

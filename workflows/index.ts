@@ -1,4 +1,5 @@
 // Every workflow the worker registers. Clients import message definitions from the files themselves.
 export { incident } from './incident';
 export { statusPage } from './statusPage';
+export { maintenance } from './maintenance';
 export { notify } from './notify';

@@ -1,0 +1,108 @@
+import { ParentClosePolicy, proxyActivities, startChild } from '@temporalio/workflow';
+import type { MessageFacts } from '../core/messageContext';
+import type { NotifyReport, NotifyRequest } from '../core/notify';
+import type { PolicyAudience } from '../core/policy';
+import type { PageChange } from '../core/statuspage/types';
+import type { HeraldActivities } from '../activities';
+
+// What the lifecycle workflows share: starting a message round per audience (a notify child) and
+// handing page changes to the statusPage workflow. Rounds are awaited in the background so a
+// lifecycle never blocks on delivery, and their reports land in the lifecycle's state.
+
+/** workflows/notify.ts's signature; named by type so this module does not load the round's code. */
+type NotifyWorkflow = (request: NotifyRequest) => Promise<NotifyReport>;
+
+const { sendPageChange } = proxyActivities<HeraldActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500ms', maximumInterval: '10s' },
+});
+
+export interface DeliverySummary {
+  roundId: string;
+  seq: number;
+  phase: string;
+  audienceId: string;
+  standsFor: string;
+  requestedAt: string;
+  components: string[];
+  excludeComponents: string[];
+  /** Whether the operator's own words went out (false: the plan's approved wording). */
+  operatorWording: boolean;
+  report: NotifyReport | null;
+  error: string | null;
+}
+
+export interface RoundTracker {
+  inFlight: number;
+  deliveries: DeliverySummary[];
+}
+
+export interface RoundSpec {
+  ownerId: string;
+  seq: number;
+  phase: string;
+  templateId: string;
+  facts: MessageFacts;
+  components: string[];
+  excludeComponents?: string[];
+  drill: boolean;
+}
+
+export function roundId(spec: RoundSpec, audience: PolicyAudience): string {
+  return `notify-${spec.ownerId}-${spec.seq}-${spec.phase}-${audience.standsFor}`;
+}
+
+/** Starts one notify round per audience; returns once every child has started. */
+export async function startRounds(tracker: RoundTracker, spec: RoundSpec, audiences: PolicyAudience[]): Promise<void> {
+  await Promise.all(audiences.map((audience) => startRound(tracker, spec, audience)));
+}
+
+async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: PolicyAudience): Promise<void> {
+  const request: NotifyRequest = {
+    roundId: roundId(spec, audience),
+    audienceId: audience.audienceId,
+    standsFor: audience.standsFor,
+    channels: audience.channels,
+    phase: spec.phase,
+    templateId: spec.templateId,
+    // Internal audiences see the technical detail; external rounds never carry it.
+    facts: audience.kind === 'internal' ? spec.facts : { ...spec.facts, technicalDetail: null, owner: null },
+    components: spec.components,
+    excludeComponents: spec.excludeComponents,
+    drill: spec.drill,
+  };
+  const summary: DeliverySummary = {
+    roundId: request.roundId,
+    seq: spec.seq,
+    phase: spec.phase,
+    audienceId: audience.audienceId,
+    standsFor: audience.standsFor,
+    requestedAt: new Date().toISOString(),
+    components: spec.components,
+    excludeComponents: spec.excludeComponents ?? [],
+    operatorWording: !!spec.facts.message,
+    report: null,
+    error: null,
+  };
+  tracker.deliveries.push(summary);
+  tracker.inFlight += 1;
+  try {
+    const child = await startChild<NotifyWorkflow>('notify', {
+      workflowId: request.roundId,
+      args: [request],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    void child
+      .result()
+      .then((report) => void (summary.report = report))
+      .catch((err: Error) => void (summary.error = err.message))
+      .finally(() => void (tracker.inFlight -= 1));
+  } catch (err) {
+    summary.error = (err as Error).message;
+    tracker.inFlight -= 1;
+  }
+}
+
+export async function publishToPage(drill: boolean, change: PageChange): Promise<void> {
+  await sendPageChange({ drill, change });
+}
