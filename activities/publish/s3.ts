@@ -25,6 +25,8 @@ export interface S3TargetOptions {
   prefix?: string;
   /** Objects uploaded at once. */
   concurrency?: number;
+  /** A publish to this bucket gives up after this long (default 20 s): a slow region must not hold back the page. */
+  deadlineMs?: number;
   client?: S3Client;
 }
 
@@ -59,12 +61,14 @@ export function createS3Target(options: S3TargetOptions): S3Target {
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),
       maxAttempts: 3,
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
     });
   const name = `s3://${options.bucket}/${prefix} (${options.region})`;
   /** What this process last wrote to each key, so an unchanged file is not written again. */
   const written = new Map<string, string>();
 
-  const put = async (path: string, body: Buffer, contentType: string, digest: string, version: string) => {
+  const put = async (path: string, body: Buffer, contentType: string, digest: string, version: string, signal: AbortSignal) => {
+    signal.throwIfAborted();
     await client.send(
       new PutObjectCommand({
         Bucket: options.bucket,
@@ -75,6 +79,7 @@ export function createS3Target(options: S3TargetOptions): S3Target {
         ContentMD5: createHash('md5').update(body).digest('base64'),
         Metadata: { 'herald-snapshot': version },
       }),
+      { abortSignal: signal },
     );
     written.set(path, digest);
   };
@@ -85,6 +90,8 @@ export function createS3Target(options: S3TargetOptions): S3Target {
       const started = Date.now();
       let count = 0;
       let skipped = 0;
+      const deadlineMs = options.deadlineMs ?? 20_000;
+      const signal = AbortSignal.timeout(deadlineMs);
       try {
         const ranks: [string, Snapshot extends Map<string, infer F> ? F : never][][] = [[], [], [], []];
         for (const entry of snapshot) ranks[publishRank(entry[0])]!.push(entry);
@@ -99,7 +106,7 @@ export function createS3Target(options: S3TargetOptions): S3Target {
           const workers = Array.from({ length: Math.min(options.concurrency ?? 8, todo.length) }, async () => {
             while (next < todo.length) {
               const [path, file] = todo[next++]!;
-              await put(path, file.body, file.contentType, digestOf(file.body), version);
+              await put(path, file.body, file.contentType, digestOf(file.body), version, signal);
               count++;
             }
           });
@@ -107,7 +114,8 @@ export function createS3Target(options: S3TargetOptions): S3Target {
         }
         return { target: name, ok: true, written: count, skipped, ms: Date.now() - started };
       } catch (err) {
-        return { target: name, ok: false, written: count, skipped, ms: Date.now() - started, error: describe(err) };
+        const error = signal.aborted ? `gave up after ${deadlineMs} ms (${describe(err)})` : describe(err);
+        return { target: name, ok: false, written: count, skipped, ms: Date.now() - started, error };
       }
     },
   };

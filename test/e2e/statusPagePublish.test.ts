@@ -90,6 +90,27 @@ describe('publishing a snapshot to the directory and to S3 in two regions', () =
     assert.equal(recovered.targets[1]!.skipped, recovered.files);
   });
 
+  test('a region that hangs is given up on at its deadline while the other region completes', async () => {
+    const { createS3Target } = await import('../../activities/publish/s3');
+    const { buildSnapshot } = await import('../../core/statuspage/snapshot');
+    const snapshot = buildSnapshot(plan, pageState(plan, 'incident'), join(__dirname, '..', '..', 'templates'));
+    const east = createS3Target({ region: 'us-east-1', bucket: EAST, endpoint: s3.endpoint, prefix: 'slow/' });
+    const west = createS3Target({ region: 'us-west-2', bucket: WEST, endpoint: s3.endpoint, prefix: 'slow/', deadlineMs: 800 });
+    s3.delayBucket(WEST, 5_000);
+    try {
+      const started = Date.now();
+      const [e, w] = await Promise.all([east.publish(snapshot, 'v1'), west.publish(snapshot, 'v1')]);
+      assert.ok(Date.now() - started < 4_000, 'the slow region did not hold the publish for long');
+      assert.equal(e.ok, true);
+      assert.equal(e.written, snapshot.size);
+      assert.equal(w.ok, false);
+      assert.match(w.error ?? '', /gave up after 800 ms/);
+      assert.equal(s3.get(WEST, 'slow/index.html'), undefined, 'the slow region never got an index ahead of its pages');
+    } finally {
+      s3.delayBucket(WEST, null);
+    }
+  });
+
   test('a drill publishes to the drill directory only, never to the public buckets', async () => {
     const { config, publishPage } = activities();
     s3.puts.length = 0;

@@ -29,6 +29,8 @@ export interface FakeS3 {
   get(bucket: string, key: string): StoredObject | undefined;
   /** Answers every request for a bucket with this HTTP status (e.g. 503) until cleared with null. */
   failBucket(bucket: string, status: number | null): void;
+  /** Holds every answer for a bucket this long (a slow region) until cleared with null. */
+  delayBucket(bucket: string, ms: number | null): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startFakeS3(): Promise<FakeS3> {
   const objects = new Map<string, StoredObject>();
   const puts: PutRecord[] = [];
   const failing = new Map<string, number>();
+  const delays = new Map<string, number>();
 
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -79,6 +82,9 @@ export async function startFakeS3(): Promise<FakeS3> {
       const raw = await readBody(req);
       if (!/^AWS4-HMAC-SHA256 Credential=/.test(String(req.headers.authorization ?? ''))) return error(403, 'AccessDenied', 'Access Denied');
       const region = /Credential=[^/]+\/\d{8}\/([^/]+)\/s3\/aws4_request/.exec(String(req.headers.authorization))?.[1] ?? null;
+      const delay = delays.get(bucket);
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      if (res.destroyed) return;
       const status = failing.get(bucket);
       if (status) return error(status, status === 503 ? 'ServiceUnavailable' : 'InternalError', 'Please reduce your request rate.');
       if (!bucket || !key) return error(400, 'InvalidRequest', 'Only object requests are supported');
@@ -132,6 +138,7 @@ export async function startFakeS3(): Promise<FakeS3> {
     puts,
     get: (bucket, key) => objects.get(`${bucket}/${key}`),
     failBucket: (bucket, status) => (status ? failing.set(bucket, status) : failing.delete(bucket)),
+    delayBucket: (bucket, ms) => (ms ? delays.set(bucket, ms) : delays.delete(bucket)),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());
