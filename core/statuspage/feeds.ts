@@ -21,6 +21,8 @@ export function feedDocuments(input: { plan: Plan; locale: string; t: Labels; it
     updated: new Date(updatedAt),
     generator: 'Herald',
     copyright: plan.page.name,
+    // Atom requires an author for the feed when its entries have none.
+    author: { name: plan.page.name, link: plan.page.url },
     feedLinks: { atom: `${feedBase}history.atom`, rss: `${feedBase}history.rss` },
   });
   const latest = (v: ItemView) => v.updates[0]?.at.iso ?? v.sortAt;

@@ -241,6 +241,23 @@ describe('the status page in Chromium', () => {
     await context.close();
   });
 
+  test('the feeds are well-formed XML with an entry per incident and maintenance', async () => {
+    await publish(pageState(plan, 'maintenance'));
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    for (const [path, entry] of [
+      ['/history.atom', 'entry'],
+      ['/history.rss', 'item'],
+      ['/zh-TW/history.atom', 'entry'],
+    ] as const) {
+      const result = (await page.evaluate(
+        `fetch(${JSON.stringify(path)}).then((r) => r.text()).then((xml) => { const doc = new DOMParser().parseFromString(xml, 'application/xml'); return { errors: doc.getElementsByTagName('parsererror').length, entries: doc.getElementsByTagName(${JSON.stringify(entry)}).length }; })`,
+      )) as { errors: number; entries: number };
+      assert.deepEqual(result, { errors: 0, entries: 4 }, path);
+    }
+    await page.close();
+  });
+
   test('the 503 error page and the maintenance page stand alone', async () => {
     await publish(pageState(plan, 'maintenance'));
     const context = await browser.newContext({ viewport: { width: 900, height: 900 } });

@@ -93,6 +93,8 @@ describe('the snapshot', () => {
     assert.equal((atom.match(/<entry>/g) ?? []).length, 4);
     assert.ok(atom.indexOf('Invoicing database upgrade') < atom.indexOf('Card payments failing'));
     assert.match(atom, /<id>http:\/\/localhost:8080\/incidents\/mnt-db-upgrade.html<\/id>/);
+    assert.match(atom, /<author>\s*<name>Acme Cloud Status<\/name>/, 'Atom needs an author');
+    assert.match(atom, /<link rel="self" href="http:\/\/localhost:8080\/history.atom"\/>/);
     const rss = text(s, 'history.rss');
     assert.match(rss, /<rss version="2.0"/);
     assert.equal((rss.match(/<item>/g) ?? []).length, 4);
