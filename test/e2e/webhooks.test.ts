@@ -195,8 +195,33 @@ describe('monitoring webhooks on a real dev server', () => {
     assert.equal((await h.call('POST', '/v1/webhooks/alertmanager', { ...body, version: '3' }, TOKENS.webhook)).status, 400);
     assert.equal(await countIncidents(), before);
     const metrics = await (await h.call('GET', '/metrics', undefined, null)).text();
+    assert.match(metrics, /herald_webhooks_total\{source="alertmanager",result="invalid"\} [1-9]/);
     assert.match(metrics, /herald_webhooks_total\{source="alertmanager",result="unroutable"\} [1-9]/);
     assert.match(metrics, /herald_webhooks_total\{source="sns",result="bad-signature"\} [1-9]/);
+  });
+});
+
+describe('big Alertmanager groups still open their incident', () => {
+  let h: ApiHarness;
+  before(async () => {
+    h = await startApi();
+  });
+  after(async () => {
+    await h.stop();
+  });
+
+  test('a long runbook annotation and 1000 alerts (one on another component) are accepted, routed and bounded', async () => {
+    const run = Math.random().toString(36).slice(2, 8);
+    const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { alertname: 'ApiErrors', component: i === 999 ? 'website' : 'api', instance: `i-${i}` }, annotations: { runbook: 'r'.repeat(i === 0 ? 20_000 : 10) }, startsAt: new Date().toISOString(), fingerprint: `${run}-${i}` }));
+    const res = await h.call('POST', '/v1/webhooks/alertmanager', { version: '4', groupKey: `{}:{big="${run}"}`, status: 'firing', receiver: 'herald', groupLabels: {}, commonLabels: { alertname: 'ApiErrors' }, commonAnnotations: {}, alerts }, TOKENS.webhook);
+    assert.equal(res.status, 202, await res.clone().text());
+    const { incidentId } = (await res.json()) as { incidentId: string };
+    const s = await eventually(async () => {
+      const st = await h.t.client.workflow.getHandle(incidentId).query(incidentStateQuery);
+      return st.monitoring.alerts.length >= 20 ? st : undefined;
+    }, 15_000, 'the alerts to be signalled');
+    assert.deepEqual(s.components.sort(), ['api', 'website']);
+    assert.equal(s.monitoring.alerts.length, 20, 'at most 20 alerts kept per incident');
   });
 });
 

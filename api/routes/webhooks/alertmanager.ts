@@ -4,40 +4,41 @@ import type { AlertInfo } from '../../../workflows/incident';
 import { alertInfo, type AlertDelivery } from './deliver';
 
 // Prometheus Alertmanager's webhook payload (version "4") and Grafana's, which copies its shape.
-// Senders add fields over time, so unknown fields are ignored here (never refused); what Herald
-// reads is bounded in size.
+// Senders add fields over time, so unknown fields are ignored here (never refused). Sizes are not
+// refused either — a long runbook annotation or a big group must still open its incident (Alertmanager
+// would not retry a 4xx); the 256 kB body limit bounds them, and alertInfo() truncates what is kept.
 
-const Labels = z.record(z.string().max(200), z.string().max(2000));
+const Labels = z.record(z.string(), z.string());
 const Alert = z.object({
   status: z.enum(['firing', 'resolved']),
   labels: Labels,
   annotations: Labels.default({}),
-  startsAt: z.string().max(64).optional(),
-  endsAt: z.string().max(64).optional(),
-  generatorURL: z.string().max(2000).optional(),
-  fingerprint: z.string().max(100).optional(),
+  startsAt: z.string().optional(),
+  endsAt: z.string().optional(),
+  generatorURL: z.string().optional(),
+  fingerprint: z.string().optional(),
 });
 
 export const AlertmanagerPayload = z.object({
   version: z.literal('4'),
-  groupKey: z.string().min(1).max(4000),
+  groupKey: z.string().min(1),
   truncatedAlerts: z.number().int().min(0).optional(),
   status: z.enum(['firing', 'resolved']),
-  receiver: z.string().max(500),
+  receiver: z.string(),
   groupLabels: Labels.default({}),
   commonLabels: Labels.default({}),
   commonAnnotations: Labels.default({}),
-  externalURL: z.string().max(2000).optional(),
-  alerts: z.array(Alert).min(1).max(1000),
+  externalURL: z.string().optional(),
+  alerts: z.array(Alert).min(1),
 });
 export type AlertmanagerPayload = z.infer<typeof AlertmanagerPayload>;
 
 export const GrafanaPayload = AlertmanagerPayload.extend({
-  version: z.string().max(10),
+  version: z.string(),
   orgId: z.number().int().optional(),
-  state: z.string().max(20).optional(),
-  title: z.string().max(2000).optional(),
-  message: z.string().max(10_000).optional(),
+  state: z.string().optional(),
+  title: z.string().optional(),
+  message: z.string().optional(),
 });
 export type GrafanaPayload = z.infer<typeof GrafanaPayload>;
 
@@ -51,13 +52,13 @@ export function alertGroupDelivery(source: 'alertmanager' | 'grafana', key: stri
       startsAt: a.startsAt,
     }),
   );
-  const links = [...new Set(p.alerts.map((a) => a.generatorURL).filter(Boolean))].slice(0, 5);
+  const links = [...new Set(p.alerts.map((a) => a.generatorURL?.slice(0, 500)).filter(Boolean))].slice(0, 5);
   return {
     source,
     key,
     deliveryId: createHash('sha256').update(rawBody).digest('hex'),
     state: p.status,
     alerts,
-    technicalDetail: [`${source} receiver ${p.receiver}, group ${key}`, ...links, p.externalURL].filter(Boolean).join('\n'),
+    technicalDetail: [`${source} receiver ${p.receiver.slice(0, 200)}, group ${key.slice(0, 500)}`, ...links, p.externalURL?.slice(0, 500)].filter(Boolean).join('\n'),
   };
 }

@@ -71,7 +71,7 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
     return { status: 202, body: { result: 'signalled', incidentId: id } };
   }
 
-  const routed = routeAlertGroup(deps.plan, alerts.map((a) => a.labels ?? {}));
+  const routed = routeAlertGroup(deps.plan, d.alerts.map((a) => a.labels ?? {}));
   if ('error' in routed) {
     deps.metrics.webhooks.inc({ source: d.source, result: 'unroutable' });
     deps.log.warn({ source: d.source, incidentId: id, reason: routed.error }, 'alert does not route to the plan');
@@ -100,7 +100,7 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
     // A group that grew (an added alert on another component, or a more severe one) widens the
     // running incident: newly affected subscribers get the initial notice. Single-alert deliveries
     // cannot grow a group, so they skip this query.
-    if (alerts.length > 1) await widen(deps, handle, routed, d.source);
+    if (d.alerts.length > 1) await widen(deps, handle, routed, d.source);
   });
   deps.ledger.record(d.source, d.deliveryId, id, 'firing');
   deps.metrics.webhooks.inc({ source: d.source, result: 'firing' });
@@ -156,12 +156,13 @@ export function alertIncidentInput(plan: Plan, routed: { scenario: string; sever
 export function alertInfo(source: string, labels: AlertLabels, extra: { summary?: string; fingerprint?: string; startsAt?: string }): AlertInfo {
   const bounded: AlertLabels = {};
   for (const [k, v] of Object.entries(labels).slice(0, 40)) bounded[k.slice(0, 100)] = String(v).slice(0, 500);
+  // Routing read the full labels; what the workflow keeps is bounded.
   return {
     source,
     name: (labels.alertname ?? labels.AlarmName ?? 'alert').slice(0, 200),
     ...(extra.summary ? { summary: extra.summary.slice(0, 1000) } : {}),
     labels: bounded,
     ...(extra.fingerprint ? { fingerprint: extra.fingerprint.slice(0, 100) } : {}),
-    ...(extra.startsAt ? { startsAt: extra.startsAt } : {}),
+    ...(extra.startsAt ? { startsAt: extra.startsAt.slice(0, 64) } : {}),
   };
 }
