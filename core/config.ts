@@ -43,6 +43,7 @@ const Env = z.object({
   HERALD_OPERATOR_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_WEBHOOK_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   HERALD_S3_BUCKETS: z.string().default(''),
   HERALD_S3_ENDPOINT: z.url().optional(),
   HERALD_S3_PREFIX: z.string().default(''),
@@ -59,6 +60,36 @@ const Env = z.object({
   TEMPORAL_TLS_CA: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_RETENTION: z.string().regex(/^\d+(h|d)$/).default('90d'),
+  // Delivery (issue 4): store, batching, providers and their regions.
+  HERALD_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  HERALD_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_UNSUBSCRIBE_URL: z.url().optional(),
+  HERALD_DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
+  HERALD_DELIVERY_PAGE_SIZE: z.coerce.number().int().min(1).max(200_000).default(20_000),
+  HERALD_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
+  HERALD_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  HERALD_REGION_COOLDOWN: z.string().regex(/^\d+(ms|s|m)$/, 'use e.g. 30s').default('30s'),
+  HERALD_EMAIL_PROVIDER: z.enum(['outbox', 'ses', 'smtp']).default('outbox'),
+  HERALD_SMS_PROVIDER: z.enum(['outbox', 'pinpoint', 'sms-v2']).default('outbox'),
+  HERALD_PUSH_PROVIDER: z.enum(['outbox', 'pinpoint']).default('outbox'),
+  HERALD_VOICE_PROVIDER: z.enum(['outbox', 'pinpoint']).default('outbox'),
+  HERALD_CHAT_PROVIDER: z.enum(['outbox', 'http']).default('outbox'),
+  HERALD_WEBHOOK_PROVIDER: z.enum(['outbox', 'http']).default('outbox'),
+  HERALD_RATE_LIMITS: z.string().default(''),
+  HERALD_EMAIL_FROM: z.string().min(3).default('Acme Status <status@example.com>'),
+  HERALD_SES_REGIONS: z.string().default('us-east-1,us-west-2'),
+  HERALD_SES_ENDPOINTS: z.string().default(''),
+  HERALD_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  HERALD_SMTP_URLS: z.string().default(''),
+  HERALD_PINPOINT_REGIONS: z.string().default('us-east-1,us-west-2'),
+  HERALD_PINPOINT_ENDPOINTS: z.string().default(''),
+  HERALD_PINPOINT_APP_IDS: z.string().default(''),
+  HERALD_SMS_ORIGINATION: z.string().default(''),
+  HERALD_SMS_V2_REGIONS: z.string().default('us-east-1,us-west-2'),
+  HERALD_SMS_V2_ENDPOINTS: z.string().default(''),
+  HERALD_SMS_V2_CONFIGURATION_SET: z.string().min(1).optional(),
+  HERALD_WEBHOOK_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_HTTP_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, 'use e.g. 10s').default('10s'),
   // API, webhooks and CLI (issue 6): more tokens, webhook secrets, limits.
   HERALD_VIEWER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -100,8 +131,11 @@ export interface HeraldConfig {
   operatorToken?: string;
   webhookToken?: string;
   logLevel: z.infer<typeof Env>['HERALD_LOG_LEVEL'];
+  /** A prebuilt workflow bundle (bundleWorkflowCode's code) the worker loads instead of bundling workflows/ at start. */
+  workflowBundlePath?: string;
   publish: PublishConfig;
   temporal: TemporalConfig;
+  delivery: DeliveryConfig;
   api: ApiConfig;
 }
 
@@ -132,6 +166,82 @@ export interface ApiConfig {
   temporalTimeoutMs: number;
 }
 
+export type DeliveryChannel = 'email' | 'sms' | 'push' | 'voice' | 'chat' | 'webhook';
+
+/** One region of a provider: its name (an AWS region or an SMTP host) and an optional endpoint override. */
+export interface ProviderRegion {
+  name: string;
+  endpoint?: string;
+}
+
+export interface DeliveryConfig {
+  /** PostgreSQL URL; absent = the SQLite file $HERALD_DATA_DIR/herald.db. */
+  databaseUrl?: string;
+  /** HMAC secret for unsubscribe links (and webhook signatures unless set apart); generated into the data dir when unset. */
+  secret?: string;
+  /** Where one-click unsubscribe links point (the API's /v1/unsubscribe). */
+  unsubscribeUrl: string;
+  outboxDir: string;
+  /** Recipients per batch activity, per workflow page (continue-as-new), batches in flight per round, requests in flight per batch. */
+  batchSize: number;
+  pageSize: number;
+  concurrency: number;
+  providerConcurrency: number;
+  regionCooldownMs: number;
+  httpTimeoutMs: number;
+  providers: {
+    email: 'outbox' | 'ses' | 'smtp';
+    sms: 'outbox' | 'pinpoint' | 'sms-v2';
+    push: 'outbox' | 'pinpoint';
+    voice: 'outbox' | 'pinpoint';
+    chat: 'outbox' | 'http';
+    webhook: 'outbox' | 'http';
+  };
+  /** Messages per second per channel, per worker (absent = unlimited). */
+  rateLimits: Partial<Record<DeliveryChannel, number>>;
+  emailFrom: string;
+  ses: { regions: ProviderRegion[]; configurationSet?: string };
+  smtp: { urls: string[] };
+  pinpoint: { regions: (ProviderRegion & { applicationId: string })[] };
+  /** SMS origination per region (a phone number, sender id or pool), used by Pinpoint and SMS v2. */
+  smsOrigination: Record<string, string>;
+  smsV2: { regions: ProviderRegion[]; configurationSet?: string };
+  webhookSigningSecret?: string;
+}
+
+const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+/** "us-east-1=http://…,us-west-2=http://…" → map; a value without "name=" applies to every region ("*"). */
+function regionMap(text: string, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list(text)) {
+    const eq = item.indexOf('=');
+    if (eq < 0) out['*'] = item;
+    else if (eq === 0) throw new ConfigError(`${name}: "${item}" needs a region before "="`);
+    else out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+function regions(names: string, endpoints: string, variable: string): ProviderRegion[] {
+  const ep = regionMap(endpoints, variable);
+  const out = list(names).map((n) => ({ name: n, ...(ep[n] ?? ep['*'] ? { endpoint: ep[n] ?? ep['*'] } : {}) }));
+  if (out.length === 0) throw new ConfigError(`${variable}: list at least one region`);
+  return out;
+}
+function millis(text: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(text)!;
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+}
+function rateLimits(text: string): Partial<Record<DeliveryChannel, number>> {
+  const out: Partial<Record<DeliveryChannel, number>> = {};
+  for (const [channel, value] of Object.entries(regionMap(text, 'HERALD_RATE_LIMITS'))) {
+    if (!['email', 'sms', 'push', 'voice', 'chat', 'webhook'].includes(channel)) throw new ConfigError(`HERALD_RATE_LIMITS: unknown channel "${channel}" (use e.g. email=14,sms=20)`);
+    const n = Number(value);
+    if (!(n > 0)) throw new ConfigError(`HERALD_RATE_LIMITS: ${channel} needs a positive number of messages per second`);
+    out[channel as DeliveryChannel] = n;
+  }
+  return out;
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
@@ -158,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
     operatorToken: e.HERALD_OPERATOR_TOKEN,
     webhookToken: e.HERALD_WEBHOOK_TOKEN,
     logLevel: e.HERALD_LOG_LEVEL,
+    workflowBundlePath: e.HERALD_WORKFLOW_BUNDLE ? resolve(e.HERALD_WORKFLOW_BUNDLE) : undefined,
     publish: publishConfig(e.HERALD_S3_BUCKETS, e.HERALD_S3_ENDPOINT, e.HERALD_S3_PREFIX),
     temporal: {
       address: e.TEMPORAL_ADDRESS ?? `127.0.0.1:${e.TEMPORAL_PORT}`,
@@ -172,6 +283,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
         : undefined,
       retention: e.TEMPORAL_RETENTION,
     },
+    delivery: deliveryConfig(e, dataDir),
     api: apiConfig(e),
   };
 }
@@ -180,4 +292,69 @@ function rate(text: string): RateLimit {
   const m = /^(\d+(?:\.\d+)?)\/s(?:,(\d+))?$/.exec(text)!;
   const perSecond = Number(m[1]);
   return { perSecond, burst: m[2] ? Number(m[2]) : Math.max(1, Math.ceil(perSecond)) };
+}
+
+function apiConfig(e: z.infer<typeof Env>): ApiConfig {
+  const tokens: ConfiguredToken[] = [];
+  if (e.HERALD_VIEWER_TOKEN) tokens.push({ name: 'viewer', role: 'viewer', token: e.HERALD_VIEWER_TOKEN });
+  if (e.HERALD_ADMIN_TOKEN) tokens.push({ name: 'admin', role: 'admin', token: e.HERALD_ADMIN_TOKEN });
+  const items = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
+  for (const item of items(e.HERALD_TOKENS)) {
+    const [name, role, ...rest] = item.split(':');
+    const token = rest.join(':');
+    if (!name || !/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ConfigError(`HERALD_TOKENS: "${item.split(':')[0]}" is not a token name (letters, digits, . _ @ -)`);
+    if (!['viewer', 'operator', 'admin', 'webhook'].includes(role ?? '')) throw new ConfigError(`HERALD_TOKENS: token ${name} needs a role viewer, operator, admin or webhook (name:role:token)`);
+    if (token.length < 16) throw new ConfigError(`HERALD_TOKENS: token ${name} must be at least 16 characters`);
+    tokens.push({ name, role: role as TokenRole, token });
+  }
+  return {
+    tokens,
+    snsTopics: items(e.HERALD_SNS_TOPICS),
+    grafanaSecret: e.HERALD_GRAFANA_SECRET,
+    grafanaTimestampHeader: e.HERALD_GRAFANA_TIMESTAMP_HEADER?.toLowerCase(),
+    genericWebhookSecret: e.HERALD_GENERIC_WEBHOOK_SECRET,
+    rateLimit: rate(e.HERALD_RATE_LIMIT),
+    rateLimitIp: rate(e.HERALD_RATE_LIMIT_IP),
+    webhookRateLimit: rate(e.HERALD_WEBHOOK_RATE_LIMIT),
+    temporalTimeoutMs: e.HERALD_TEMPORAL_TIMEOUT.endsWith('ms') ? parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) : parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) * 1000,
+  };
+}
+
+function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig {
+  const appIds = regionMap(e.HERALD_PINPOINT_APP_IDS, 'HERALD_PINPOINT_APP_IDS');
+  const pinpointRegions = regions(e.HERALD_PINPOINT_REGIONS, e.HERALD_PINPOINT_ENDPOINTS, 'HERALD_PINPOINT_ENDPOINTS').map((r) => ({ ...r, applicationId: appIds[r.name] ?? appIds['*'] ?? '' }));
+  const providers = {
+    email: e.HERALD_EMAIL_PROVIDER,
+    sms: e.HERALD_SMS_PROVIDER,
+    push: e.HERALD_PUSH_PROVIDER,
+    voice: e.HERALD_VOICE_PROVIDER,
+    chat: e.HERALD_CHAT_PROVIDER,
+    webhook: e.HERALD_WEBHOOK_PROVIDER,
+  };
+  const usesPinpoint = providers.sms === 'pinpoint' || providers.push === 'pinpoint' || providers.voice === 'pinpoint';
+  const missing = pinpointRegions.find((r) => !r.applicationId);
+  if (usesPinpoint && missing) throw new ConfigError(`HERALD_PINPOINT_APP_IDS: no Pinpoint application id for region ${missing.name}`);
+  const smtpUrls = list(e.HERALD_SMTP_URLS);
+  if (providers.email === 'smtp' && smtpUrls.length === 0) throw new ConfigError('HERALD_SMTP_URLS: list at least one smtp:// or smtps:// URL when HERALD_EMAIL_PROVIDER=smtp');
+  return {
+    databaseUrl: e.HERALD_DATABASE_URL,
+    secret: e.HERALD_SECRET,
+    unsubscribeUrl: e.HERALD_UNSUBSCRIBE_URL ?? `http://localhost:${e.HERALD_API_PORT}/v1/unsubscribe`,
+    outboxDir: resolve(dataDir, 'outbox'),
+    batchSize: e.HERALD_DELIVERY_BATCH_SIZE,
+    pageSize: Math.max(e.HERALD_DELIVERY_PAGE_SIZE, e.HERALD_DELIVERY_BATCH_SIZE),
+    concurrency: e.HERALD_DELIVERY_CONCURRENCY,
+    providerConcurrency: e.HERALD_PROVIDER_CONCURRENCY,
+    regionCooldownMs: millis(e.HERALD_REGION_COOLDOWN),
+    httpTimeoutMs: millis(e.HERALD_HTTP_TIMEOUT),
+    providers,
+    rateLimits: rateLimits(e.HERALD_RATE_LIMITS),
+    emailFrom: e.HERALD_EMAIL_FROM,
+    ses: { regions: regions(e.HERALD_SES_REGIONS, e.HERALD_SES_ENDPOINTS, 'HERALD_SES_ENDPOINTS'), configurationSet: e.HERALD_SES_CONFIGURATION_SET },
+    smtp: { urls: smtpUrls },
+    pinpoint: { regions: pinpointRegions },
+    smsOrigination: regionMap(e.HERALD_SMS_ORIGINATION, 'HERALD_SMS_ORIGINATION'),
+    smsV2: { regions: regions(e.HERALD_SMS_V2_REGIONS, e.HERALD_SMS_V2_ENDPOINTS, 'HERALD_SMS_V2_ENDPOINTS'), configurationSet: e.HERALD_SMS_V2_CONFIGURATION_SET },
+    webhookSigningSecret: e.HERALD_WEBHOOK_SIGNING_SECRET,
+  };
 }
