@@ -55,12 +55,12 @@ export function bannerDocument(input: {
       const lv = views.find((x) => x.id === v.id) ?? v;
       const parts: string[] = [];
       if (lv.latest) parts.push(lv.latest);
-      if (lv.kind === 'maintenance' && lv.scheduledFor && lv.scheduledUntil) parts.push(`${label(t, 'window')}: ${lv.scheduledFor.text} – ${lv.scheduledUntil.text}`);
-      if (lv.eta) parts.push(`${label(t, 'eta')}: ${lv.eta.text}`);
-      else if (lv.nextUpdateAt) parts.push(`${label(t, 'nextUpdate')}: ${lv.nextUpdateAt.text}`);
+      if (lv.kind === 'maintenance' && lv.scheduledFor && lv.scheduledUntil) parts.push(`${label(t, 'window')}${label(t, 'colon')}${lv.scheduledFor.text} – ${lv.scheduledUntil.text}`);
+      if (lv.eta) parts.push(`${label(t, 'eta')}${label(t, 'colon')}${lv.eta.text}`);
+      else if (lv.nextUpdateAt) parts.push(`${label(t, 'nextUpdate')}${label(t, 'colon')}${lv.nextUpdateAt.text}`);
       const kindLabel = level === 'scheduled' ? label(t, 'banner.scheduled') : lv.kind === 'maintenance' ? label(t, 'banner.maintenance') : label(t, 'banner.incident');
       text[locale] = {
-        title: `${kindLabel}: ${lv.name}`,
+        title: `${kindLabel}${label(t, 'colon')}${lv.name}`,
         message: parts.join(' · '),
         status: label(t, `incidentStatus.${lv.status}`),
         details: label(t, 'banner.details'),

@@ -30,10 +30,10 @@ export function feedDocuments(input: { plan: Plan; locale: string; t: Labels; it
   for (const v of sorted) {
     const status = label(t, `incidentStatus.${v.status}`);
     const facts: string[] = [];
-    if (v.componentNames) facts.push(`${label(t, 'affects')}: ${v.componentNames}`);
-    if (v.scheduledFor && v.scheduledUntil) facts.push(`${label(t, 'window')}: ${v.scheduledFor.text} – ${v.scheduledUntil.text}`);
-    if (v.eta) facts.push(`${label(t, 'eta')}: ${v.eta.text}`);
-    if (v.nextUpdateAt) facts.push(`${label(t, 'nextUpdate')}: ${v.nextUpdateAt.text}`);
+    if (v.componentNames) facts.push(`${label(t, 'affects')}${label(t, 'colon')}${v.componentNames}`);
+    if (v.scheduledFor && v.scheduledUntil) facts.push(`${label(t, 'window')}${label(t, 'colon')}${v.scheduledFor.text} – ${v.scheduledUntil.text}`);
+    if (v.eta) facts.push(`${label(t, 'eta')}${label(t, 'colon')}${v.eta.text}`);
+    if (v.nextUpdateAt) facts.push(`${label(t, 'nextUpdate')}${label(t, 'colon')}${v.nextUpdateAt.text}`);
     const content = [
       `<p>${facts.map(escape).join('<br>')}</p>`,
       ...v.updates.map((u) => `<p><strong>${escape(label(t, `incidentStatus.${u.status}`))}</strong> · <time datetime="${u.at.iso}">${escape(u.at.text)}</time><br>${escape(u.body)}</p>`),
@@ -46,7 +46,7 @@ export function feedDocuments(input: { plan: Plan; locale: string; t: Labels; it
       link: v.url,
       date: new Date(latest(v)),
       published: v.startedAt ? new Date(v.startedAt.iso) : v.scheduledFor ? new Date(v.scheduledFor.iso) : undefined,
-      description: escape(`${status}: ${v.latest ?? v.name}`),
+      description: escape(`${status}${label(t, 'colon')}${v.latest ?? v.name}`),
       content,
       category: [{ name: v.kind === 'incident' ? label(t, 'banner.incident') : label(t, 'banner.maintenance'), term: v.kind }],
     });

@@ -276,6 +276,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
         sections: errorSections.map((s) => ({
           locale: s.locale,
           heading: label(s.t, 'problemDoc.heading'),
+          colon: label(s.t, 'colon'),
           text: label(s.t, `problemDoc.${type}`),
           retry: label(s.t, 'problemDoc.retry'),
           link: label(s.t, 'statusPageLink'),

@@ -216,7 +216,7 @@ describe('the status page in Chromium', () => {
     await zhPage.goto(`${hostBase}/`);
     const zhBanner = zhPage.getByRole('region', { name: '服務狀態' });
     await zhBanner.waitFor();
-    assert.match(await zhBanner.innerText(), /事件: 公開 API 發生錯誤/);
+    assert.match(await zhBanner.innerText(), /事件：公開 API 發生錯誤/);
     assert.equal(await zhBanner.getByRole('link', { name: '查看狀態頁面' }).getAttribute('href'), 'http://localhost:8080/zh-TW/incidents/inc-api-errors.html');
     await screenshot(zhPage, 'banner-host-zh-TW');
     assert.deepEqual(zhErrors(), []);
