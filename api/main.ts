@@ -1,9 +1,9 @@
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { loadPlan } from '../core/plan/load';
 import { temporalConnectionOptions } from '../core/temporalConnection';
-import { join } from 'node:path';
 import { ensureTokens, tokenGrants } from '../core/tokens';
 import { openWebhookLedger } from '../core/webhookLedger';
 import { configureServer, createApp } from './app';
@@ -16,6 +16,8 @@ async function main() {
   const plan = loadPlan(config.planFile, config.templatesDir);
   const tokens = ensureTokens(config);
   const ledger = openWebhookLedger(join(config.dataDir, 'webhooks.sqlite'));
+  // Deliveries are remembered for 30 days (longer than any sender retries).
+  setInterval(() => ledger.prune(), 6 * 3_600_000).unref();
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const app = createApp({
