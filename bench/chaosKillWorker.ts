@@ -8,7 +8,7 @@ import { openConfiguredStore } from '../core/store';
 import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
 import { freePort } from '../test/support/ports';
 import { notify } from '../workflows/notify';
-import { arg, benchEnv, benchRequest, seed, startFakeAwsProcess, startWorker, type FakeAwsProcess, type WorkerProcess } from './fanout';
+import { arg, benchEnv, benchRequest, prebuildBundle, seed, startFakeAwsProcess, startWorker, type FakeAwsProcess, type WorkerProcess } from './fanout';
 
 // `npm run chaos:kill-worker -- --recipients N --kills K`: one round of N recipients (half e-mail via
 // SES v2, half SMS via Pinpoint, to local AWS regions), during which the worker process is killed
@@ -34,7 +34,7 @@ async function main() {
   try {
     fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
     server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), dbFile: join(work, 'temporal.db'), stdio: 'ignore' });
-    const env = benchEnv({ dataDir: join(work, 'data'), temporal: server.address, taskQueue: 'chaos', fake, batch, page, concurrency, providerConcurrency });
+    const env = benchEnv({ dataDir: join(work, 'data'), temporal: server.address, taskQueue: 'chaos', fake, batch, page, concurrency, providerConcurrency, bundle: await prebuildBundle(work) });
     const store = await openConfiguredStore(loadConfig(env));
     await seed(store, recipients);
     await store.close();
