@@ -12,9 +12,9 @@ import { Throttled, type OutgoingMessage, type Provider, type SendOutcome } from
 import { createProviders, type ChannelProviders } from './providers';
 
 // Delivery of one message round, a batch at a time. Each batch: read its recipients (a cursor
-// range), skip what the ledger says is done, record suppressions and opt-outs, then send in waves
-// of requests — the ledger marks each delivery "sending" before its request and records the outcome
-// after — heartbeating a cursor. A delivery still "sending" when a later attempt finds it was in
+// range), skip what the ledger says is done, record suppressions and opt-outs, then send with a
+// window of requests in flight — the ledger marks each delivery "sending" just before its request and
+// records the outcome as soon as it returns — heartbeating a cursor. A delivery still "sending" when a later attempt finds it was in
 // flight when a worker died: it is sent again and counted as a possible duplicate (the only repeat
 // window, bounded by the requests in flight).
 
