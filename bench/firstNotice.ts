@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config';
 import { loadPlan } from '../core/plan/load';
@@ -77,7 +77,8 @@ async function main() {
     const warm = await Promise.all([0, 1, 2].map((i) => send(api, `warmup-${i}`)));
     await until(async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)), 60_000, 'the warm-up incidents to be published and notified');
 
-    log(`sending ${COUNT} webhooks (${CONCURRENCY} in flight) …`);
+    const loadAtStart = round(loadavg()[0]!);
+    log(`sending ${COUNT} webhooks (${CONCURRENCY} in flight; load average ${loadAtStart} on ${cpus().length} CPUs) …`);
     const accepted = new Map<string, number>();
     const acceptMs: number[] = [];
     let next = 0;
@@ -112,6 +113,8 @@ async function main() {
       snapshotPublishedMs: { ...stats(snapshotMs), missing: COUNT - snapshotMs.length },
       firstProviderRequestMs: { ...stats(sendMs), missing: COUNT - sendMs.length },
       targets: { p50: 300, p99: 1000 },
+      // Other work on the machine shows here: the figures are only comparable at a similar load.
+      machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
       pass: snapshotMs.length === COUNT && sendMs.length === COUNT && stats(snapshotMs).p50 <= 300 && stats(snapshotMs).p99 <= 1000 && stats(sendMs).p50 <= 300 && stats(sendMs).p99 <= 1000,
     };
     console.log('');
