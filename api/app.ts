@@ -15,6 +15,8 @@ import { incidentRoutes } from './routes/incidents';
 import { maintenanceRoutes } from './routes/maintenances';
 import { planRoutes } from './routes/plan';
 import { outboxRoutes } from './routes/outbox';
+import { unsubscribeRoutes } from './routes/unsubscribe';
+import type { Store } from '../core/store';
 import { webhookRoutes } from './routes/webhooks';
 import type { FetchText } from './routes/webhooks/snsSignature';
 
@@ -35,6 +37,9 @@ export interface ApiDeps {
   metrics?: ApiMetrics;
   /** The local outbox directory ($HERALD_DATA_DIR/outbox), listed at GET /v1/outbox. */
   outboxDir?: string;
+  /** Subscribers (one-click unsubscribe at /unsubscribe) and the secret their links are signed with. */
+  store?: Store;
+  secret?: string;
 }
 
 export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
@@ -87,6 +92,7 @@ export function createApp(deps: ApiDeps): Express {
   const routeDeps: RouteDeps = { client, plan, taskQueue, requireRole, publicUrl, metrics, log, temporalTimeoutMs: api.temporalTimeoutMs };
 
   // --- monitoring webhooks: raw bodies (signatures), 256 kB, their own limits and answers ---------
+  app.use(unsubscribeRoutes({ store: deps.store, secret: deps.secret, pageName: plan.page.name }));
   app.use(webhookRoutes({ ...routeDeps, ledger, api, snsFetch: deps.snsFetch, webhookAuth: bearerAuth(tokens, 'webhook') }));
 
   // --- operator API: JSON bodies up to 64 kB, limited per address before auth and per token after --

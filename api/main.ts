@@ -6,6 +6,8 @@ import { loadPlan } from '../core/plan/load';
 import { temporalConnectionOptions } from '../core/temporalConnection';
 import { ensureTokens, tokenGrants } from '../core/tokens';
 import { openWebhookLedger } from '../core/webhookLedger';
+import { openConfiguredStore } from '../core/store';
+import { ensureSecret } from '../core/store/unsubscribe';
 import { configureServer, createApp } from './app';
 
 // The operator API process. It starts even when Temporal is down (the connection is lazy), so
@@ -20,6 +22,7 @@ async function main() {
   setInterval(() => ledger.prune(), 6 * 3_600_000).unref();
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
+  const store = await openConfiguredStore(config);
   const app = createApp({
     client,
     plan,
@@ -31,6 +34,8 @@ async function main() {
     ledger,
     templatesDir: config.templatesDir,
     outboxDir: config.delivery.outboxDir,
+    store,
+    secret: ensureSecret(config),
   });
   const server = configureServer(app.listen(config.apiPort, config.bind));
   server.on('error', (err) => {
@@ -41,6 +46,7 @@ async function main() {
   const stop = () => {
     server.close(() => {
       ledger.close();
+      void store.close();
       void connection.close().finally(() => process.exit(0));
     });
     server.closeAllConnections();

@@ -179,7 +179,7 @@ export interface DeliveryConfig {
   databaseUrl?: string;
   /** HMAC secret for unsubscribe links (and webhook signatures unless set apart); generated into the data dir when unset. */
   secret?: string;
-  /** Where one-click unsubscribe links point (the API's /v1/unsubscribe). */
+  /** Where one-click unsubscribe links point (the API's /unsubscribe). */
   unsubscribeUrl: string;
   outboxDir: string;
   /** Recipients per batch activity, per workflow page (continue-as-new), batches in flight per round, requests in flight per batch. */
@@ -339,7 +339,7 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
   return {
     databaseUrl: e.HERALD_DATABASE_URL,
     secret: e.HERALD_SECRET,
-    unsubscribeUrl: e.HERALD_UNSUBSCRIBE_URL ?? `http://localhost:${e.HERALD_API_PORT}/v1/unsubscribe`,
+    unsubscribeUrl: e.HERALD_UNSUBSCRIBE_URL ?? `http://localhost:${e.HERALD_API_PORT}/unsubscribe`,
     outboxDir: resolve(dataDir, 'outbox'),
     batchSize: e.HERALD_DELIVERY_BATCH_SIZE,
     pageSize: Math.max(e.HERALD_DELIVERY_PAGE_SIZE, e.HERALD_DELIVERY_BATCH_SIZE),

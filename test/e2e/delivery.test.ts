@@ -12,6 +12,7 @@ import { createLogger } from '../../core/logger';
 import type { NotifyRequest } from '../../core/notify';
 import { openConfiguredStore, openStore, type Store } from '../../core/store';
 import { validateSubscriber } from '../../core/store/subscribers';
+import { ensureSecret } from '../../core/store/unsubscribe';
 import { createHeraldWorker } from '../../worker/createWorker';
 import { notify } from '../../workflows/notify';
 import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
@@ -45,7 +46,17 @@ describe('the local outbox on the embedded default', () => {
       { id: 'bo', email: 'bo@example.com', webhook: 'http://127.0.0.1:9/hook', locale: 'zh-TW', components: '*' as const },
     ];
     await store.upsertSubscribers(rows.map((r, i) => (validateSubscriber(r, i + 1) as { ok: true; value: never }).value));
-    const app = createApp({ client: t.client, plan, taskQueue: config.temporal.taskQueue, tokens: [{ token: VIEWER, role: 'viewer', name: 'viewer' }], log: createLogger('test', 'silent'), publicUrl: config.publicUrl, outboxDir: config.delivery.outboxDir });
+    const app = createApp({
+      client: t.client,
+      plan,
+      taskQueue: config.temporal.taskQueue,
+      tokens: [{ token: VIEWER, role: 'viewer', name: 'viewer' }],
+      log: createLogger('test', 'silent'),
+      publicUrl: config.publicUrl,
+      outboxDir: config.delivery.outboxDir,
+      store,
+      secret: ensureSecret(config),
+    });
     server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -59,9 +70,8 @@ describe('the local outbox on the embedded default', () => {
     await t.teardown();
   });
 
-  test('a round writes one file per message, and GET /v1/outbox lists and serves them', async () => {
-    const request: NotifyRequest = {
-      roundId: `notify-outbox-${Date.now()}`,
+  const roundRequest = (roundId: string): NotifyRequest => ({
+      roundId,
       audienceId: 'customers',
       channels: ['email', 'sms', 'webhook'],
       phase: 'initial',
@@ -69,7 +79,11 @@ describe('the local outbox on the embedded default', () => {
       facts: { kind: 'incident', id: 'incident-x', title: 'Card payments failing', scenario: 'outage', status: 'investigating', severity: 'sev1', impact: 'Card payments are failing.', components: ['payments'], componentStatuses: { payments: 'major_outage' }, startedAt: '2026-11-28T10:00:00Z', nextUpdateAt: '2026-11-28T10:30:00Z' },
       components: ['payments'],
       drill: false,
-    };
+  });
+  let annUnsubscribe = '';
+
+  test('a round writes one file per message, and GET /v1/outbox lists and serves them', async () => {
+    const request = roundRequest(`notify-outbox-${Date.now()}`);
     const report = await t.client.workflow.execute(notify, { workflowId: request.roundId, taskQueue: config.temporal.taskQueue, args: [request] });
     assert.equal(report.sent, 4);
 
@@ -86,7 +100,9 @@ describe('the local outbox on the embedded default', () => {
     assert.match(eml.headers.get('content-type') ?? '', /^message\/rfc822/);
     const mime = await eml.text();
     assert.match(mime, /^To: ann@example\.com$/m);
-    assert.match(mime, /^List-Unsubscribe:\s+<http:\/\/localhost:3000\/v1\/unsubscribe\?t=[\w-]+\.[\w-]+>$/m, 'folded or not');
+    const link = /^List-Unsubscribe:\s+<(http:\/\/localhost:3000\/unsubscribe\?t=[\w-]+\.[\w-]+)>$/m.exec(mime);
+    assert.ok(link, 'a signed one-click unsubscribe header (folded or not)');
+    annUnsubscribe = new URL(link[1]!).search;
     const hookEntry = list.files.find((f) => f.channel === 'webhook')!;
     const hook = (await (await fetch(`${base}${hookEntry.url}?access_token=${VIEWER}`)).json()) as { body: { page: { id: string }; incident: { status: string; incident_updates: { body: string }[] }; meta: { unsubscribe: string } } };
     assert.equal(hook.body.page.id, plan.page.id);
@@ -101,6 +117,22 @@ describe('the local outbox on the embedded default', () => {
     assert.ok(page.includes(`access_token=${VIEWER}`), 'links keep the token');
     assert.equal((await fetch(`${base}/v1/outbox/..%2Fsecret`, { headers: { authorization: `Bearer ${VIEWER}` } })).status, 404);
     assert.equal((await fetch(`${base}/v1/outbox/.hidden.json`, { headers: { authorization: `Bearer ${VIEWER}` } })).status, 404);
+  });
+
+  test('the signed link unsubscribes with one click (RFC 8058), and the next round counts the opt-out', async () => {
+    assert.ok(annUnsubscribe);
+    const confirm = await fetch(`${base}/unsubscribe${annUnsubscribe}`);
+    assert.equal(confirm.status, 200);
+    assert.match(await confirm.text(), /<form method="post"/);
+    assert.equal((await store.getSubscriber('ann'))!.consent.state, 'confirmed', 'a GET (a link scanner) changes nothing');
+    const tampered = await fetch(`${base}/unsubscribe${annUnsubscribe.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    assert.equal(tampered.status, 400);
+    const oneClick = await fetch(`${base}/unsubscribe${annUnsubscribe}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    assert.equal(oneClick.status, 200);
+    assert.equal((await store.getSubscriber('ann'))!.consent.state, 'unsubscribed');
+    const request = roundRequest(`notify-after-unsubscribe-${Date.now()}`);
+    const report = await t.client.workflow.execute(notify, { workflowId: request.roundId, taskQueue: config.temporal.taskQueue, args: [request] });
+    assert.deepEqual([report.sent, report.optedOut], [2, 2]);
   });
 });
 

@@ -144,7 +144,7 @@ describe('notify: one message round through providers across regions', () => {
     const zh = received.find((m) => m.address === 'c5@example.com')!;
     const en = received.find((m) => m.address === 'c1@example.com')!;
     assert.notEqual(zh.text, en.text);
-    assert.match(en.headers!['List-Unsubscribe']!, /^<http:\/\/localhost:3000\/v1\/unsubscribe\?t=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
+    assert.match(en.headers!['List-Unsubscribe']!, /^<http:\/\/localhost:3000\/unsubscribe\?t=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
     assert.notEqual(en.headers!['List-Unsubscribe'], received.find((m) => m.address === 'c2@example.com')!.headers!['List-Unsubscribe']);
     // SMS in one Pinpoint request per locale and page, never more than 100 addresses.
     const sms = received.filter((m) => m.service === 'pinpoint');
