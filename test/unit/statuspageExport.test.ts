@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { apiGatewayResponses, cloudFrontErrorResponses } from '../../cli/commands/export';
+import { loadConfig } from '../../core/config';
 
 // `herald export …` prints configuration that CloudFront and API Gateway accept, pointing at the pages
 // the snapshot publishes.
@@ -33,7 +35,8 @@ describe('herald export', () => {
   });
 
   test('with two regional buckets the pages come from an origin group that fails over; --maintenance answers 503 with maintenance.html', () => {
-    const out = herald(['export', 'cloudfront-error-responses', '--s3-origin', '--maintenance'], { HERALD_S3_BUCKETS: 'us-east-1:acme-status-use1,us-west-2:acme-status-usw2', HERALD_S3_PREFIX: 'status' });
+    const config = loadConfig({ HERALD_S3_BUCKETS: 'us-east-1:acme-status-use1,us-west-2:acme-status-usw2', HERALD_S3_PREFIX: 'status' });
+    const out = cloudFrontErrorResponses(config, 'https://status.acme.example', { s3Origin: true, maintenance: true, minTtl: 10 }) as Record<string, any>;
     assert.deepEqual(out.Origins.Items.map((o: { DomainName: string; OriginPath: string }) => [o.DomainName, o.OriginPath]), [
       ['acme-status-use1.s3.us-east-1.amazonaws.com', '/status'],
       ['acme-status-usw2.s3.us-west-2.amazonaws.com', '/status'],
@@ -60,11 +63,11 @@ describe('herald export', () => {
       if (type === 'DEFAULT_5XX') assert.equal(problem.status, undefined, 'no status on DEFAULT_5XX: it covers several codes');
     }
     assert.equal(responses.INTEGRATION_TIMEOUT!.responseParameters['gatewayresponse.header.Retry-After'], "'90'");
-    const cfn = herald(['export', 'apigateway-gateway-responses', '--format', 'cloudformation', '--rest-api-id', 'a1b2c3']);
+    const cfn = apiGatewayResponses('https://status.acme.example', { format: 'cloudformation', retryAfter: 120, restApiId: 'a1b2c3' }) as Record<string, any>;
     const resources = Object.values(cfn.Resources) as { Type: string; Properties: { RestApiId: string; ResponseType: string } }[];
     assert.equal(resources.length, 5);
     assert.ok(resources.every((r) => r.Type === 'AWS::ApiGateway::GatewayResponse' && r.Properties.RestApiId === 'a1b2c3'));
-    const cli = herald(['export', 'apigateway-gateway-responses', '--format', 'cli']) as unknown as { responseType: string; restApiId: string }[];
+    const cli = apiGatewayResponses('https://status.acme.example', { format: 'cli', retryAfter: 120 }) as { responseType: string; restApiId: string }[];
     assert.equal(cli.length, 5);
   });
 });
