@@ -70,6 +70,13 @@ function formatMessageTime(at: Date, locale: string, timeZone: string): string {
   return text;
 }
 
+const listFormats = new Map<string, Intl.ListFormat>();
+function listFormat(locale: string): Intl.ListFormat {
+  let f = listFormats.get(locale);
+  if (!f) listFormats.set(locale, (f = new Intl.ListFormat(locale, { type: 'conjunction', style: 'long' })));
+  return f;
+}
+
 /** Rendered pages by template and context; pages of past incidents repeat from publish to publish. */
 const rendered = new Map<string, string>();
 function renderCached(env: nunjucks.Environment, templatesDir: string, template: string, context: { locale: string; t: Labels } & Record<string, unknown>): string {
@@ -129,10 +136,16 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   const overallStatus = v2Status(plan, visible, { drill });
   const locales = [plan.page.defaultLocale, ...plan.page.locales.filter((l) => l !== plan.page.defaultLocale)];
   const horizon = new Date(new Date(now).getTime() - UPTIME_DAYS * 86_400_000).toISOString();
+  const viewCache = new Map<string, ItemView[]>();
+  const views = (locale: string) => {
+    let v = viewCache.get(locale);
+    if (!v) viewCache.set(locale, (v = viewsFor(plan, state, shownIncidents, locale, loadLabels(templatesDir, locale))));
+    return v;
+  };
 
   for (const locale of locales) {
     const t = loadLabels(templatesDir, locale);
-    const views = viewsFor(plan, state, shownIncidents, locale, t);
+    const localeViews = views(locale);
     const prefix = localePrefix(plan, locale);
     const at = (iso: string): TimeView => ({ iso, text: formatMessageTime(new Date(iso), locale, plan.page.timeZone) });
 
@@ -173,15 +186,15 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
 
     // The status page.
     const toIndex = hrefFrom('');
-    const incidents = views.filter((v) => v.kind === 'incident');
-    const maintenances = views.filter((v) => v.kind === 'maintenance');
+    const incidents = localeViews.filter((v) => v.kind === 'incident');
+    const maintenances = localeViews.filter((v) => v.kind === 'maintenance');
     const activeIncidents = incidents.filter((v) => OPEN_INCIDENT.has(v.status)).map(toIndex);
     const activeMaintenances = maintenances.filter((v) => v.status === 'in_progress' || v.status === 'verifying').map(toIndex);
     const upcomingMaintenances = maintenances
       .filter((v) => v.status === 'scheduled')
       .sort((a, b) => a.sortAt.localeCompare(b.sortAt))
       .map(toIndex);
-    const recent = views
+    const recent = localeViews
       .filter((v) => v.status === 'resolved' || v.status === 'postmortem' || v.status === 'completed')
       .sort((a, b) => b.sortAt.localeCompare(a.sortAt))
       .slice(0, 5)
@@ -200,7 +213,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
 
     // One page per incident and maintenance, at the v2 shortlink's path. A page depends on its item
     // only (its "last updated" is the item's own), so an unchanged past incident renders from cache.
-    for (const item of views) {
+    for (const item of localeViews) {
       const rel = `incidents/${encodeURIComponent(item.id)}.html`;
       const itemUpdated = item.updates[0]?.at ?? item.resolvedAt ?? item.startedAt ?? at(now);
       const context = {
@@ -214,7 +227,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
 
     // The history list: the past 90 days, by month.
     const toHistory = hrefFrom('history.html');
-    const past = views.filter((v) => v.sortAt >= horizon && v.status !== 'scheduled').sort((a, b) => b.sortAt.localeCompare(a.sortAt));
+    const past = localeViews.filter((v) => v.sortAt >= horizon && v.status !== 'scheduled').sort((a, b) => b.sortAt.localeCompare(a.sortAt));
     const monthFormat = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', timeZone: plan.page.timeZone });
     const months: { key: string; label: string; items: ItemView[] }[] = [];
     for (const item of past) {
@@ -228,7 +241,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
     put(`${prefix}history.html`, env.render('history.html.njk', { ...common('history.html'), months }));
 
     // Feeds of incidents and maintenances.
-    const feeds = feedDocuments({ plan, locale, t, items: views, updatedAt: now, feedBase: `${base}/${prefix}` });
+    const feeds = feedDocuments({ plan, locale, t, items: localeViews, updatedAt: now, feedBase: `${base}/${prefix}` });
     put(`${prefix}history.atom`, feeds.atom);
     put(`${prefix}history.rss`, feeds.rss);
   }
@@ -236,9 +249,9 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   // Self-contained, every-locale pages for CDN custom error responses and the maintenance window.
   const errorSections = locales.map((locale) => {
     const t = loadLabels(templatesDir, locale);
-    const views = viewsFor(plan, state, shownIncidents, locale, t);
-    const items = views.filter((v) => OPEN_INCIDENT.has(v.status) || v.status === 'in_progress' || v.status === 'verifying');
-    const upcoming = views.filter((v) => v.status === 'scheduled').sort((a, b) => a.sortAt.localeCompare(b.sortAt));
+    const localeViews = views(locale);
+    const items = localeViews.filter((v) => OPEN_INCIDENT.has(v.status) || v.status === 'in_progress' || v.status === 'verifying');
+    const upcoming = localeViews.filter((v) => v.status === 'scheduled').sort((a, b) => a.sortAt.localeCompare(b.sortAt));
     return {
       locale,
       t,
@@ -287,7 +300,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   }
 
   // The banner a customer's own app shows, and the script that shows it.
-  const bannerViews = Object.fromEntries(locales.map((l) => [l, { t: loadLabels(templatesDir, l), views: viewsFor(plan, state, shownIncidents, l, loadLabels(templatesDir, l)) }]));
+  const bannerViews = Object.fromEntries(locales.map((l) => [l, { t: loadLabels(templatesDir, l), views: views(l) }]));
   put('embed/banner.json', JSON.stringify(bannerDocument({ plan, now, status: overallStatus, locales: bannerViews })));
   put('embed/banner.js', readFileSync(join(templatesDir, 'embed', 'banner.js')));
   return files;
@@ -301,7 +314,7 @@ function viewsFor(plan: Plan, state: PageState, incidents: PageIncident[], local
     const c = plan.components.find((x) => x.id === id);
     return c ? (c.name[locale] ?? c.name[plan.page.defaultLocale] ?? id) : id;
   };
-  const list = (ids: string[]) => new Intl.ListFormat(locale, { type: 'conjunction', style: 'long' }).format(ids.map(componentName));
+  const list = (ids: string[]) => listFormat(locale).format(ids.map(componentName));
   const updates = (us: PageUpdate[]) =>
     us
       .map((u, i) => ({ u, i }))
