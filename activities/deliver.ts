@@ -8,7 +8,7 @@ import { ensureSecret, unsubscribeLink, unsubscribeToken } from '../core/store/u
 import { addressFor, audienceFilter, createAudienceActivities, isSandboxRound, recipientsInRange, sandboxRecipients } from './audience';
 import { GuardRefused, renderRoundContent, UNSUBSCRIBE_PLACEHOLDER, type RoundContent } from './deliverContent';
 import { AllRegionsDown, RateLimiter, RegionHealth, sendThroughRegions } from './providers/regions';
-import { Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './providers/types';
+import { RegionUnavailable, Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './providers/types';
 import { createProviders, type ChannelProviders } from './providers';
 
 // Delivery of one message round, a batch at a time. Each batch: read its recipients (a cursor
@@ -263,6 +263,9 @@ export function createDeliveryCore(deps: DeliveryDeps) {
             retryDelayMs = Math.max(retryDelayMs, err.retryAfterMs);
             retryReason = err.message;
             outcomes = messages.map(() => ({ kind: 'retry', error: err.message }));
+          } else if (err instanceof RegionUnavailable && err.ambiguous) {
+            retryReason = err.message;
+            outcomes = messages.map(() => ({ kind: 'retry', error: err.message, ambiguous: true }));
           } else {
             outcomes = messages.map(() => ({ kind: 'retry', error: `${provider.name}: ${(err as Error).message}` }));
             retryReason = (err as Error).message;
@@ -283,6 +286,11 @@ export function createDeliveryCore(deps: DeliveryDeps) {
             suppress.push({ channel: m.channel, address: m.address, reason: 'opt-out', detail: `provider reported opt-out in ${roundId}` });
           } else if (p.attempts + 1 >= MAX_ATTEMPTS_PER_DELIVERY && !stopped) {
             results.push({ ...base, state: 'failed', error: `gave up after ${p.attempts + 1} attempts: ${o.error}` });
+          } else if (o.ambiguous) {
+            // Left "sending": the retry resends it and counts it as a possible duplicate.
+            chunkClean = false;
+            leftToRetry++;
+            retryReason ||= o.error;
           } else {
             results.push({ ...base, state: 'retry', error: o.error });
             chunkClean = false;

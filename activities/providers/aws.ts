@@ -28,11 +28,18 @@ export function awsClientConfig(region: { name: string; endpoint?: string }, dep
     maxAttempts: 1,
     requestHandler: {
       requestTimeout: deps.timeoutMs,
+      throwOnRequestTimeout: true,
       connectionTimeout: Math.min(deps.timeoutMs, 5000),
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets: deps.maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: deps.maxSockets }),
     },
   };
+}
+
+/** A timeout or a broken connection after the request was written: it may have been delivered. */
+export function isAmbiguous(e: { name?: string; code?: string; message?: string }): boolean {
+  if (e.name === 'TimeoutError') return !/did not establish a connection/.test(e.message ?? '');
+  return e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ETIMEDOUT';
 }
 
 export interface AwsErrorRules {
@@ -57,6 +64,7 @@ export function classifyAwsError(err: unknown, rules: AwsErrorRules, service: st
   const status = e.$metadata?.httpStatusCode;
   const name = e.name ?? 'Error';
   const text = `${service} ${region}: ${name}${status ? ` (${status})` : ''}: ${e.message}`;
+  if (status === undefined && isAmbiguous(e)) throw new RegionUnavailable(text, { ambiguous: true });
   if (rules.throttling.includes(name) || status === 429) throw new Throttled(text, 1000);
   if (rules.optOut?.(e)) return { kind: 'opted_out', error: text };
   if (rules.permanent.includes(name)) return { kind: 'failed', error: text };

@@ -21,6 +21,9 @@ export async function postJson(url: string, body: string, headers: Record<string
     }
     return { kind: 'failed', error: why };
   } catch (err) {
-    return { kind: 'retry', error: `${what}: ${(err as Error).message}` };
+    const e = err as Error & { cause?: { code?: string } };
+    // A timeout (or a reset) after the body went out may still have been delivered: say so.
+    const ambiguous = e.name === 'TimeoutError' || e.cause?.code === 'ECONNRESET' || e.cause?.code === 'UND_ERR_SOCKET';
+    return { kind: 'retry', error: `${what}: ${e.message}`, ...(ambiguous ? { ambiguous } : {}) };
   }
 }

@@ -80,6 +80,8 @@ export async function sendThroughRegions(
       if (err instanceof RegionUnavailable) {
         if (provider.regions.length > 1 || provider.regions[0] !== 'direct') health.markDown(provider.name, region);
         onRegionDown?.(region, err);
+        // The request may have been delivered: no second region now; the retry sends it flagged.
+        if (err.ambiguous) throw err;
         continue;
       }
       if (err instanceof Throttled) throw err;

@@ -59,7 +59,8 @@ export function createSmtpProvider(config: DeliveryConfig, o: { timeoutMs: numbe
       if (code === 454 || code === 452) throw new Throttled(text, 5000);
       if (code !== undefined && code >= 500) return { kind: 'failed', error: text, bounce: code === 550 || code === 551 || code === 553 };
       if (code !== undefined && code >= 400) return { kind: 'retry', error: text };
-      throw new RegionUnavailable(text);
+      // A timeout or broken socket once the message may have been handed over is ambiguous.
+      throw new RegionUnavailable(text, { ambiguous: e.code === 'ETIMEDOUT' || e.code === 'ESOCKET' });
     }
   }
 }

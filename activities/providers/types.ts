@@ -36,11 +36,18 @@ export type SendOutcome =
   | { kind: 'failed'; error: string; bounce?: boolean }
   /** The destination opted out at the provider: recorded and added to the suppressions. */
   | { kind: 'opted_out'; error: string }
-  /** Not delivered this time; retried later (TEMPORARY_FAILURE, THROTTLED per address, 5xx from a customer endpoint). */
-  | { kind: 'retry'; error: string; retryAfterMs?: number };
+  /** Not delivered this time; retried later (TEMPORARY_FAILURE, THROTTLED per address, 5xx from a customer endpoint).
+   *  `ambiguous`: the request may have been delivered (timed out after sending): a resend is a possible duplicate. */
+  | { kind: 'retry'; error: string; retryAfterMs?: number; ambiguous?: boolean };
 
 export class RegionUnavailable extends Error {
   override name = 'RegionUnavailable';
+  /** The request may have reached the provider (it timed out or the connection broke after sending). */
+  readonly ambiguous: boolean;
+  constructor(message: string, o: { ambiguous?: boolean } = {}) {
+    super(message);
+    this.ambiguous = o.ambiguous ?? false;
+  }
 }
 
 export class Throttled extends Error {

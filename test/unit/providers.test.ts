@@ -13,9 +13,9 @@ import { AllRegionsDown, RegionHealth, sendThroughRegions } from '../../activiti
 import { createSesProvider } from '../../activities/providers/ses';
 import { createSmsV2Provider } from '../../activities/providers/smsV2';
 import { createSmtpProvider } from '../../activities/providers/smtp';
-import { Throttled, type OutgoingMessage } from '../../activities/providers/types';
+import { RegionUnavailable, Throttled, type OutgoingMessage } from '../../activities/providers/types';
 import { createWebhookProvider, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../activities/providers/webhook';
-import { endpointsOf, FAKE_CREDENTIALS, startFakeAws, type FakeAwsRegion } from '../support/fakeAws';
+import { endpointsOf, FAKE_CREDENTIALS, FakeAwsRegion, startFakeAws } from '../support/fakeAws';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
 // Every provider against a real counterpart on 127.0.0.1: the AWS SDK v3 clients against endpoints
@@ -112,6 +112,24 @@ describe('AWS providers against local regions', () => {
     fakes['us-west-2']!.setMode('down');
     await assert.rejects(sendThroughRegions(ses, health, 1, [email('ed@example.com')]), (err: unknown) => err instanceof AllRegionsDown && err.retryAfterMs > 0);
     await ses.close?.();
+  });
+
+  test('a request that times out after sending is ambiguous: no second region in the same attempt', async () => {
+    const slow = await new FakeAwsRegion({ region: 'eu-west-1', record: true, latencyMs: 1500 }).start();
+    try {
+      const cfg = loadConfig({ HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-slow-')), HERALD_SES_REGIONS: 'eu-west-1,us-west-2', HERALD_SES_ENDPOINTS: `eu-west-1=${slow.url},us-west-2=${fakes['us-west-2']!.url}` }).delivery;
+      const ses = createSesProvider(cfg, { ...aws, timeoutMs: 300 });
+      const health = new RegionHealth(60_000);
+      const err = await sendThroughRegions(ses, health, 1, [email('slow@example.com')]).catch((e: unknown) => e);
+      assert.ok(err instanceof RegionUnavailable && err.ambiguous, String(err));
+      assert.equal(health.isDown('ses', 'eu-west-1'), true);
+      assert.equal(fakes['us-west-2']!.received.filter((m) => m.address === 'slow@example.com').length, 0, 'not resent elsewhere in the same attempt');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(slow.accepted(), 1, 'the slow region did deliver it: a resend would be a duplicate');
+      await ses.close?.();
+    } finally {
+      await slow.stop();
+    }
   });
 
   test('Pinpoint SendMessages: Addresses map only, every per-address result read, at most 100 a request', async () => {
