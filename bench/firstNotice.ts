@@ -29,6 +29,7 @@ const children: ChildProcess[] = [];
 let dev: DevServer | undefined;
 
 async function main() {
+  let printed: string[] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const [temporalPort, apiPort] = [await freePort(), await freePort()];
   const env: Record<string, string> = {
@@ -117,17 +118,21 @@ async function main() {
       machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
       pass: snapshotMs.length === COUNT && sendMs.length === COUNT && stats(snapshotMs).p50 <= 300 && stats(snapshotMs).p99 <= 1000 && stats(sendMs).p50 <= 300 && stats(sendMs).p99 <= 1000,
     };
-    console.log('');
-    console.log(`webhook answered            p50 ${result.acceptedMs.p50} ms   p99 ${result.acceptedMs.p99} ms`);
-    console.log(`(a) status snapshot shows it p50 ${result.snapshotPublishedMs.p50} ms   p99 ${result.snapshotPublishedMs.p99} ms   (missing ${result.snapshotPublishedMs.missing})`);
-    console.log(`(b) first provider request   p50 ${result.firstProviderRequestMs.p50} ms   p99 ${result.firstProviderRequestMs.p99} ms   (missing ${result.firstProviderRequestMs.missing})`);
-    console.log(`targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'}`);
-    console.log(JSON.stringify(result));
+    printed = [
+      '',
+      `webhook answered             p50 ${result.acceptedMs.p50} ms   p99 ${result.acceptedMs.p99} ms`,
+      `(a) status snapshot shows it p50 ${result.snapshotPublishedMs.p50} ms   p99 ${result.snapshotPublishedMs.p99} ms   (missing ${result.snapshotPublishedMs.missing})`,
+      `(b) first provider request   p50 ${result.firstProviderRequestMs.p50} ms   p99 ${result.firstProviderRequestMs.p99} ms   (missing ${result.firstProviderRequestMs.missing})`,
+      `targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'} (load average ${result.machine.loadAverage1m} on ${result.machine.cpus} CPUs)`,
+      JSON.stringify(result),
+    ];
   } finally {
     await Promise.all(children.map((c) => stopProcess(c)));
     if (dev) await dev.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+  // After every child has stopped, so the JSON is the last line of the output.
+  for (const line of printed) console.log(line);
 }
 
 /** One Alertmanager v4 notification for its own group; resolves when the 2xx is received. */
@@ -190,7 +195,11 @@ function scanOutbox(dir: string, seen: Map<string, number>) {
 }
 
 function spawnChild(name: string, entry: string, env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The SDK's INFO lines (worker state changes) are noise here; warnings and errors pass through.
+  proc.stderr!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.trim() && !/\[INFO\]/.test(line)) process.stderr.write(`${name}: ${line}\n`);
+  });
   proc.once('exit', (code, signal) => {
     if (code !== 0 && code !== null) log(`${name} exited with ${signal ?? code}`);
   });
