@@ -135,7 +135,7 @@ async function throughput(work: string) {
     });
     children.push(proc);
     const url = `http://127.0.0.1:${port}/api/v2/summary.json`;
-    await waitForHttp(url);
+    await waitForHttp(url, 60_000); // a process per CPU starts slowly on a busy machine
     return { url, stop: () => new Promise<void>((r) => (proc.once('exit', () => r()), proc.kill('SIGTERM'))) };
   };
   const startNginx = async (workers: number) => {
