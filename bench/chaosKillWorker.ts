@@ -25,7 +25,7 @@ async function main() {
   const batch = arg('batch', 500);
   const page = arg('page', 10_000);
   const concurrency = arg('concurrency', 8);
-  const providerConcurrency = arg('provider-concurrency', 32);
+  const providerConcurrency = arg('provider-concurrency', 16);
   const work = mkdtempSync(join(tmpdir(), 'herald-chaos-'));
   let server: DevServer | undefined;
   let fake: FakeAwsProcess | undefined;

@@ -242,7 +242,7 @@ async function main() {
   const batch = arg('batch', 1000);
   const page = arg('page', 50_000);
   const concurrency = arg('concurrency', 8);
-  const providerConcurrency = arg('provider-concurrency', 64);
+  const providerConcurrency = arg('provider-concurrency', 16);
   const work = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   const dataDir = join(work, 'data');
   let server: DevServer | undefined;

@@ -67,7 +67,7 @@ const Env = z.object({
   HERALD_DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   HERALD_DELIVERY_PAGE_SIZE: z.coerce.number().int().min(1).max(200_000).default(20_000),
   HERALD_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
-  HERALD_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
+  HERALD_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   HERALD_REGION_COOLDOWN: z.string().regex(/^\d+(ms|s|m)$/, 'use e.g. 30s').default('30s'),
   HERALD_EMAIL_PROVIDER: z.enum(['outbox', 'ses', 'smtp']).default('outbox'),
   HERALD_SMS_PROVIDER: z.enum(['outbox', 'pinpoint', 'sms-v2']).default('outbox'),
