@@ -4,7 +4,8 @@ import type { HeraldConfig } from '../core/config';
 import type { Plan } from '../core/plan/schema';
 import { temporalConnectionOptions } from '../core/temporalConnection';
 import { createActivities } from '../activities';
-import type { ChannelProviders } from '../activities/providers';
+import { createProviders, type ChannelProviders } from '../activities/providers';
+import { ensureSecret } from '../core/store/unsubscribe';
 import { openConfiguredStore, type Store } from '../core/store';
 
 export interface HeraldWorkerDeps {
@@ -15,11 +16,13 @@ export interface HeraldWorkerDeps {
   connection?: NativeConnection;
   /** The store; opened from the configuration (and owned by the caller to close) when absent. */
   store?: Store;
+  /** Delivery providers; built from config.delivery (and closed by `closeProviders`) when absent. */
   providers?: ChannelProviders;
 }
 
-export async function createHeraldWorker({ config, plan, workflowBundle, connection, store: givenStore, providers }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client; store: Store }> {
+export async function createHeraldWorker({ config, plan, workflowBundle, connection, store: givenStore, providers }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client; store: Store; closeProviders: () => Promise<void> }> {
   const store = givenStore ?? (await openConfiguredStore(config));
+  const built = providers ? undefined : createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? ensureSecret(config) });
   const ownsConnection = !connection;
   const conn = connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   // Activities that start or signal workflows (the status page, notify rounds) use their own client.
@@ -29,9 +32,9 @@ export async function createHeraldWorker({ config, plan, workflowBundle, connect
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ config, plan, client, store, providers }),
+    activities: createActivities({ config, plan, client, store, providers: providers ?? built }),
   });
-  return { worker, connection: conn, ownsConnection, client, store };
+  return { worker, connection: conn, ownsConnection, client, store, closeProviders: async () => built?.close() };
 }
 
 /** Bundles workflows/ without webpack's chatter on stdout; warnings and errors still show. */

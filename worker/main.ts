@@ -11,13 +11,14 @@ async function main() {
   const log = createLogger('herald-worker', config.logLevel);
   const plan = loadPlan(config.planFile, config.templatesDir);
   if (await ensureInitialSnapshot(config, plan)) log.info({ dir: config.publicDir }, 'published the initial all-operational snapshot');
-  const { worker, connection, client, store } = await createHeraldWorker({ config, plan, ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}) });
+  const { worker, connection, client, store, closeProviders } = await createHeraldWorker({ config, plan, ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}) });
   log.info({ taskQueue: config.temporal.taskQueue, namespace: config.temporal.namespace }, 'worker running');
   try {
     await worker.run();
   } finally {
     await client.connection.close();
     await connection.close();
+    await closeProviders();
     await store.close();
     log.info('worker stopped');
   }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../core/config';
 import { createChatProvider } from '../../activities/providers/chat';
 import { createOutboxProvider } from '../../activities/providers/outbox';
 import { createPinpointProvider } from '../../activities/providers/pinpoint';
-import { AllRegionsDown, RegionHealth, sendThroughRegions } from '../../activities/providers/regions';
+import { AllRegionsDown, RateLimiter, RegionHealth, sendThroughRegions } from '../../activities/providers/regions';
 import { createSesProvider } from '../../activities/providers/ses';
 import { createSmsV2Provider } from '../../activities/providers/smsV2';
 import { createSmtpProvider } from '../../activities/providers/smtp';
@@ -273,5 +273,35 @@ describe('local outbox', () => {
     assert.match(eml, /Content-Type: text\/html/);
     const json = JSON.parse(readFileSync(join(dir, files[0]!), 'utf8'));
     assert.equal(json.body, 'Acme: card payments failing. Next update 14:30 UTC.');
+  });
+});
+
+describe('region health and rate limits', () => {
+  test('the attempt number picks the starting region; a region cooling down is skipped until its time is up', () => {
+    let now = 1_000_000;
+    const health = new RegionHealth(30_000, () => now);
+    const regions = ['us-east-1', 'us-west-2', 'eu-west-1'];
+    assert.deepEqual(health.order('ses', regions, 1), ['us-east-1', 'us-west-2', 'eu-west-1']);
+    assert.deepEqual(health.order('ses', regions, 2), ['us-west-2', 'eu-west-1', 'us-east-1']);
+    health.markDown('ses', 'us-west-2');
+    assert.deepEqual(health.order('ses', regions, 2), ['eu-west-1', 'us-east-1']);
+    assert.deepEqual(health.order('pinpoint', regions, 2), ['us-west-2', 'eu-west-1', 'us-east-1'], 'health is per provider');
+    health.markDown('ses', 'us-east-1');
+    now += 10_000;
+    health.markDown('ses', 'eu-west-1');
+    assert.deepEqual(health.order('ses', regions, 1), []);
+    assert.equal(health.nextUpIn('ses', regions), 20_000, 'the first cool-down to end');
+    now += 20_001;
+    assert.deepEqual(health.order('ses', regions, 1), ['us-east-1', 'us-west-2']);
+  });
+
+  test('a channel rate limit spaces messages out', async () => {
+    const limiter = new RateLimiter(20);
+    const started = Date.now();
+    await limiter.take(20);
+    await limiter.take(10);
+    await limiter.take(10);
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 900 && elapsed < 3000, `40 messages at 20/s took ${elapsed} ms`);
   });
 });
