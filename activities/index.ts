@@ -5,6 +5,7 @@ import { createPublishActivities } from './publish';
 import type { Store } from '../core/store';
 import type { ChannelProviders } from './providers';
 import { createDeliveryActivities } from './deliver';
+import { createDrillActivities } from './drill';
 
 export interface ActivityDeps {
   config: HeraldConfig;
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createPublishActivities(deps),
     ...createDeliveryActivities(deps),
+    ...createDrillActivities(deps),
   };
 }
 

@@ -14,6 +14,7 @@ import type { RouteDeps } from './routes/common';
 import { incidentRoutes } from './routes/incidents';
 import { maintenanceRoutes } from './routes/maintenances';
 import { planRoutes } from './routes/plan';
+import { drillRoutes } from './routes/drills';
 import { outboxRoutes } from './routes/outbox';
 import { unsubscribeRoutes } from './routes/unsubscribe';
 import type { Store } from '../core/store';
@@ -108,6 +109,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(incidentRoutes(routeDeps));
   app.use(maintenanceRoutes(routeDeps));
   app.use(planRoutes({ ...routeDeps, templatesDir: deps.templatesDir }));
+  app.use(drillRoutes(routeDeps));
   app.use(outboxRoutes({ dir: deps.outboxDir, requireRole }));
 
   app.use((req, _res, next) => next(new Problem(404, 'Not found', `no route ${req.method} ${req.path.slice(0, 200)}`)));

@@ -5,6 +5,7 @@ import { maintenanceCommand } from './commands/maintenance';
 import { previewCommand } from './commands/preview';
 import { exportCommand } from './commands/export';
 import { subscribersCommand } from './commands/subscribers';
+import { drillCommand } from './commands/drill';
 
 const program = new Command()
   .name('herald')
@@ -18,6 +19,7 @@ program.addCommand(maintenanceCommand());
 program.addCommand(previewCommand());
 program.addCommand(exportCommand());
 program.addCommand(subscribersCommand());
+program.addCommand(drillCommand());
 
 // Add commands above. Every command, however it was added, exits 2 on usage errors and shows help.
 (function usageErrorsExit2(cmd: Command) {

@@ -30,6 +30,8 @@ export interface IncidentPolicy {
   timeScale: number;
   /** Continue-as-new once a run's history has this many events (Temporal suggests it at ~4k). */
   continueAsNewAfterEvents: number;
+  /** Drill fault injection: switch off the automatic holding update, to prove the cadence check catches it. */
+  faults?: { noHoldingUpdates?: boolean };
 }
 
 export interface MaintenancePolicy {

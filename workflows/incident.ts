@@ -361,6 +361,10 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
       return;
     }
     if (state.nextUpdateDue && Date.parse(state.nextUpdateDue) <= t) {
+      if (policy.faults?.noHoldingUpdates) {
+        state.nextUpdateDue = null; // a drill's injected fault: Herald stays silent, and the drill must notice
+        return;
+      }
       const seq = record('holding', null, 'herald');
       state.escalations.push({ at: now(), reason: 'update cadence missed', to: [state.owner ?? 'incident owner', ...policy.audiences.filter((a) => a.kind === 'internal').map((a) => a.standsFor)] });
       record('escalation', null, 'herald');
@@ -391,7 +395,10 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
       pendingPublications.push(pub);
       state.approvals.push({ seq: pub.seq, phase: pub.phase, requestedAt: now(), decidedAt: null, decision: 'pending', by: null });
     }
-    const facts = (withMessage: boolean): MessageFacts => factsFor(withMessage ? pub.message : null);
+    // The facts as they are now: a publication released later (after approval) still says what was
+    // true when it was written, with the next-update time promised then.
+    const factsNow = { withMessage: factsFor(pub.message), plan: factsFor(null) };
+    const facts = (withMessage: boolean): MessageFacts => (withMessage ? factsNow.withMessage : factsNow.plan);
     const spec = (withMessage: boolean) => ({
       ownerId: state.id,
       seq: pub.seq,

@@ -3,3 +3,4 @@ export { incident } from './incident';
 export { statusPage } from './statusPage';
 export { maintenance } from './maintenance';
 export { notify } from './notify';
+export { drill } from './drill';
