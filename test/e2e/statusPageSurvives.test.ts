@@ -64,6 +64,8 @@ describe('the status page outlives Herald', () => {
       HERALD_OPERATOR_TOKEN: 'survive-operator-token-0123456789',
       HERALD_WEBHOOK_TOKEN: 'survive-webhook-token-0123456789',
       HERALD_LOG_LEVEL: 'warn',
+      // The harness's prebuilt workflow bundle, when there is one, saves the worker bundling at start.
+      ...(process.env.HERALD_TEST_WORKFLOW_BUNDLE ? { HERALD_WORKFLOW_BUNDLE: process.env.HERALD_TEST_WORKFLOW_BUNDLE } : {}),
     };
     const statusBase = `http://127.0.0.1:${env.HERALD_STATUS_PORT}`;
     const worker = spawnHerald('worker/main.ts', env);
