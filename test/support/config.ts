@@ -21,6 +21,11 @@ export function testConfig(address: string, env: Record<string, string> = {}): H
 }
 
 let cached: Plan | undefined;
+/**
+ * The example plan with a page id of its own: the statusPage workflow's id comes from the page id,
+ * and each test's worker polls its own task queue, so tests must not share one page workflow.
+ */
 export function examplePlan(): Plan {
-  return (cached ??= loadPlan(EXAMPLE_PLAN));
+  cached ??= loadPlan(EXAMPLE_PLAN);
+  return { ...cached, page: { ...cached.page, id: `${cached.page.id}-${Math.random().toString(36).slice(2, 8)}` } };
 }
