@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DrillRequest } from '../core/drill';
 import { ApproveIncidentMessage, ChangeIncidentImpact, DeclareIncident, INCIDENT_STATUSES, PostIncidentUpdate, ResolveIncident } from '../core/incident';
 import { FinishMaintenanceBody, MAINTENANCE_STATUSES, MaintenanceNoteBody, RescheduleMaintenanceBody, ScheduleMaintenance } from '../core/maintenance';
 import type { Plan } from '../core/plan/schema';
@@ -32,6 +33,7 @@ export function openApiDocument(plan: Pick<Plan, 'page'>): object {
     AlertmanagerPayload,
     GrafanaPayload,
     GenericAlert,
+    DrillRequest,
   };
   const components: Record<string, object> = {};
   for (const [name, schema] of Object.entries(schemas)) {
@@ -89,6 +91,14 @@ export function openApiDocument(plan: Pick<Plan, 'page'>): object {
     '/v1/maintenances/{id}/updates': { post: { summary: 'Post progress', role: 'operator', params: ['id'], body: 'MaintenanceNote', ok: { status: 200, description: 'the maintenance state' }, errors: [400, 404, 409, 422, 503] } },
     '/v1/maintenances/{id}/cancel': { post: { summary: 'Cancel a window that has not started', role: 'operator', params: ['id'], body: 'FinishMaintenance', ok: { status: 200, description: 'the maintenance state' }, errors: [400, 404, 409, 422, 503] } },
     '/v1/maintenances/{id}/complete': { post: { summary: 'Complete a window in progress', role: 'operator', params: ['id'], body: 'FinishMaintenance', ok: { status: 200, description: 'the maintenance state' }, errors: [400, 404, 409, 422, 503] } },
+    '/v1/drills': { post: { summary: 'Run a drill: a scenario replayed through the real lifecycles in drill mode (sandbox recipients, drill page)', role: 'operator', body: 'DrillRequest', ok: { status: 202, description: '{id, scenario, timeScale, inject}; Location header' }, errors: [400, 415, 422, 503] } },
+    '/v1/drills/{id}': { get: { summary: "A drill's progress and, when done, its report", role: 'viewer', params: ['id'], ok: { status: 200, description: 'progress and report' }, errors: [404, 503] } },
+    '/v1/outbox': { get: { summary: 'Messages the outbox provider wrote (embedded default)', role: 'viewer', ok: { status: 200, description: 'list of outbox files' } } },
+    '/v1/outbox/{file}': { get: { summary: 'One outbox message', role: 'viewer', params: ['file'], ok: { status: 200, description: 'the message (.eml or .json)' }, errors: [404] } },
+    '/unsubscribe': {
+      get: { summary: 'One-click unsubscribe page (signed token)', role: 'public', query: [{ name: 'token', schema: { type: 'string' } }], ok: { status: 200, description: 'confirmation page' }, errors: [400] },
+      post: { summary: 'RFC 8058 one-click unsubscribe (List-Unsubscribe=One-Click)', role: 'public', query: [{ name: 'token', schema: { type: 'string' } }], ok: { status: 200, description: 'unsubscribed' }, errors: [400] },
+    },
     '/v1/webhooks/alertmanager': { post: { summary: 'Prometheus Alertmanager webhook (payload v4); one groupKey = one incident', role: 'webhook', body: 'AlertmanagerPayload', ok: { status: 202, description: '{result, incidentId}; 200 for duplicates and resolved-without-incident' }, errors: [400, 401, 422, 503] } },
     '/v1/webhooks/grafana': { post: { summary: 'Grafana alerting webhook (X-Grafana-Alerting-Signature when HERALD_GRAFANA_SECRET is set, else bearer)', role: 'webhook', body: 'GrafanaPayload', ok: { status: 202, description: '{result, incidentId}' }, errors: [400, 401, 422, 503] } },
     '/v1/webhooks/generic': { post: { summary: 'Generic signed JSON: X-Herald-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">', role: 'signed', body: 'GenericAlert', ok: { status: 202, description: '{result, incidentId}' }, errors: [400, 401, 404, 422, 503] } },

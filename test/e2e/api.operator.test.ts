@@ -178,7 +178,7 @@ describe('operator API: incidents and maintenances on a real dev server', () => 
   test('GET /openapi.json describes every route, and its body schemas refuse unknown fields', async () => {
     const doc = (await (await h.call('GET', '/openapi.json', undefined, null)).json()) as { openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, { additionalProperties?: unknown; properties?: Record<string, unknown> }> } };
     assert.equal(doc.openapi, '3.1.0');
-    for (const path of ['/v1/incidents', '/v1/incidents/{id}/updates', '/v1/incidents/{id}/approve', '/v1/incidents/{id}/impact', '/v1/incidents/{id}/resolve', '/v1/maintenances', '/v1/maintenances/{id}/reschedule', '/v1/maintenances/{id}/cancel', '/v1/maintenances/{id}/complete', '/v1/plan', '/v1/preview', '/v1/webhooks/alertmanager', '/v1/webhooks/sns']) {
+    for (const path of ['/v1/incidents', '/v1/incidents/{id}/updates', '/v1/incidents/{id}/approve', '/v1/incidents/{id}/impact', '/v1/incidents/{id}/resolve', '/v1/maintenances', '/v1/maintenances/{id}/reschedule', '/v1/maintenances/{id}/cancel', '/v1/maintenances/{id}/complete', '/v1/plan', '/v1/preview', '/v1/webhooks/alertmanager', '/v1/webhooks/sns', '/v1/drills', '/v1/drills/{id}']) {
       assert.ok(doc.paths[path], `${path} is described`);
     }
     const declare = doc.components.schemas.DeclareIncident!;
