@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { z } from 'zod';
+import { DrillRequest } from '../../core/drill';
 import { ApproveIncidentMessage, ChangeIncidentImpact, DeclareIncident, PostIncidentUpdate, ResolveIncident } from '../../core/incident';
 import { FinishMaintenanceBody, MaintenanceNoteBody, RescheduleMaintenanceBody, ScheduleMaintenance } from '../../core/maintenance';
 import { incidentStateQuery } from '../../workflows/incident';
@@ -27,7 +28,7 @@ describe('hostile input on every route', () => {
     const m = await h.call('POST', '/v1/maintenances', { title: 'Fuzz window', scenario: 'maintenance', components: ['api'], scheduledFor: inAnHour(200), scheduledUntil: inAnHour(201), message: 'The API will be read-only.' });
     maintenanceId = ((await m.json()) as { id: string }).id;
     // Incidents and maintenances on this API's task queue (their notify rounds and the page are not counted).
-    const count = async () => Number((await h.t.client.workflow.count(`TaskQueue = '${h.config.temporal.taskQueue}' AND HeraldKind IN ('incident', 'maintenance')`)).count);
+    const count = async () => Number((await h.t.client.workflow.count(`TaskQueue = '${h.config.temporal.taskQueue}' AND HeraldKind IN ('incident', 'maintenance', 'drill')`)).count);
     for (let i = 0; i < 100 && (await count()) < 2; i++) await new Promise((r) => setTimeout(r, 100));
     snapshot = async () => {
       const inc = await h.t.client.workflow.getHandle(incidentId).query(incidentStateQuery);
@@ -50,6 +51,7 @@ describe('hostile input on every route', () => {
     { path: `/v1/maintenances/${maintenanceId}/updates`, schema: MaintenanceNoteBody, valid: { message: 'On track.' } },
     { path: `/v1/maintenances/${maintenanceId}/cancel`, schema: FinishMaintenanceBody, valid: { message: 'Not needed.' } },
     { path: `/v1/maintenances/${maintenanceId}/complete`, schema: FinishMaintenanceBody, valid: {} },
+    { path: '/v1/drills', schema: DrillRequest, valid: { scenario: 'outage' } },
     { path: '/v1/webhooks/alertmanager', valid: null },
     { path: '/v1/webhooks/grafana', valid: null },
     { path: '/v1/webhooks/generic', valid: null },
@@ -167,7 +169,7 @@ describe('hostile input on every route', () => {
     const value = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom("investigating' OR 1=1 --", 'true', 'false', 'payments', '', '%00', 'é'));
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom('/v1/incidents', '/v1/maintenances', '/v1/preview', '/v1/plan', '/v1/incidents/', '/v1/maintenances/', '/metrics', '/openapi.json'),
+        fc.constantFrom('/v1/incidents', '/v1/maintenances', '/v1/preview', '/v1/plan', '/v1/incidents/', '/v1/maintenances/', '/v1/drills/', '/v1/outbox', '/v1/outbox/', '/metrics', '/openapi.json'),
         fc.array(fc.tuple(fc.constantFrom('status', 'component', 'drill', 'scenario', 'phase', 'channel', 'locale', 'kind', 'x'), value), { maxLength: 4 }),
         fc.string({ maxLength: 40 }),
         async (path, params, suffix) => {
