@@ -91,7 +91,12 @@ export function tallyFromLedger(counts: LedgerCount[]): Partial<Record<Channel, 
 }
 
 interface Pending {
-  message: OutgoingMessage;
+  recipient: Recipient;
+  channel: Channel;
+  address: string;
+  locale: string;
+  /** Built when its request goes out and dropped when it returns, so a batch holds few at a time. */
+  message?: OutgoingMessage;
   provider: Provider;
   possibleDuplicate: boolean;
   attempts: number;
@@ -141,8 +146,12 @@ export function createDeliveryCore(deps: DeliveryDeps) {
     };
   }
 
+  function localeFor(content: RoundContent, r: Recipient): string {
+    return r.locale && content.locales.includes(r.locale) ? r.locale : content.fallbackLocale;
+  }
+
   function messageFor(content: RoundContent, request: NotifyRequest, r: Recipient, channel: Channel, address: string): OutgoingMessage {
-    const locale = r.locale && content.locales.includes(r.locale) ? r.locale : content.fallbackLocale;
+    const locale = localeFor(content, r);
     const c = content.messages[`${locale} ${channel}`]!;
     const needsToken = content.kind === 'external' && (channel === 'email' || channel === 'webhook');
     const token = needsToken ? unsubscribeToken(deps.secret, r.id, channel) : '';
@@ -212,14 +221,14 @@ export function createDeliveryCore(deps: DeliveryDeps) {
           settled.push({ recipientId: c.r.id, channel: c.channel, address: c.address, state: reason === 'opt-out' ? 'opted_out' : 'suppressed', error: reason });
           continue;
         }
-        pending.push({ message: messageFor(content, request, c.r, c.channel, c.address), provider: providers[c.channel], possibleDuplicate: c.possibleDuplicate, attempts: c.attempts });
+        pending.push({ recipient: c.r, channel: c.channel, address: c.address, locale: localeFor(content, c.r), provider: providers[c.channel], possibleDuplicate: c.possibleDuplicate, attempts: c.attempts });
       }
       await store.recordResults(roundId, settled);
 
       // Requests: messages grouped by provider, channel and locale, at most maxPerRequest each.
       const groups = new Map<string, Pending[]>();
       for (const p of pending) {
-        const key = `${p.provider.name} ${p.message.channel} ${p.message.locale}`;
+        const key = `${p.provider.name} ${p.channel} ${p.locale}`;
         const list = groups.get(key) ?? [];
         list.push(p);
         groups.set(key, list);
@@ -237,7 +246,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
       let next = 0;
       const sendOne = async (req: Pending[]) => {
         const provider = req[0]!.provider;
-        const messages = req.map((p) => p.message);
+        const messages = req.map((p) => (p.message ??= messageFor(content, request, p.recipient, p.channel, p.address)));
         if (health.order(provider.name, provider.regions, ctl.attempt).length === 0) {
           // Every region of this provider is cooling down: nothing is sent; the batch retries later.
           chunkClean = false;
@@ -249,7 +258,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         await limiters.get(messages[0]!.channel)?.take(messages.length);
         await store.markSending(
           roundId,
-          req.map((p) => ({ recipientId: p.message.recipientId, channel: p.message.channel, address: p.message.address, possibleDuplicate: p.possibleDuplicate })),
+          req.map((p) => ({ recipientId: p.recipient.id, channel: p.channel, address: p.address, possibleDuplicate: p.possibleDuplicate })),
         );
         let outcomes: SendOutcome[];
         let region: string | undefined;
@@ -275,7 +284,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         const suppress: SuppressionInput[] = [];
         req.forEach((p, i) => {
           const o = outcomes[i] ?? { kind: 'retry', error: 'no result' };
-          const m = p.message;
+          const m = messages[i]!;
           const base = { recipientId: m.recipientId, channel: m.channel, address: m.address, provider: provider.name, ...(region ? { region } : {}) };
           if (o.kind === 'sent') results.push({ ...base, state: 'sent', ...(o.messageId ? { messageId: o.messageId } : {}) });
           else if (o.kind === 'failed') {
@@ -301,6 +310,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         });
         await store.recordResults(roundId, results);
         await store.addSuppressions(suppress);
+        for (const p of req) p.message = undefined;
         ctl.heartbeat(safe);
       };
       const lane = async () => {
