@@ -47,7 +47,7 @@ export async function publishToDirectory(publicDir: string, snapshot: Snapshot, 
       }
     }),
   );
-  const temp = `${publicDir}.${process.pid}.${Date.now()}.tmp`;
+  const temp = `${publicDir}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2, 8)}.tmp`;
   await symlink(join('snapshots', version), temp);
   await rename(temp, publicDir);
   lastPublished.set(publicDir, { dir: target, digests });

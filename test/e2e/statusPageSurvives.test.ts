@@ -8,8 +8,9 @@ import { after, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
 import { startDevServer, temporalCliPath, type DevServer } from '../../scripts/devServer';
-import { EXAMPLE_PLAN, examplePlan } from '../support/config';
-import { openIncident } from '../support/pageStates';
+import { loadPlan } from '../../core/plan/load';
+import { EXAMPLE_PLAN } from '../support/config';
+import { activeMaintenance } from '../support/pageStates';
 import { freePort } from '../support/ports';
 import { eventually } from '../support/temporal';
 
@@ -51,7 +52,8 @@ describe('the status page outlives Herald', () => {
   });
 
   test('with Temporal, the worker and the API stopped, the status server still serves the last snapshot', { timeout: 150_000 }, async () => {
-    const plan = examplePlan();
+    // The plan exactly as the worker and the API processes load it (examplePlan() gives each test a page id of its own).
+    const plan = loadPlan(EXAMPLE_PLAN);
     const temporalPort = await freePort();
     temporal = await startDevServer({ binary: temporalCliPath(), port: temporalPort, stdio: 'ignore' });
     const env = {
@@ -77,7 +79,14 @@ describe('the status page outlives Herald', () => {
     await eventually(async () => ((await fetch(`http://127.0.0.1:${env.HERALD_API_PORT}/healthz`)).status === 200 ? true : undefined), 60_000, `the API (${api.output()})`);
     await eventually(async () => ((await fetch(`${statusBase}/api/v2/status.json`)).ok ? true : undefined), 60_000, `the initial snapshot (${worker.output()})`);
 
-    // An incident reaches the page through the statusPage workflow, as the lifecycle sends it.
+    // An operator declares an incident through the API; the incident workflow hands it to the
+    // statusPage workflow, which publishes it. A maintenance goes straight to the page workflow.
+    const declared = await fetch(`http://127.0.0.1:${env.HERALD_API_PORT}/v1/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.HERALD_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Website slow', scenario: 'degradation', components: ['website'], message: 'Pages load slowly for some customers.' }),
+    });
+    assert.equal(declared.status, 201, await declared.clone().text());
     const connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection });
     await client.workflow.signalWithStart(statusPage, {
@@ -85,17 +94,21 @@ describe('the status page outlives Herald', () => {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       args: [{ pageId: plan.page.id, drill: false }],
       signal: pageChangeSignal,
-      signalArgs: [{ kind: 'incident', incident: openIncident(new Date()) }],
+      signalArgs: [{ kind: 'maintenance', maintenance: activeMaintenance(new Date()) }],
     });
-    await connection.close();
+    let last = '';
     await eventually(
       async () => {
-        const s = (await (await fetch(`${statusBase}/api/v2/summary.json`)).json()) as { incidents: { id: string }[] };
-        return s.incidents.some((i) => i.id === 'inc-api-errors') ? true : undefined;
+        last = await (await fetch(`${statusBase}/api/v2/summary.json`)).text();
+        const s = JSON.parse(last) as { incidents: { name: string }[]; scheduled_maintenances: { id: string }[] };
+        return s.incidents.some((i) => i.name === 'Website slow') && s.scheduled_maintenances.some((m) => m.id === 'mnt-db-upgrade') ? true : undefined;
       },
-      30_000,
-      'the incident on the status server',
-    );
+      60_000,
+      'the incident and the maintenance on the status server',
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\nlast summary: ${last.slice(0, 2000)}\nworker: ${worker.output().slice(-2000)}`);
+    });
+    await connection.close();
     const before = await (await fetch(`${statusBase}/`)).text();
 
     // Stop the API, the worker and Temporal.
@@ -109,14 +122,16 @@ describe('the status page outlives Herald', () => {
     // The status server still answers everything, from the last snapshot.
     const summary = await fetch(`${statusBase}/api/v2/summary.json`);
     assert.equal(summary.status, 200);
-    const doc = (await summary.json()) as { status: { indicator: string }; incidents: { id: string; eta: string | null }[] };
-    assert.equal(doc.status.indicator, 'major');
-    assert.deepEqual(doc.incidents.map((i) => i.id), ['inc-api-errors']);
-    assert.ok(doc.incidents[0]!.eta);
+    const doc = (await summary.json()) as { status: { indicator: string }; incidents: { id: string; name: string; next_update_at: string | null }[]; components: { id: string; status: string }[] };
+    assert.equal(doc.status.indicator, 'minor');
+    assert.deepEqual(doc.incidents.map((i) => i.name), ['Website slow']);
+    assert.ok(doc.incidents[0]!.next_update_at, 'the next update time is published');
+    assert.equal(doc.components.find((c) => c.id === 'website')!.status, 'degraded_performance');
+    assert.equal(doc.components.find((c) => c.id === 'invoicing')!.status, 'under_maintenance');
     const page = await fetch(`${statusBase}/`);
     assert.equal(page.status, 200);
     assert.equal(await page.text(), before);
-    for (const path of ['/zh-TW/', '/incidents/inc-api-errors.html', '/history.atom', '/embed/banner.js', '/embed/banner.json', '/503.html', '/api/v2/components.json']) {
+    for (const path of ['/zh-TW/', `/incidents/${doc.incidents[0]!.id}.html`, '/incidents/mnt-db-upgrade.html', '/history.atom', '/embed/banner.js', '/embed/banner.json', '/503.html', '/api/v2/components.json']) {
       assert.equal((await fetch(`${statusBase}${path}`)).status, 200, path);
     }
     const etag = summary.headers.get('etag')!;
