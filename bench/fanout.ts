@@ -260,8 +260,9 @@ async function main() {
     await store.close();
     console.error(`seeded ${recipients} subscribers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    // Raw loop, in its own process like the worker.
-    const raw = await new Promise<{ seconds: number; sent: number }>((resolve, reject) => {
+    // Raw loop, in its own process like the worker (--skip-raw leaves it out: ratioToRaw is then null).
+    const skipRaw = process.argv.includes('--skip-raw');
+    const raw = skipRaw ? { seconds: NaN, sent: 0 } : await new Promise<{ seconds: number; sent: number }>((resolve, reject) => {
       const p = spawn(process.execPath, ['--import', 'tsx', __filename, '--raw', `bench-raw-${Date.now()}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout!.on('data', (d) => (out += d));
@@ -290,7 +291,7 @@ async function main() {
         recipients,
         seconds: Number(seconds.toFixed(2)),
         perSecond: Math.round(recipients / seconds),
-        ratioToRaw: Number((raw.seconds / seconds).toFixed(3)),
+        ratioToRaw: skipRaw ? null : Number((raw.seconds / seconds).toFixed(3)),
         lost: recipients - stats.unique,
         duplicates: stats.duplicates,
         peakRssMb,
