@@ -68,15 +68,28 @@ function audiencesFor(plan: Plan, scenarioAudiences: { audience: string; channel
   });
 }
 
-export function incidentPolicy(plan: Plan, scenarioId: string, o: PolicyOptions = {}): IncidentPolicy {
-  const scenario = plan.scenarios[scenarioId];
-  if (!scenario || scenario.kind !== 'incident') throw new Error(`"${scenarioId}" is not an incident scenario of the plan`);
+/** What both kinds of policy share, and plan durations scaled to milliseconds. */
+function common(plan: Plan, scenarioAudiences: Parameters<typeof audiencesFor>[1], o: PolicyOptions) {
   const scale = o.timeScale ?? 1;
   const ms = (d: string) => Math.max(1, Math.round(parseDuration(d) / scale));
-  return {
+  const shared = {
     pageId: plan.page.id,
     statusUrl: o.statusUrl ?? plan.page.url,
     componentIds: plan.components.map((c) => c.id),
+    audiences: audiencesFor(plan, scenarioAudiences, !!o.drill),
+    guard: guardRulesForPlan(plan),
+    timeScale: scale,
+    continueAsNewAfterEvents: o.continueAsNewAfterEvents ?? 4000,
+  };
+  return { ms, shared };
+}
+
+export function incidentPolicy(plan: Plan, scenarioId: string, o: PolicyOptions = {}): IncidentPolicy {
+  const scenario = plan.scenarios[scenarioId];
+  if (!scenario || scenario.kind !== 'incident') throw new Error(`"${scenarioId}" is not an incident scenario of the plan`);
+  const { ms, shared } = common(plan, scenario.audiences, o);
+  return {
+    ...shared,
     severities: Object.fromEntries(
       plan.severities.map((s) => [s.id, { impact: s.impact, cadenceMs: ms(scenario.cadence[s.id]!), componentStatus: scenario.componentStatus[s.id]! }]),
     ),
@@ -84,30 +97,19 @@ export function incidentPolicy(plan: Plan, scenarioId: string, o: PolicyOptions 
     approvalTimeoutMs: ms(scenario.approvalTimeout),
     quietPeriodMs: ms(scenario.quietPeriod),
     autoResolve: scenario.autoResolve,
-    audiences: audiencesFor(plan, scenario.audiences, !!o.drill),
     templates: { ...scenario.templates },
-    guard: guardRulesForPlan(plan),
-    timeScale: scale,
-    continueAsNewAfterEvents: o.continueAsNewAfterEvents ?? 4000,
   };
 }
 
 export function maintenancePolicy(plan: Plan, scenarioId: string, o: PolicyOptions = {}): MaintenancePolicy {
   const scenario = plan.scenarios[scenarioId];
   if (!scenario || scenario.kind !== 'maintenance') throw new Error(`"${scenarioId}" is not a maintenance scenario of the plan`);
-  const scale = o.timeScale ?? 1;
-  const ms = (d: string) => Math.max(1, Math.round(parseDuration(d) / scale));
+  const { ms, shared } = common(plan, scenario.audiences, o);
   return {
-    pageId: plan.page.id,
-    statusUrl: o.statusUrl ?? plan.page.url,
-    componentIds: plan.components.map((c) => c.id),
+    ...shared,
     remindersMs: scenario.reminders.map(ms).sort((a, b) => b - a),
     overrunExtensionMs: ms(scenario.overrunExtension),
     approvalTimeoutMs: ms(scenario.approvalTimeout),
-    audiences: audiencesFor(plan, scenario.audiences, !!o.drill),
     templates: { ...scenario.templates },
-    guard: guardRulesForPlan(plan),
-    timeScale: scale,
-    continueAsNewAfterEvents: o.continueAsNewAfterEvents ?? 4000,
   };
 }

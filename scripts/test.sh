@@ -6,4 +6,5 @@ if [ ! -d node_modules/@temporalio/worker ]; then
   echo "herald: installing dependencies (npm ci)…" >&2
   npm ci --no-audit --no-fund
 fi
+bash scripts/test-deps.sh
 exec node --import tsx scripts/runTests.ts "$@"

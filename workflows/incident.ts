@@ -176,6 +176,8 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   const tracker: RoundTracker = { inFlight: 0, deliveries: state.deliveries };
   let pendingPublications: Publication[] = [];
   let gatedChain: Promise<void> = Promise.resolve();
+  let pageChain: Promise<void> = Promise.resolve();
+  const unsentPageUpdates = new Set<string>();
   let publishing = 0;
   let changed = 0;
 
@@ -413,13 +415,16 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     const ungated = audiences.filter((a) => !gated.includes(a));
     void (async () => {
       try {
-        // Internal and ungated audiences hear at once; the page and gated audiences wait for approval.
+        // Internal and ungated audiences hear at once, and so does the page, in the plan's wording
+        // until the operator's words are approved; gated audiences wait for the approval (or its timeout).
         const previous = gatedChain;
         let release!: () => void;
         gatedChain = new Promise<void>((r) => (release = r));
         const ungatedStarted = startRounds(tracker, spec(true), ungated);
         await previous;
         try {
+          const pageUpdate = pub.toPage ? addPageUpdate(pub, !pub.needsApproval) : undefined;
+          await Promise.all([pub.toPage ? sendPage() : undefined, ungatedStarted]);
           if (pub.needsApproval) {
             const approved = await condition(() => pub.approval === 'approved', policy.approvalTimeoutMs);
             if (!approved) {
@@ -428,10 +433,14 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
               if (rec) Object.assign(rec, { decision: 'timed-out', decidedAt: now(), by: 'herald:approval-timeout' });
             }
             pendingPublications = pendingPublications.filter((x) => x !== pub);
+            if (approved && pageUpdate && pub.message) {
+              pageUpdate.body = pub.message; // the approved words replace the plan's wording in place
+              delete pageUpdate.bodies;
+              unsentPageUpdates.add(pageUpdate.id);
+              await sendPage();
+            }
           }
           const withMessage = pub.approval !== 'timed-out';
-          if (pub.toPage) addPageUpdate(pub, withMessage);
-          await Promise.all([pub.toPage ? sendPage() : undefined, ungatedStarted]);
           await startRounds(tracker, spec(withMessage), gated);
         } finally {
           release();
@@ -449,40 +458,56 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     publish({ seq, phase: 'initial', message: null, components: added, excludeComponents: state.components.filter((c) => !added.includes(c)) });
   }
 
-  function addPageUpdate(pub: Publication, withMessage: boolean) {
+  function addPageUpdate(pub: Publication, withMessage: boolean): PageUpdate {
     const previous = state.pageComponentStatuses;
     const current: Record<string, ComponentStatus> = state.status === 'resolved' ? Object.fromEntries(state.components.map((c) => [c, 'operational' as const])) : state.componentStatuses;
     const affected = state.components
       .filter((c) => (previous[c] ?? 'operational') !== current[c])
       .map((c) => ({ id: c, oldStatus: previous[c] ?? 'operational', newStatus: current[c] ?? 'operational' }));
     state.pageComponentStatuses = { ...current };
-    state.pageUpdates.push({
+    const wording = pageWording(pub.phase);
+    const update: PageUpdate = {
       id: `${state.id}-${pub.seq}`,
       status: state.status,
-      body: withMessage && pub.message ? pub.message : pageWording(pub.phase),
+      ...(withMessage && pub.message ? { body: pub.message } : { body: wording.en, bodies: wording }),
       createdAt: now(),
       affectedComponents: affected.length > 0 ? affected : null,
-    });
+    };
+    state.pageUpdates.push(update);
+    unsentPageUpdates.add(update.id);
+    return update;
   }
 
-  function pageWording(phase: Phase): string {
-    const next = state.nextUpdateDue ? ` We will post another update by ${state.nextUpdateDue.slice(11, 16)} UTC.` : '';
+  /** The plan's own page wording, in English and Traditional Chinese, for updates without operator words. */
+  function pageWording(phase: Phase): { en: string; 'zh-TW': string } {
+    const by = state.nextUpdateDue ? `${state.nextUpdateDue.slice(11, 16)} UTC` : null;
+    const next = { en: by ? ` We will post another update by ${by}.` : '', zh: by ? `我們將於 ${by} 前發布下一次更新。` : '' };
     switch (phase) {
       case 'holding':
-        return `We are still working on this issue.${next}`;
+        return { en: `We are still working on this issue.${next.en}`, 'zh-TW': `我們仍在處理此問題。${next.zh}` };
       case 'etaMissed':
-        return `This is taking longer than we estimated. We are still working on it.${next}`;
+        return { en: `This is taking longer than we estimated. We are still working on it.${next.en}`, 'zh-TW': `修復所需時間比預估更長，我們仍在處理中。${next.zh}` };
       case 'resolved':
-        return 'This incident has been resolved.';
+        return { en: 'This incident has been resolved.', 'zh-TW': '此事件已解決。' };
       case 'update':
-        return state.status === 'monitoring' ? `A fix has been applied and we are monitoring the results.${next}` : `We are continuing to work on this issue.${next}`;
+        return state.status === 'monitoring'
+          ? { en: `A fix has been applied and we are monitoring the results.${next.en}`, 'zh-TW': `修正已套用，我們正在觀察結果。${next.zh}` }
+          : { en: `We are continuing to work on this issue.${next.en}`, 'zh-TW': `我們正持續處理此問題。${next.zh}` };
       default:
-        return `${state.impact}${next}`;
+        return { en: `We are investigating an issue affecting this service.${next.en}`, 'zh-TW': `我們正在調查影響此服務的問題。${next.zh}` };
     }
   }
 
-  async function sendPage() {
-    await publishToPage(state.drill, { kind: 'incident', incident: pageRecord() });
+  /** Page changes go out one at a time, each with the record as it is when its turn comes. */
+  function sendPage(): Promise<void> {
+    pageChain = pageChain.then(() => {
+      // Only the updates the page has not seen (new, or changed in place): the page merges them by id.
+      const record = pageRecord();
+      record.updates = state.pageUpdates.filter((u) => unsentPageUpdates.has(u.id));
+      unsentPageUpdates.clear();
+      return publishToPage(state.drill, { kind: 'incident', incident: record });
+    });
+    return pageChain;
   }
 
   function pageRecord(): PageIncident {

@@ -107,6 +107,18 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
   let changed = 0;
   let publishing = 0;
   let previousSchedule: { scheduledFor: string; scheduledUntil: string } | null = null;
+  let pageChain: Promise<void> = Promise.resolve();
+
+  // The announcement is made before any handler exists, so an update arriving with the start comes after it.
+  if (!carried) {
+    upsertSearchAttributes([
+      { key: HeraldKind, value: 'maintenance' },
+      { key: HeraldDrill, value: state.drill },
+      { key: HeraldComponents, value: state.components },
+    ]);
+    refreshSearchAttributes();
+    publish('announce', state.message, input.declaredBy);
+  }
 
   setHandler(maintenanceStateQuery, () => state);
 
@@ -193,16 +205,6 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
     },
   );
 
-  if (!carried) {
-    upsertSearchAttributes([
-      { key: HeraldKind, value: 'maintenance' },
-      { key: HeraldDrill, value: state.drill },
-      { key: HeraldComponents, value: state.components },
-    ]);
-    refreshSearchAttributes();
-    publish('announce', state.message, input.declaredBy);
-  }
-
   while (!isFinished()) {
     if (shouldContinueAsNew()) break;
     const seen = changed;
@@ -266,7 +268,9 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
     const facts = factsFor(message, startsInMs);
     void (async () => {
       try {
-        await publishToPage(state.drill, { kind: 'maintenance', maintenance: pageRecord() });
+        // One page change at a time, each with the record as it is when its turn comes.
+        pageChain = pageChain.then(() => publishToPage(state.drill, { kind: 'maintenance', maintenance: pageRecord() }));
+        await pageChain;
         await startRounds(tracker, { ownerId: state.id, seq, phase, templateId: policy.templates[phase], facts, components: state.components, drill: state.drill }, policy.audiences);
       } finally {
         publishing -= 1;

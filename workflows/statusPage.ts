@@ -1,6 +1,6 @@
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ComponentStatus } from '../core/plan/schema';
-import type { PageChange, PageIncident, PageMaintenance, PageState } from '../core/statuspage/types';
+import type { PageChange, PageIncident, PageMaintenance, PageState, PageUpdate } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
 
 // One workflow per status page: applies incident and maintenance changes in arrival order, derives
@@ -43,8 +43,10 @@ export async function statusPage(input: StatusPageInput): Promise<void> {
   setHandler(publishedVersionQuery, () => version);
 
   for (;;) {
-    await condition(() => pending.length > 0 || workflowInfo().continueAsNewSuggested);
-    if (pending.length === 0) break;
+    // A quiet page still republishes every quarter hour, so "last updated", the uptime bars and
+    // the day boundaries (in any time zone) keep moving without a change.
+    const woke = await condition(() => pending.length > 0 || workflowInfo().continueAsNewSuggested, msToNextQuarterHour());
+    if (woke && pending.length === 0) break;
     const batch = pending;
     pending = [];
     for (const change of batch) apply(state, change);
@@ -56,16 +58,31 @@ export async function statusPage(input: StatusPageInput): Promise<void> {
   await continueAsNew<typeof statusPage>({ ...input, state, publishedVersion: version });
 }
 
+const QUARTER_HOUR = 15 * 60_000;
+function msToNextQuarterHour(): number {
+  return QUARTER_HOUR - (Date.now() % QUARTER_HOUR) + 1000;
+}
+
 function apply(state: PageState, change: PageChange): void {
   if (change.kind === 'incident') upsert(state.incidents, change.incident);
   else upsert(state.maintenances, change.maintenance);
   trimHistory(state);
 }
 
-function upsert<T extends { id: string }>(list: T[], item: T): void {
+/**
+ * Replaces the record; its `updates` are a delta (new updates, and ones changed in place), merged by
+ * id into what the page already has, so a long incident does not resend every update each time.
+ */
+function upsert<T extends { id: string; updates: PageUpdate[] }>(list: T[], item: T): void {
   const i = list.findIndex((x) => x.id === item.id);
-  if (i >= 0) list[i] = item;
-  else list.push(item);
+  if (i < 0) return void list.push(item);
+  const updates = [...list[i]!.updates];
+  for (const u of item.updates) {
+    const j = updates.findIndex((x) => x.id === u.id);
+    if (j >= 0) updates[j] = u;
+    else updates.push(u);
+  }
+  list[i] = { ...item, updates };
 }
 
 /** Keeps every open item and the most recent closed ones; older history lives in the store. */

@@ -136,6 +136,7 @@ describe('maintenance windows on a real dev server', () => {
     await h.executeUpdate(completeMaintenance, { args: [{ by: 'alice' }] });
     const final = await h.result();
     assert.equal(final.status, 'completed');
+    assert.deepEqual(final.deliveries.filter((d) => d.error !== null || d.report === null).map((d) => d.roundId), [], 'every round completed');
   });
 
   test('validators refuse what cannot be done', async () => {
