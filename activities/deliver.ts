@@ -128,7 +128,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
     if (!content) {
       try {
         renderer ??= createTemplateRenderer(deps.templatesDir ?? DEFAULT_TEMPLATES_DIR);
-        content = renderRoundContent({ plan, request, renderer, statusUrl: deps.statusUrl, unsubscribeBase: delivery.unsubscribeUrl, now: new Date() });
+        content = renderRoundContent({ plan, request, renderer, statusUrl: request.statusUrl ?? deps.statusUrl, unsubscribeBase: delivery.unsubscribeUrl, now: new Date() });
       } catch (err) {
         if (err instanceof GuardRefused) throw ApplicationFailure.nonRetryable(err.message, 'GuardRefused');
         throw ApplicationFailure.nonRetryable(`round ${request.roundId} cannot be rendered: ${(err as Error).message}`, 'RenderFailed');

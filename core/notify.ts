@@ -21,6 +21,8 @@ export interface NotifyRequest {
   /** …except subscribers of these (they were told already: components added later). */
   excludeComponents?: string[];
   drill: boolean;
+  /** Where messages link to: the public status page, or the drill page in drills. Defaults to HERALD_PUBLIC_URL. */
+  statusUrl?: string;
 }
 
 export interface ChannelCounts {

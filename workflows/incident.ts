@@ -410,6 +410,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
       components: pub.components,
       excludeComponents: pub.excludeComponents,
       drill: state.drill,
+      statusUrl: policy.statusUrl,
     });
     const gated = audiences.filter((a) => a.requiresApproval && a.kind === 'external' && needsApproval);
     const ungated = audiences.filter((a) => !gated.includes(a));

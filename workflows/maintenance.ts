@@ -271,7 +271,7 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
         // One page change at a time, each with the record as it is when its turn comes.
         pageChain = pageChain.then(() => publishToPage(state.drill, { kind: 'maintenance', maintenance: pageRecord() }));
         await pageChain;
-        await startRounds(tracker, { ownerId: state.id, seq, phase, templateId: policy.templates[phase], facts, components: state.components, drill: state.drill }, policy.audiences);
+        await startRounds(tracker, { ownerId: state.id, seq, phase, templateId: policy.templates[phase], facts, components: state.components, drill: state.drill, statusUrl: policy.statusUrl }, policy.audiences);
       } finally {
         publishing -= 1;
         changed += 1;

@@ -46,6 +46,7 @@ export interface RoundSpec {
   components: string[];
   excludeComponents?: string[];
   drill: boolean;
+  statusUrl: string;
 }
 
 export function roundId(spec: RoundSpec, audience: PolicyAudience): string {
@@ -70,6 +71,7 @@ async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: Poli
     components: spec.components,
     excludeComponents: spec.excludeComponents,
     drill: spec.drill,
+    statusUrl: spec.statusUrl,
   };
   const summary: DeliverySummary = {
     roundId: request.roundId,
