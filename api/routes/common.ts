@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { describeFindings, guardExternalMessage, guardRulesForPlan } from '../../core/guard';
 import type { Logger } from '../../core/logger';
 import type { Plan } from '../../core/plan/schema';
+import { HeraldComponents, HeraldDrill, HeraldSeverity, HeraldStatus } from '../../core/searchAttributes';
 import type { ApiMetrics } from '../metrics';
 import type { Role } from '../auth';
 import { invalidBody, Problem, updateRejected, type FieldError } from '../problem';
@@ -87,4 +88,34 @@ export function guardExternal(deps: Pick<RouteDeps, 'plan' | 'metrics'>, route: 
   deps.metrics.guardRefusals.inc({ route });
   const errors: FieldError[] = found.map((f) => ({ path: f.field, message: `customers would see internal detail: ${describeFindings(f.findings)}` }));
   throw new Problem(422, 'Internal detail in external text', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+}
+
+/** The incidents or maintenances Temporal's visibility knows, filtered by status, component and drill (at most 500). */
+export async function listLifecycles(deps: RouteDeps, kind: 'incident' | 'maintenance', query: Record<string, unknown>, statuses: readonly string[]) {
+  const clauses = [`HeraldKind = '${kind}'`];
+  const status = filterValue(query.status, 'status', new RegExp(`^(${statuses.join('|')})$`), `one of ${statuses.join(', ')}`);
+  const component = filterValue(query.component, 'component', /^[a-z0-9][a-z0-9-]{0,63}$/, 'a component id');
+  const drill = filterValue(query.drill, 'drill', /^(true|false)$/, 'true or false');
+  if (status) clauses.push(`HeraldStatus = '${status}'`);
+  if (component) clauses.push(`HeraldComponents = '${component}'`);
+  if (drill) clauses.push(`HeraldDrill = ${drill}`);
+  return withDeadline(deps, async () => {
+    const out = [];
+    for await (const wf of deps.client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
+      const sa = wf.typedSearchAttributes;
+      out.push({
+        id: wf.workflowId,
+        title: (wf.memo?.title as string | undefined) ?? null,
+        scenario: (wf.memo?.scenario as string | undefined) ?? null,
+        status: sa.get(HeraldStatus) ?? null,
+        severity: sa.get(HeraldSeverity) ?? null,
+        components: sa.get(HeraldComponents) ?? [],
+        drill: sa.get(HeraldDrill) ?? false,
+        startedAt: wf.startTime.toISOString(),
+        workflowStatus: wf.status.name,
+      });
+      if (out.length >= 500) break;
+    }
+    return out;
+  });
 }

@@ -15,7 +15,7 @@ import { incidentPolicy } from '../../core/policy';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../core/searchAttributes';
 import { approve, changeImpact, incident, incidentStateQuery, postUpdate, resolveIncident, type IncidentInput } from '../../workflows/incident';
 import { Problem, type FieldError } from '../problem';
-import { actorOf, checkId, filterValue, guardExternal, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
 
 export type IncidentRoutesDeps = RouteDeps;
 
@@ -48,33 +48,7 @@ export function incidentRoutes(deps: RouteDeps): Router {
   });
 
   router.get('/v1/incidents', requireRole('viewer'), async (req, res) => {
-    const clauses = ["HeraldKind = 'incident'"];
-    const status = filterValue(req.query.status, 'status', new RegExp(`^(${INCIDENT_STATUSES.join('|')})$`), `one of ${INCIDENT_STATUSES.join(', ')}`);
-    const component = filterValue(req.query.component, 'component', /^[a-z0-9][a-z0-9-]{0,63}$/, 'a component id');
-    const drill = filterValue(req.query.drill, 'drill', /^(true|false)$/, 'true or false');
-    if (status) clauses.push(`HeraldStatus = '${status}'`);
-    if (component) clauses.push(`HeraldComponents = '${component}'`);
-    if (drill) clauses.push(`HeraldDrill = ${drill}`);
-    const incidents = await withDeadline(deps, async () => {
-      const out = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
-        const sa = wf.typedSearchAttributes;
-        out.push({
-          id: wf.workflowId,
-          title: (wf.memo?.title as string | undefined) ?? null,
-          scenario: (wf.memo?.scenario as string | undefined) ?? null,
-          status: sa.get(HeraldStatus) ?? null,
-          severity: sa.get(HeraldSeverity) ?? null,
-          components: sa.get(HeraldComponents) ?? [],
-          drill: sa.get(HeraldDrill) ?? false,
-          startedAt: wf.startTime.toISOString(),
-          workflowStatus: wf.status.name,
-        });
-        if (out.length >= 500) break;
-      }
-      return out;
-    });
-    res.json({ incidents });
+    res.json({ incidents: await listLifecycles(deps, 'incident', req.query, INCIDENT_STATUSES) });
   });
 
   router.get('/v1/incidents/:id', requireRole('viewer'), async (req, res) => {

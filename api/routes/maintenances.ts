@@ -16,7 +16,7 @@ import {
   type MaintenanceInput,
 } from '../../workflows/maintenance';
 import { Problem, type FieldError } from '../problem';
-import { actorOf, checkId, filterValue, guardExternal, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
 
 export function maintenanceRoutes(deps: RouteDeps): Router {
   const { client, plan, taskQueue, requireRole, publicUrl } = deps;
@@ -46,32 +46,8 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
   });
 
   router.get('/v1/maintenances', requireRole('viewer'), async (req, res) => {
-    const clauses = ["HeraldKind = 'maintenance'"];
-    const status = filterValue(req.query.status, 'status', new RegExp(`^(${MAINTENANCE_STATUSES.join('|')})$`), `one of ${MAINTENANCE_STATUSES.join(', ')}`);
-    const component = filterValue(req.query.component, 'component', /^[a-z0-9][a-z0-9-]{0,63}$/, 'a component id');
-    const drill = filterValue(req.query.drill, 'drill', /^(true|false)$/, 'true or false');
-    if (status) clauses.push(`HeraldStatus = '${status}'`);
-    if (component) clauses.push(`HeraldComponents = '${component}'`);
-    if (drill) clauses.push(`HeraldDrill = ${drill}`);
-    const maintenances = await withDeadline(deps, async () => {
-      const out = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: 100 })) {
-        const sa = wf.typedSearchAttributes;
-        out.push({
-          id: wf.workflowId,
-          title: (wf.memo?.title as string | undefined) ?? null,
-          scenario: (wf.memo?.scenario as string | undefined) ?? null,
-          status: sa.get(HeraldStatus) ?? null,
-          components: sa.get(HeraldComponents) ?? [],
-          drill: sa.get(HeraldDrill) ?? false,
-          createdAt: wf.startTime.toISOString(),
-          workflowStatus: wf.status.name,
-        });
-        if (out.length >= 500) break;
-      }
-      return out;
-    });
-    res.json({ maintenances });
+    const rows = await listLifecycles(deps, 'maintenance', req.query, MAINTENANCE_STATUSES);
+    res.json({ maintenances: rows.map(({ severity: _severity, startedAt, ...m }) => ({ ...m, createdAt: startedAt })) });
   });
 
   router.get('/v1/maintenances/:id', requireRole('viewer'), async (req, res) => {
