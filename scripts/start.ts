@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -9,6 +9,7 @@ import type { Plan } from '../core/plan/schema';
 import { temporalConnectionOptions } from '../core/temporalConnection';
 import { ensureTokens } from '../core/tokens';
 import { ensureInitialSnapshot } from '../activities/publish/initial';
+import { bundleWorkflows } from '../worker/createWorker';
 import { startDevServer, stopProcess, temporalCliPath, waitForFrontend, type DevServer } from './devServer';
 import { ensureRetention, ensureSearchAttributes } from './setupTemporal';
 
@@ -84,7 +85,11 @@ async function main() {
   const tokens = ensureTokens(config);
   await ensureInitialSnapshot(config, plan);
 
-  const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address };
+  // The workflow bundle is built here once, so the worker process loads it instead of running webpack
+  // itself (about 130 MB less resident memory in the worker).
+  const bundlePath = config.workflowBundlePath ?? join(config.dataDir, 'workflow-bundle.js');
+  if (!config.workflowBundlePath) writeFileSync(bundlePath, (await bundleWorkflows()).code);
+  const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address, HERALD_WORKFLOW_BUNDLE: bundlePath };
   spawnChild('worker', 'worker/main.ts', env);
   spawnChild('api', 'api/main.ts', env);
   spawnChild('status', 'api/statusMain.ts', env);
