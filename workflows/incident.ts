@@ -389,8 +389,11 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     const audiences = p.audiences ?? policy.audiences;
     const needsApproval = p.message !== null && audiences.some((a) => a.requiresApproval && a.kind === 'external');
     const pub: Publication = { ...p, audiences, toPage: p.toPage ?? true, needsApproval, approval: needsApproval ? 'pending' : 'not-required' };
-    state.lastPublishedAt = now();
-    scheduleNextUpdate();
+    if (pub.toPage) {
+      // Only what customers see restarts the cadence clock; an internal reminder does not.
+      state.lastPublishedAt = now();
+      scheduleNextUpdate();
+    }
     changed += 1;
     publishing += 1;
     if (needsApproval) {
