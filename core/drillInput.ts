@@ -6,6 +6,7 @@ import { incidentPolicy, maintenancePolicy } from './policy';
 // workflow's input, resolving everything from the plan once.
 
 export interface DrillInputShape {
+  /** Defaults to the workflow id (scheduled drills get a fresh one each run). */
   drillId?: string;
   scenario: string;
   kind: 'incident' | 'maintenance';

@@ -11,12 +11,13 @@ import {
   workflowInfo,
   type ChildWorkflowHandle,
 } from '@temporalio/workflow';
-import type { DrillReport, DrillStep, Fault } from '../core/drill';
+import type { DrillReport } from '../core/drill';
 import { parseDuration } from '../core/duration';
+import type { DrillInputShape } from '../core/drillInput';
 import type { IncidentPolicy, MaintenancePolicy } from '../core/policy';
 import { HeraldDrill, HeraldKind, HeraldStatus } from '../core/searchAttributes';
 import type { HeraldActivities } from '../activities';
-import type { AudienceUse, DrillAction } from '../activities/drill';
+import type { DrillAction } from '../activities/drill';
 import { evaluateDrill } from './drillChecks';
 import { incident, monitoringSignal, type IncidentState } from './incident';
 import { maintenance, type MaintenanceState } from './maintenance';
@@ -26,19 +27,8 @@ import { maintenance, type MaintenanceState } from './maintenance';
 // status page published to the drill target. Operator steps go through the same Updates operators
 // use. Then it checks what happened against the plan and writes a report.
 
-export interface DrillInput {
-  /** Defaults to the workflow id (scheduled drills get a fresh one each run). */
-  drillId?: string;
-  scenario: string;
-  kind: 'incident' | 'maintenance';
-  timeScale: number;
-  inject: Fault[];
-  timeline: DrillStep[];
-  policy: IncidentPolicy | MaintenancePolicy;
-  /** The real audiences the sandbox stands in for, with their locales and channels (for the template check). */
-  audiences: AudienceUse[];
-  scenarioName: string;
-}
+/** Built from a drill request and the plan by core/drillInput.ts. */
+export type DrillInput = DrillInputShape;
 
 export interface DrillProgress {
   drillId: string;
