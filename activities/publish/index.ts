@@ -3,10 +3,12 @@ import type { Client } from '@temporalio/client';
 import type { HeraldConfig } from '../../core/config';
 import { DEFAULT_TEMPLATES_DIR } from '../../core/plan/load';
 import type { Plan } from '../../core/plan/schema';
-import { buildSnapshot } from '../../core/statuspage/snapshot';
+import type { Store } from '../../core/store';
+import type { Snapshot } from '../../core/statuspage/snapshot';
 import type { PageChange, PageState } from '../../core/statuspage/types';
 import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
 import { publishToDirectory } from './directory';
+import { renderWithHistory } from './history';
 import { snapshotVersion } from './initial';
 import { createS3Target, type S3Target, type TargetReport } from './s3';
 
@@ -14,6 +16,8 @@ export interface PublishDeps {
   config: HeraldConfig;
   plan: Plan;
   client: Client;
+  /** Where the page's history is recorded and read back from (core/store/history.ts). */
+  store: Store;
 }
 
 export interface PublishPageInput {
@@ -34,6 +38,21 @@ export interface PublishPageResult {
   publishedAt: string;
   /** One report per target: the directory first, then each S3 bucket. */
   targets: TargetReport[];
+  /** Store rows this publish wrote (items, component days); a retried publish writes none. */
+  recorded?: { items: number; days: number };
+}
+
+/**
+ * Writes a snapshot to every target: the directory (atomically; a failure throws), then each S3
+ * bucket at once (a failing bucket is reported, never thrown). Drill pages go to the drill directory only.
+ */
+export async function publishEverywhere(config: HeraldConfig, snapshot: Snapshot, version: string, drill: boolean, buckets: S3Target[]): Promise<TargetReport[]> {
+  const started = Date.now();
+  const dir = publishDirectory(config, drill);
+  await publishToDirectory(dir, snapshot, version);
+  const targets: TargetReport[] = [{ target: `dir:${dir}`, ok: true, written: snapshot.size, skipped: 0, ms: Date.now() - started }];
+  if (!drill) targets.push(...(await Promise.all(buckets.map((b) => b.publish(snapshot, version)))));
+  return targets;
 }
 
 /** The S3 buckets of the configuration, one target per region. */
@@ -41,7 +60,7 @@ export function s3Targets(config: HeraldConfig): S3Target[] {
   return config.publish.s3.map((b) => createS3Target({ region: b.region, bucket: b.bucket, endpoint: config.publish.s3Endpoint, prefix: config.publish.s3Prefix }));
 }
 
-export function createPublishActivities({ config, plan, client }: PublishDeps) {
+export function createPublishActivities({ config, plan, client, store }: PublishDeps) {
   const templatesDir = config.templatesDir ?? DEFAULT_TEMPLATES_DIR;
   const buckets = s3Targets(config);
   return {
@@ -53,14 +72,11 @@ export function createPublishActivities({ config, plan, client }: PublishDeps) {
      * pages go to the drill directory only.
      */
     async publishPage(input: PublishPageInput): Promise<PublishPageResult> {
-      const snapshot = buildSnapshot(plan, input.state, templatesDir, { drill: input.drill });
-      const version = snapshotVersion();
-      const started = Date.now();
-      const dir = publishDirectory(config, input.drill);
-      await publishToDirectory(dir, snapshot, version);
-      const targets: TargetReport[] = [{ target: `dir:${dir}`, ok: true, written: snapshot.size, skipped: 0, ms: Date.now() - started }];
-      if (!input.drill) targets.push(...(await Promise.all(buckets.map((b) => b.publish(snapshot, version)))));
-      return { version: input.version, files: snapshot.size, publishedAt: new Date().toISOString(), targets };
+      // The state, its items and its component days are recorded first, so the store is never
+      // behind what a reader can see; the snapshot is rendered from the state plus the stored history.
+      const { snapshot, recorded } = await renderWithHistory({ plan, store, templatesDir, pageId: input.pageId, drill: input.drill, state: input.state, version: input.version });
+      const targets = await publishEverywhere(config, snapshot, snapshotVersion(), input.drill, buckets);
+      return { version: input.version, files: snapshot.size, publishedAt: new Date().toISOString(), targets, recorded };
     },
 
     /** Hands a change to the page's workflow, starting it if it is not running (idempotent by workflow id). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { cacheControlFor } from '../../core/statuspage/http';
 import type { Snapshot } from '../../core/statuspage/snapshot';
 
@@ -51,6 +51,8 @@ export function publishRank(path: string): number {
 export interface S3Target {
   name: string;
   publish(snapshot: Snapshot, version: string): Promise<TargetReport>;
+  /** The snapshot version the bucket's root index.html was written by, or null (none, or unreachable within `timeoutMs`). */
+  indexVersion(timeoutMs?: number): Promise<string | null>;
 }
 
 export function createS3Target(options: S3TargetOptions): S3Target {
@@ -86,6 +88,14 @@ export function createS3Target(options: S3TargetOptions): S3Target {
 
   return {
     name,
+    async indexVersion(timeoutMs = 5_000) {
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: `${prefix}index.html` }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+        return head.Metadata?.['herald-snapshot'] ?? null;
+      } catch {
+        return null;
+      }
+    },
     async publish(snapshot, version) {
       const started = Date.now();
       let count = 0;

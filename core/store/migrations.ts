@@ -79,6 +79,45 @@ CREATE TABLE deliveries (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'status page history: published incidents and maintenances, daily component status, last page state',
+    sql: `
+CREATE TABLE page_items (
+  page_id KEYTEXT NOT NULL,
+  kind TEXT NOT NULL,
+  id KEYTEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  sort_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  resolved_at TEXT,
+  record TEXT NOT NULL,
+  recorded_at TEXT NOT NULL,
+  PRIMARY KEY (page_id, kind, id)
+);
+CREATE INDEX page_items_by_sort ON page_items (page_id, kind, sort_at);
+CREATE TABLE page_component_days (
+  page_id KEYTEXT NOT NULL,
+  component_id KEYTEXT NOT NULL,
+  day TEXT NOT NULL,
+  worst TEXT NOT NULL,
+  major_outage_seconds BIGINT NOT NULL,
+  partial_outage_seconds BIGINT NOT NULL,
+  maintenance_seconds BIGINT NOT NULL,
+  final INTEGER NOT NULL DEFAULT 0,
+  recorded_at TEXT NOT NULL,
+  PRIMARY KEY (page_id, component_id, day)
+);
+CREATE TABLE page_states (
+  page_id KEYTEXT PRIMARY KEY,
+  state TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  recorded_at TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

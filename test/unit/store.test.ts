@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore, type AudienceFilter, type Store } from '../../core/store';
-import { migrate } from '../../core/store/migrations';
+import { MIGRATIONS, migrate } from '../../core/store/migrations';
 import { CsvParser, csvRecordToInput, validateSubscriber, type SubscriberInput } from '../../core/store/subscribers';
 import { unsubscribeToken, verifyUnsubscribeToken } from '../../core/store/unsubscribe';
 import { freshDatabase, testPostgres, type TestPostgres } from '../support/postgres';
@@ -35,7 +35,7 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
     test('migrations run once and are recorded', async () => {
       assert.deepEqual(await migrate(store.db), []);
       const rows = await store.db.all<{ version: number }>('SELECT version FROM herald_migrations');
-      assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
+      assert.deepEqual(rows.map((r) => Number(r.version)), MIGRATIONS.map((m) => m.version));
     });
 
     test('upsert inserts, then updates by id and replaces components and attributes', async () => {
