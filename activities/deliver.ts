@@ -168,7 +168,8 @@ export function createDeliveryCore(deps: DeliveryDeps) {
     };
     switch (channel) {
       case 'email':
-        return { ...base, email: { subject: c.subject, text: c.text, html: swap(c.html ?? ''), ...(needsToken ? { unsubscribeUrl: unsubscribeLink(delivery.unsubscribeUrl, token) } : {}) } };
+        // The shared words with the placeholder: the provider puts the token in (SES bulk sends it as template data).
+        return { ...base, email: { subject: c.subject, text: c.text, html: c.html ?? '', ...(needsToken ? { unsubscribeToken: token, unsubscribeUrl: unsubscribeLink(delivery.unsubscribeUrl, token) } : {}) } };
       case 'sms':
       case 'push':
         return { ...base, text: c.short };

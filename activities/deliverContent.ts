@@ -11,7 +11,9 @@ import { planAudience } from './audience';
 // and saved with the round so every batch (on any worker, after any restart) sends the same words.
 // Only the unsubscribe link differs per recipient: it is rendered as a placeholder and swapped in.
 
-export const UNSUBSCRIBE_PLACEHOLDER = 'HERALDUNSUBSCRIBETOKEN';
+import { UNSUBSCRIBE_PLACEHOLDER } from './providers/types';
+
+export { UNSUBSCRIBE_PLACEHOLDER };
 
 export interface ChannelContent {
   subject: string;

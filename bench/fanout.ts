@@ -37,6 +37,12 @@ export function arg(name: string, fallback: number): number {
   return v;
 }
 
+/** HERALD_BENCH_PROF_DIR=dir: every child Node process (fake AWS, raw loop, worker) writes a CPU profile there. */
+export function nodeArgs(): string[] {
+  const dir = process.env.HERALD_BENCH_PROF_DIR;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export interface FakeAwsProcess {
   regions: Record<string, string>;
   control: string;
@@ -47,7 +53,7 @@ export interface FakeAwsProcess {
 }
 
 export async function startFakeAwsProcess(regions: string[]): Promise<FakeAwsProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test', 'support', 'fakeAws.ts'), '--regions', regions.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'test', 'support', 'fakeAws.ts'), '--regions', regions.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.once('line', (l) => resolve(l));
@@ -161,7 +167,7 @@ export interface WorkerProcess {
 /** The real worker (worker/main.ts) in its own process; resolves `ready` once it polls. */
 export function startWorker(env: Record<string, string>): WorkerProcess {
   // The SDK's own log lines go to stderr, which is dropped; readiness comes from Herald's log on stdout.
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, HERALD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, HERALD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'ignore'] });
   let peak = 0;
   let hwm = 0;
   const sample = () => {
@@ -263,7 +269,7 @@ async function main() {
     // Raw loop, in its own process like the worker (--skip-raw leaves it out: ratioToRaw is then null).
     const skipRaw = process.argv.includes('--skip-raw');
     const raw = skipRaw ? { seconds: NaN, sent: 0 } : await new Promise<{ seconds: number; sent: number }>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', __filename, '--raw', `bench-raw-${Date.now()}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+      const p = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', __filename, '--raw', `bench-raw-${Date.now()}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout!.on('data', (d) => (out += d));
       p.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`raw loop exited with ${c}`))));

@@ -80,6 +80,7 @@ const Env = z.object({
   HERALD_SES_REGIONS: z.string().default('us-east-1,us-west-2'),
   HERALD_SES_ENDPOINTS: z.string().default(''),
   HERALD_SES_CONFIGURATION_SET: z.string().min(1).optional(),
+  HERALD_SES_API: z.enum(['bulk', 'single']).default('bulk'),
   HERALD_SMTP_URLS: z.string().default(''),
   HERALD_PINPOINT_REGIONS: z.string().default('us-east-1,us-west-2'),
   HERALD_PINPOINT_ENDPOINTS: z.string().default(''),
@@ -200,7 +201,8 @@ export interface DeliveryConfig {
   /** Messages per second per channel, per worker (absent = unlimited). */
   rateLimits: Partial<Record<DeliveryChannel, number>>;
   emailFrom: string;
-  ses: { regions: ProviderRegion[]; configurationSet?: string };
+  /** api: SendBulkEmail (up to 50 recipients a call, the default) or SendEmail (one a call). */
+  ses: { regions: ProviderRegion[]; configurationSet?: string; api?: 'bulk' | 'single' };
   smtp: { urls: string[] };
   pinpoint: { regions: (ProviderRegion & { applicationId: string })[] };
   /** SMS origination per region (a phone number, sender id or pool), used by Pinpoint and SMS v2. */
@@ -350,7 +352,7 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
     providers,
     rateLimits: rateLimits(e.HERALD_RATE_LIMITS),
     emailFrom: e.HERALD_EMAIL_FROM,
-    ses: { regions: regions(e.HERALD_SES_REGIONS, e.HERALD_SES_ENDPOINTS, 'HERALD_SES_ENDPOINTS'), configurationSet: e.HERALD_SES_CONFIGURATION_SET },
+    ses: { regions: regions(e.HERALD_SES_REGIONS, e.HERALD_SES_ENDPOINTS, 'HERALD_SES_ENDPOINTS'), configurationSet: e.HERALD_SES_CONFIGURATION_SET, api: e.HERALD_SES_API },
     smtp: { urls: smtpUrls },
     pinpoint: { regions: pinpointRegions },
     smsOrigination: regionMap(e.HERALD_SMS_ORIGINATION, 'HERALD_SMS_ORIGINATION'),

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
-import type { Provider, OutgoingMessage, SendOutcome } from './types';
+import { emailHtml, emailText, type Provider, type OutgoingMessage, type SendOutcome } from './types';
 import { chatTarget, slackPayload, teamsPayload } from './chat';
 
 // The embedded default: every message becomes a file under $HERALD_DATA_DIR/outbox/ — a complete
@@ -50,8 +50,8 @@ async function eml(m: OutgoingMessage, from: string): Promise<Buffer> {
     from,
     to: m.address,
     subject: email.subject,
-    text: email.text,
-    html: email.html,
+    text: emailText(email),
+    html: emailHtml(email),
     headers: {
       'X-Herald-Delivery': m.idempotencyKey,
       ...(email.unsubscribeUrl ? { 'List-Unsubscribe': `<${email.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),

@@ -1,6 +1,6 @@
 import nodemailer from 'nodemailer';
 import type { DeliveryConfig } from '../../core/config';
-import { RegionUnavailable, Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './types';
+import { emailHtml, emailText, RegionUnavailable, Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './types';
 
 // E-mail over SMTP (nodemailer) for self-hosting: each URL in HERALD_SMTP_URLS is a "region", tried
 // in order. 5xx replies about the recipient are permanent, 4xx temporary, 421/connection failures
@@ -42,8 +42,8 @@ export function createSmtpProvider(config: DeliveryConfig, o: { timeoutMs: numbe
         from: config.emailFrom,
         to: m.address,
         subject: email.subject,
-        text: email.text,
-        html: email.html,
+        text: emailText(email),
+        html: emailHtml(email),
         headers: {
           'X-Herald-Delivery': m.idempotencyKey,
           ...(email.unsubscribeUrl ? { 'List-Unsubscribe': `<${email.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),

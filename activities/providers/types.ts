@@ -4,13 +4,26 @@ import type { Channel } from '../../core/plan/schema';
 // RegionUnavailable when the region itself failed (5xx, unreachable, suspended: try another region)
 // and Throttled when the region asks us to slow down (honour its back-off).
 
+/** Stands for the recipient's unsubscribe token in a round's shared words (rendered once per locale and channel). */
+export const UNSUBSCRIBE_PLACEHOLDER = 'HERALDUNSUBSCRIBETOKEN';
+
 export interface EmailContent {
   subject: string;
+  /** Text and HTML parts, shared by every recipient of the round: UNSUBSCRIBE_PLACEHOLDER stands where
+   *  `unsubscribeToken` goes (emailText / emailHtml put it in; SES bulk sends it as template data). */
   text: string;
   html: string;
+  /** The recipient's unsubscribe token. */
+  unsubscribeToken?: string;
   /** The recipient's signed one-click unsubscribe URL (List-Unsubscribe, RFC 8058). */
   unsubscribeUrl?: string;
 }
+
+const withToken = (s: string, token: string | undefined) => (token && s.includes(UNSUBSCRIBE_PLACEHOLDER) ? s.split(UNSUBSCRIBE_PLACEHOLDER).join(token) : s);
+/** The recipient's own HTML part. */
+export const emailHtml = (e: EmailContent) => withToken(e.html, e.unsubscribeToken);
+/** The recipient's own text part. */
+export const emailText = (e: EmailContent) => withToken(e.text, e.unsubscribeToken);
 
 export interface OutgoingMessage {
   roundId: string;

@@ -5,6 +5,9 @@ import type { AddressInfo } from 'node:net';
 // Local stand-ins for one AWS region's messaging endpoints, speaking the real wire formats the
 // AWS SDK v3 clients use, so the real clients run against them:
 //   SES v2 SendEmail          POST /v2/email/outbound-emails                    (restJson1, signing name "ses")
+//   SES v2 SendBulkEmail      POST /v2/email/outbound-bulk-emails               (restJson1, "ses"; ≤ 50 entries,
+//                             inline TemplateContent rendered per entry with its ReplacementTemplateData,
+//                             one BulkEmailEntryResults status per entry, in order)
 //   Pinpoint SendMessages     POST /v1/apps/{ApplicationId}/messages            (restJson1, "mobiletargeting")
 //   SMS v2 SendTextMessage    POST / + X-Amz-Target: PinpointSMSVoiceV2.SendTextMessage (awsJson1_0, "sms-voice")
 // Errors carry `x-amzn-ErrorType` and the service's error body. A region can be up, down (503 for
@@ -23,6 +26,9 @@ export interface ReceivedMessage {
   address: string;
   /** SES: subject; SMS/push: body. */
   text: string;
+  /** SES bulk: the entry's rendered HTML and text parts. */
+  html?: string;
+  body?: string;
   headers?: Record<string, string>;
   raw: unknown;
 }
@@ -87,6 +93,66 @@ export class FakeAwsRegion {
     this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
   }
 
+  /** SES v2 SendBulkEmail: a templated default content and up to 50 entries, each answered in order. */
+  private bulkEmail(parsed: Record<string, unknown>, ruled: Ruled, ok: Reply, fail: Fail): void {
+    const request = parsed as {
+      FromEmailAddress?: string;
+      DefaultContent?: { Template?: { TemplateContent?: { Subject?: string; Text?: string; Html?: string }; TemplateName?: string; TemplateData?: string; Headers?: { Name: string; Value: string }[] } };
+      BulkEmailEntries?: { Destination?: { ToAddresses?: string[] }; ReplacementEmailContent?: { ReplacementTemplate?: { ReplacementTemplateData?: string } }; ReplacementHeaders?: { Name: string; Value: string }[] }[];
+      ConfigurationSetName?: string;
+    };
+    const template = request.DefaultContent?.Template;
+    const entries = request.BulkEmailEntries ?? [];
+    if (!request.FromEmailAddress) return fail(400, 'BadRequestException', 'FromEmailAddress is required');
+    if (!template) return fail(400, 'BadRequestException', 'DefaultContent must be a Template');
+    if (template.TemplateName) return fail(404, 'NotFoundException', `Template ${template.TemplateName} does not exist`);
+    if (!template.TemplateContent?.Subject) return fail(400, 'BadRequestException', 'TemplateContent needs a Subject');
+    if (entries.length === 0 || entries.length > 50) return fail(400, 'BadRequestException', `1 to 50 BulkEmailEntries per request, got ${entries.length}`);
+    let defaults: Record<string, unknown>;
+    try {
+      defaults = JSON.parse(template.TemplateData ?? '{}');
+    } catch {
+      return fail(400, 'BadRequestException', 'TemplateData is not JSON');
+    }
+    const results: { Status: string; Error?: string; MessageId?: string }[] = [];
+    for (const entry of entries) {
+      const to = entry.Destination?.ToAddresses ?? [];
+      if (to.length !== 1) {
+        results.push({ Status: 'INVALID_PARAMETER', Error: 'one recipient per entry' });
+        continue;
+      }
+      let data: Record<string, unknown>;
+      try {
+        data = { ...defaults, ...JSON.parse(entry.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '{}') };
+      } catch {
+        results.push({ Status: 'INVALID_PARAMETER', Error: 'ReplacementTemplateData is not JSON' });
+        continue;
+      }
+      const verdict = ruled(to[0]!);
+      if (verdict) {
+        results.push({ Status: BULK_STATUS[verdict] ?? verdict, Error: `${verdict} for ${to[0]}` });
+        continue;
+      }
+      this.count(to[0]!);
+      if (this.o.record) {
+        const c = template.TemplateContent;
+        const headers = [...(template.Headers ?? []), ...(entry.ReplacementHeaders ?? [])];
+        this.received.push({
+          service: 'ses',
+          region: this.region,
+          address: to[0]!,
+          text: renderSesTemplate(c.Subject!, data),
+          body: renderSesTemplate(c.Text ?? '', data),
+          html: renderSesTemplate(c.Html ?? '', data),
+          headers: Object.fromEntries(headers.map((h) => [h.Name, h.Value])),
+          raw: { ...request, BulkEmailEntries: [entry] },
+        });
+      }
+      results.push({ Status: 'SUCCESS', MessageId: `ses-${randomUUID()}` });
+    }
+    ok({ BulkEmailEntryResults: results });
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -132,6 +198,8 @@ export class FakeAwsRegion {
       res.end(JSON.stringify(data));
     };
 
+    if (service === 'ses' && req.url === '/v2/email/outbound-bulk-emails') return this.bulkEmail(parsed, ruled, ok, fail);
+
     if (service === 'ses') {
       const to = (parsed.Destination as { ToAddresses?: string[] } | undefined)?.ToAddresses ?? [];
       const simple = (parsed.Content as { Simple?: { Subject?: { Data?: string }; Headers?: { Name: string; Value: string }[] } } | undefined)?.Simple;
@@ -163,7 +231,7 @@ export class FakeAwsRegion {
       return ok({ ApplicationId: req.url!.split('/')[3], RequestId: randomUUID(), Result: result });
     }
 
-    // SMS v2
+    // SMS v2 (the SES and Pinpoint paths returned above)
     if (target !== 'PinpointSMSVoiceV2.SendTextMessage') return fail(400, 'UnknownOperationException', target);
     if (req.headers['content-type'] !== 'application/x-amz-json-1.0') return fail(400, 'ValidationException', 'content type');
     const phone = String(parsed.DestinationPhoneNumber ?? '');
@@ -179,6 +247,31 @@ export class FakeAwsRegion {
     if (this.o.record) this.received.push({ service, region: this.region, address: phone, text: String(parsed.MessageBody ?? ''), raw: parsed });
     return ok({ MessageId: `sms-${randomUUID()}` });
   }
+}
+
+type Ruled = (address: string) => string | undefined;
+type Reply = (data: unknown) => void;
+type Fail = (status: number, type: string, message: string) => void;
+
+/** SES v2's per-entry status for what a rule names (SendEmail error names map to their bulk status). */
+const BULK_STATUS: Record<string, string> = {
+  MessageRejected: 'MESSAGE_REJECTED',
+  TooManyRequestsException: 'ACCOUNT_THROTTLED',
+  LimitExceededException: 'ACCOUNT_THROTTLED',
+  SendingPausedException: 'ACCOUNT_SENDING_PAUSED',
+  AccountSuspendedException: 'ACCOUNT_SUSPENDED',
+  MailFromDomainNotVerifiedException: 'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+  BadRequestException: 'INVALID_PARAMETER',
+};
+
+/** SES templates are Handlebars; the variables Herald uses are plain names ({{x}} HTML-escaped, {{{x}}} raw). */
+export function renderSesTemplate(template: string, data: Record<string, unknown>): string {
+  const escape = (v: string) => v.replace(/[&<>"'`=]/g, (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
+  return template.replace(/\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([\w.]+)\s*\}\}/g, (_, raw: string | undefined, esc: string | undefined) => {
+    const v = data[(raw ?? esc)!];
+    const text = v === undefined || v === null ? '' : String(v);
+    return raw ? text : escape(text);
+  });
 }
 
 /** Several regions, started together. */

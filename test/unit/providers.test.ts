@@ -10,10 +10,10 @@ import { createChatProvider } from '../../activities/providers/chat';
 import { createOutboxProvider } from '../../activities/providers/outbox';
 import { createPinpointProvider } from '../../activities/providers/pinpoint';
 import { AllRegionsDown, RateLimiter, RegionHealth, sendThroughRegions } from '../../activities/providers/regions';
-import { createSesProvider } from '../../activities/providers/ses';
+import { createSesProvider, SES_BULK_MAX_ENTRIES, sesTemplate } from '../../activities/providers/ses';
 import { createSmsV2Provider } from '../../activities/providers/smsV2';
 import { createSmtpProvider } from '../../activities/providers/smtp';
-import { RegionUnavailable, Throttled, type OutgoingMessage } from '../../activities/providers/types';
+import { RegionUnavailable, Throttled, UNSUBSCRIBE_PLACEHOLDER, type OutgoingMessage } from '../../activities/providers/types';
 import { createWebhookProvider, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../activities/providers/webhook';
 import { endpointsOf, FAKE_CREDENTIALS, FakeAwsRegion, startFakeAws } from '../support/fakeAws';
 import { startSmtp, type TestSmtp } from '../support/smtp';
@@ -70,9 +70,12 @@ describe('AWS providers against local regions', () => {
     }
   };
 
+  const single = () => ({ ...config, ses: { ...config.ses, api: 'single' as const } });
+
   test('SES SendEmail: one recipient, one-click unsubscribe headers, configuration set and round tag', async () => {
     reset();
-    const ses = createSesProvider(config, aws);
+    const ses = createSesProvider(single(), aws);
+    assert.equal(ses.maxPerRequest, 1);
     const [outcome] = await ses.send('us-east-1', [email('ann@example.com')]);
     assert.equal(outcome!.kind, 'sent');
     assert.match((outcome as { messageId: string }).messageId, /^ses-/);
@@ -88,7 +91,7 @@ describe('AWS providers against local regions', () => {
 
   test('SES: MessageRejected is permanent; 429 is throttling; 503 takes the region out and the next one sends', async () => {
     reset();
-    const ses = createSesProvider(config, aws);
+    const ses = createSesProvider(single(), aws);
     fakes['us-east-1']!.rule = (a) => (a.startsWith('bad') ? 'MessageRejected' : undefined);
     const [rejected] = await ses.send('us-east-1', [email('bad@example.com')]);
     assert.equal(rejected!.kind, 'failed');
@@ -114,11 +117,83 @@ describe('AWS providers against local regions', () => {
     await ses.close?.();
   });
 
+  // A round's shared words: the recipient's token goes where the placeholder stands.
+  const bulkEmail = (address: string, token = `tok-${address.split('@')[0]}`) =>
+    message({
+      recipientId: address,
+      address,
+      email: {
+        subject: 'Investigating: Card payments failing',
+        text: 'Card payments are failing.',
+        html: `<p>Card payments are failing.</p><a href="http://localhost:3000/v1/unsubscribe?t=${UNSUBSCRIBE_PLACEHOLDER}">Unsubscribe</a>`,
+        unsubscribeToken: token,
+        unsubscribeUrl: `http://localhost:3000/v1/unsubscribe?t=${token}`,
+      },
+    });
+
+  test('SES SendBulkEmail: one inline template, an entry per recipient with its own token and unsubscribe headers', async () => {
+    reset();
+    const ses = createSesProvider(config, aws);
+    assert.equal(ses.maxPerRequest, SES_BULK_MAX_ENTRIES);
+    const batch = Array.from({ length: 50 }, (_, i) => bulkEmail(`u${i}@example.com`));
+    const requestsBefore = fakes['us-east-1']!.requests;
+    const outcomes = await ses.send('us-east-1', batch);
+    assert.deepEqual(new Set(outcomes.map((o) => o.kind)), new Set(['sent']));
+    const region = fakes['us-east-1']!;
+    assert.equal(region.requests - requestsBefore, 1, 'fifty recipients, one request');
+    assert.equal(region.received.length, 50);
+    const u7 = region.received.find((m) => m.address === 'u7@example.com')!;
+    assert.equal(u7.text, 'Investigating: Card payments failing');
+    assert.match(u7.html!, /href="http:\/\/localhost:3000\/v1\/unsubscribe\?t=tok-u7"/);
+    assert.deepEqual(u7.headers, { 'List-Unsubscribe': '<http://localhost:3000/v1/unsubscribe?t=tok-u7>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
+    const raw = u7.raw as { ConfigurationSetName: string; DefaultEmailTags: unknown; DefaultContent: { Template: { TemplateContent: { Html: string }; TemplateName?: string } } };
+    assert.equal(raw.ConfigurationSetName, 'herald-events');
+    assert.deepEqual(raw.DefaultEmailTags, [{ Name: 'herald-round', Value: 'notify-incident-x-1-initial-customers' }]);
+    assert.equal(raw.DefaultContent.Template.TemplateName, undefined, 'inline content: no template to create');
+    assert.match(raw.DefaultContent.Template.TemplateContent.Html, /\{\{\{unsubscribeToken\}\}\}/);
+    await assert.rejects(ses.send('us-east-1', [...batch, bulkEmail('one-too-many@example.com')]), /at most 50/);
+    await ses.close?.();
+  });
+
+  test('SES SendBulkEmail: every entry status read; a throttling or failing region; braces fall back to SendEmail', async () => {
+    reset();
+    const ses = createSesProvider(config, aws);
+    fakes['us-east-1']!.rule = (a) => ({ 'bad@example.com': 'MessageRejected', 'slow@example.com': 'TooManyRequestsException', 'wobbly@example.com': 'TRANSIENT_FAILURE' })[a];
+    const outcomes = await ses.send('us-east-1', ['ok@example.com', 'bad@example.com', 'slow@example.com', 'wobbly@example.com'].map((a) => bulkEmail(a)));
+    assert.deepEqual(outcomes.map((o) => o.kind), ['sent', 'failed', 'retry', 'retry']);
+    assert.match((outcomes[1] as { error: string }).error, /MESSAGE_REJECTED/);
+    assert.equal((outcomes[2] as { retryAfterMs?: number }).retryAfterMs, 1000, 'ACCOUNT_THROTTLED backs off');
+    assert.deepEqual(fakes['us-east-1']!.received.map((m) => m.address), ['ok@example.com']);
+
+    fakes['us-east-1']!.rule = undefined;
+    fakes['us-east-1']!.setMode('throttle', 1);
+    await assert.rejects(ses.send('us-east-1', [bulkEmail('t@example.com')]), (err: unknown) => err instanceof Throttled && /TooManyRequestsException \(429\)/.test(err.message));
+
+    fakes['us-east-1']!.setMode('down');
+    const health = new RegionHealth(60_000);
+    const sent = await sendThroughRegions(ses, health, 1, ['x@example.com', 'y@example.com'].map((a) => bulkEmail(a)));
+    assert.equal(sent.region, 'us-west-2');
+    assert.deepEqual(sent.outcomes.map((o) => o.kind), ['sent', 'sent']);
+    assert.equal(health.isDown('ses', 'us-east-1'), true);
+
+    // Words Handlebars would read go one by one through SendEmail, token swapped in by Herald.
+    const braces = bulkEmail('curly@example.com');
+    braces.email!.text = 'Use {{code}} at checkout.';
+    assert.equal(sesTemplate(braces.email!), undefined);
+    const before = fakes['us-west-2']!.requests;
+    const [curly] = await ses.send('us-west-2', [braces]);
+    assert.equal(curly!.kind, 'sent');
+    const got = fakes['us-west-2']!.received.at(-1)!;
+    assert.equal(fakes['us-west-2']!.requests, before + 1);
+    assert.match((got.raw as { Content: { Simple: { Body: { Html: { Data: string } } } } }).Content.Simple.Body.Html.Data, /t=tok-curly"/);
+    await ses.close?.();
+  });
+
   test('a request that times out after sending is ambiguous: no second region in the same attempt', async () => {
     const slow = await new FakeAwsRegion({ region: 'eu-west-1', record: true, latencyMs: 1500 }).start();
     try {
       const cfg = loadConfig({ HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-slow-')), HERALD_SES_REGIONS: 'eu-west-1,us-west-2', HERALD_SES_ENDPOINTS: `eu-west-1=${slow.url},us-west-2=${fakes['us-west-2']!.url}` }).delivery;
-      const ses = createSesProvider(cfg, { ...aws, timeoutMs: 300 });
+      const ses = createSesProvider({ ...cfg, ses: { ...cfg.ses, api: 'single' } }, { ...aws, timeoutMs: 300 });
       const health = new RegionHealth(60_000);
       const err = await sendThroughRegions(ses, health, 1, [email('slow@example.com')]).catch((e: unknown) => e);
       assert.ok(err instanceof RegionUnavailable && err.ambiguous, String(err));
