@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { INCIDENT_STATUSES } from './incidentStatus';
 import { COMPONENT_STATUSES } from './plan/schema';
 
 // The incident's public nouns, shared by the API (request bodies), the CLI and the workflow's
-// validators, so a request is checked by one schema wherever it enters. Pure: safe in workflows.
+// validators, so a request is checked by one schema wherever it enters. Pure; but workflows import
+// core/incidentStatus.ts, not this module, so their bundle does not build these schemas per workflow.
 
-export const INCIDENT_STATUSES = ['investigating', 'identified', 'monitoring', 'resolved', 'postmortem'] as const;
+export { INCIDENT_STATUSES };
 export const IncidentStatus = z.enum(INCIDENT_STATUSES);
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
 

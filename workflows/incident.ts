@@ -10,7 +10,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { describeFindings, guardExternalText } from '../core/guard';
-import { INCIDENT_STATUSES, type IncidentStatus } from '../core/incident';
+import { INCIDENT_STATUSES, type IncidentStatus } from '../core/incidentStatus';
 import type { MessageFacts } from '../core/messageContext';
 import type { ComponentStatus } from '../core/plan/schema';
 import type { IncidentPolicy, PolicyAudience } from '../core/policy';
