@@ -6,6 +6,7 @@ import { loadConfig } from '../core/config';
 import { loadPlan } from '../core/plan/load';
 import { openConfiguredStore } from '../core/store';
 import { ensureInitialSnapshot } from '../activities/publish/initial';
+import { Client, Connection } from '@temporalio/client';
 import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
 import { freePort } from '../test/support/ports';
 
@@ -18,6 +19,11 @@ import { freePort } from '../test/support/ports';
 // The alerts route to the plan's `degradation` scenario (alertname HighLatency), whose audiences need
 // no approval; in `outage` the page and customer rounds wait for an operator's approval by design.
 // Targets: p50 ≤ 300 ms, p99 ≤ 1 s. The last line is JSON.
+//
+// Where the time goes: `cpuSeconds` is the CPU each process used during the burst (Linux /proc), and
+// `breakdownMs` the median of each step of a sample of incidents, read from Temporal's own history
+// event times (the incident, its customers' initial round, and the status page's publish).
+// BENCH_CPU_PROF=<dir> runs the worker and the API under `node --cpu-prof` into that directory.
 
 const ROOT = join(__dirname, '..');
 const COUNT = Number(process.env.BENCH_WEBHOOKS ?? 200);
@@ -26,6 +32,7 @@ const TIMEOUT_MS = 120_000;
 const TOKEN = 'bench-webhook-token-0123456789';
 
 const children: ChildProcess[] = [];
+const procs: Record<string, ChildProcess> = {};
 let dev: DevServer | undefined;
 
 async function main() {
@@ -79,6 +86,7 @@ async function main() {
     await until(async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)), 60_000, 'the warm-up incidents to be published and notified');
 
     const loadAtStart = round(loadavg()[0]!);
+    const cpuBefore = cpuTimes();
     log(`sending ${COUNT} webhooks (${CONCURRENCY} in flight; load average ${loadAtStart} on ${cpus().length} CPUs) …`);
     const accepted = new Map<string, number>();
     const acceptMs: number[] = [];
@@ -99,9 +107,11 @@ async function main() {
     );
     const sendSeconds = (Date.now() - started) / 1000;
     await until(async () => [...accepted.keys()].every((id) => published.has(id) && firstSend.has(id)), TIMEOUT_MS, 'every incident to be published and notified').catch((err) => log((err as Error).message));
+    const cpuSeconds = cpuTimes(cpuBefore);
     watcher.close();
     clearInterval(poller);
     scanOutbox(config.delivery.outboxDir, firstSend);
+    const breakdownMs = await breakdown(`127.0.0.1:${temporalPort}`, [...accepted].filter((_, i) => i % Math.max(1, Math.floor(COUNT / 20)) === 0), firstSend, published).catch((err) => ({ error: (err as Error).message }));
 
     const snapshotMs = [...accepted].flatMap(([id, at]) => (published.has(id) ? [published.get(id)! - at] : []));
     const sendMs = [...accepted].flatMap(([id, at]) => (firstSend.has(id) ? [firstSend.get(id)! - at] : []));
@@ -114,6 +124,8 @@ async function main() {
       snapshotPublishedMs: { ...stats(snapshotMs), missing: COUNT - snapshotMs.length },
       firstProviderRequestMs: { ...stats(sendMs), missing: COUNT - sendMs.length },
       targets: { p50: 300, p99: 1000 },
+      cpuSeconds,
+      breakdownMs,
       // Other work on the machine shows here: the figures are only comparable at a similar load.
       machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
       pass: snapshotMs.length === COUNT && sendMs.length === COUNT && stats(snapshotMs).p50 <= 300 && stats(snapshotMs).p99 <= 1000 && stats(sendMs).p50 <= 300 && stats(sendMs).p99 <= 1000,
@@ -123,6 +135,8 @@ async function main() {
       `webhook answered             p50 ${result.acceptedMs.p50} ms   p99 ${result.acceptedMs.p99} ms`,
       `(a) status snapshot shows it p50 ${result.snapshotPublishedMs.p50} ms   p99 ${result.snapshotPublishedMs.p99} ms   (missing ${result.snapshotPublishedMs.missing})`,
       `(b) first provider request   p50 ${result.firstProviderRequestMs.p50} ms   p99 ${result.firstProviderRequestMs.p99} ms   (missing ${result.firstProviderRequestMs.missing})`,
+      `CPU seconds during the burst: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `median step times (ms): ${Object.entries(breakdownMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'} (load average ${result.machine.loadAverage1m} on ${result.machine.cpus} CPUs)`,
       JSON.stringify(result),
     ];
@@ -195,7 +209,9 @@ function scanOutbox(dir: string, seen: Map<string, number>) {
 }
 
 function spawnChild(name: string, entry: string, env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, name)] : [];
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  procs[name] = proc;
   // The SDK's INFO lines (worker state changes) are noise here; warnings and errors pass through.
   proc.stderr!.on('data', (d: Buffer) => {
     for (const line of d.toString().split('\n')) if (line.trim() && !/\[INFO\]/.test(line)) process.stderr.write(`${name}: ${line}\n`);
@@ -204,6 +220,99 @@ function spawnChild(name: string, entry: string, env: Record<string, string>) {
     if (code !== 0 && code !== null) log(`${name} exited with ${signal ?? code}`);
   });
   children.push(proc);
+}
+
+/** CPU seconds (user + system) of each process since `since`: the dev server, the worker, the API and this bench. */
+function cpuTimes(since?: Record<string, number>): Record<string, number> {
+  const ticks = (pid: number | undefined) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  const now: Record<string, number> = { temporal: ticks(dev?.process.pid), worker: ticks(procs.worker?.pid), api: ticks(procs.api?.pid), bench: ticks(process.pid) };
+  return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, round(v - (since?.[k] ?? 0))]));
+}
+
+type HistoryEvent = Record<string, unknown> & { eventTime?: { seconds?: unknown; nanos?: number | null } | null };
+
+/**
+ * Medians, over sampled incidents, of each step from "webhook accepted" to the first provider
+ * request and to the published snapshot, from the history event times of the incident, its
+ * customers' initial round and the status page workflow.
+ */
+async function breakdown(address: string, sample: [string, number][], firstSend: Map<string, number>, published: Map<string, number>): Promise<Record<string, number>> {
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const ms = (e: HistoryEvent | undefined) => (e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6) : NaN);
+  const has = (attr: string) => (e: HistoryEvent) => e[attr] != null;
+  const activity = (events: HistoryEvent[], type: string) => {
+    const scheduled = events.find((e) => (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name === type);
+    const id = scheduled ? Number((scheduled as { eventId?: unknown }).eventId) : NaN;
+    const started = events.find((e) => Number((e.activityTaskStartedEventAttributes as { scheduledEventId?: unknown } | undefined)?.scheduledEventId) === id);
+    const completed = events.find((e) => Number((e.activityTaskCompletedEventAttributes as { scheduledEventId?: unknown } | undefined)?.scheduledEventId) === id);
+    return { scheduled: ms(scheduled), started: ms(started), completed: ms(completed) };
+  };
+  const steps: Record<string, number[]> = {};
+  const add = (k: string, v: number) => void (Number.isFinite(v) && (steps[k] ??= []).push(v));
+  let page: HistoryEvent[] = [];
+  try {
+    page = ((await client.workflow.getHandle('statuspage-acme-status').fetchHistory()).events ?? []) as HistoryEvent[];
+  } catch {
+    /* no page history: the (a) steps stay empty */
+  }
+  for (const [id, at] of sample) {
+    const inc = ((await client.workflow.getHandle(id).fetchHistory()).events ?? []) as HistoryEvent[];
+    const wftStarted = inc.find(has('workflowTaskStartedEventAttributes'));
+    const wftCompleted = inc.find(has('workflowTaskCompletedEventAttributes'));
+    add('incident.queue', ms(wftStarted) - at);
+    add('incident.task', ms(wftCompleted) - ms(wftStarted));
+    const change = activity(inc, 'sendPageChange');
+    add('pageChange.queue', change.started - change.scheduled);
+    add('pageChange.run', change.completed - change.started);
+    // The status page: the signal carrying this incident, the task that took it, its publish.
+    const signalAt = page.findIndex((e) => ((e.workflowExecutionSignaledEventAttributes as { input?: { payloads?: { data?: Uint8Array | null }[] | null } } | undefined)?.input?.payloads ?? []).some((p) => !!p.data && Buffer.from(p.data).toString('utf8').includes(`"id":"${id}"`)));
+    if (signalAt >= 0) {
+      const rest = page.slice(signalAt);
+      const took = rest.find(has('workflowTaskStartedEventAttributes'));
+      const publishAt = rest.findIndex((e) => (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name === 'publishPage');
+      const pub = publishAt >= 0 ? activity(rest.slice(publishAt), 'publishPage') : undefined;
+      add('page.signalToTask', ms(took) - ms(page[signalAt]));
+      if (pub) {
+        add('page.taskToPublish', pub.scheduled - ms(took));
+        add('publish.queue', pub.started - pub.scheduled);
+        add('publish.run', pub.completed - pub.started);
+        if (published.has(id)) add('publish.toPoll', published.get(id)! - pub.completed);
+      }
+    }
+    const child = inc.find(has('startChildWorkflowExecutionInitiatedEventAttributes'));
+    const childStarted = inc.find(has('childWorkflowExecutionStartedEventAttributes'));
+    add('child.start', ms(childStarted) - ms(child));
+    let round: HistoryEvent[] = [];
+    try {
+      round = ((await client.workflow.getHandle(`notify-${id}-1-initial-customers`).fetchHistory()).events ?? []) as HistoryEvent[];
+    } catch {
+      continue;
+    }
+    const rStarted = round.find(has('workflowExecutionStartedEventAttributes'));
+    const rTask = round.find(has('workflowTaskStartedEventAttributes'));
+    add('round.queue', ms(rTask) - ms(rStarted));
+    const prepare = activity(round, 'prepareRound');
+    const plan = activity(round, 'planAudiencePage');
+    const batch = activity(round, 'deliverBatch');
+    add('prepare.queue', prepare.started - prepare.scheduled);
+    add('prepare.run', prepare.completed - prepare.started);
+    add('prepare→plan', plan.scheduled - prepare.completed);
+    add('plan.queue', plan.started - plan.scheduled);
+    add('plan.run', plan.completed - plan.started);
+    add('plan→batch', batch.scheduled - plan.completed);
+    add('batch.queue', batch.started - batch.scheduled);
+    if (firstSend.has(id)) add('batch.toFirstRequest', firstSend.get(id)! - batch.started);
+  }
+  await connection.close();
+  return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, stats(v).p50]));
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
