@@ -17,6 +17,9 @@ import { planRoutes } from './routes/plan';
 import { drillRoutes } from './routes/drills';
 import { outboxRoutes } from './routes/outbox';
 import { unsubscribeRoutes } from './routes/unsubscribe';
+import { subscriptionRoutes } from './routes/subscriptions';
+import type { Provider } from '../activities/providers/types';
+import { DEFAULT_TEMPLATES_DIR } from '../core/render';
 import type { Store } from '../core/store';
 import { webhookRoutes } from './routes/webhooks';
 import type { FetchText } from './routes/webhooks/snsSignature';
@@ -41,6 +44,11 @@ export interface ApiDeps {
   /** Subscribers (one-click unsubscribe at /unsubscribe) and the secret their links are signed with. */
   store?: Store;
   secret?: string;
+  /** Providers that carry subscription confirmations (as rounds use them); else the outbox in outboxDir. */
+  providers?: Partial<Record<'email' | 'sms' | 'webhook', Provider>>;
+  /** Sender of outbox e-mail and base of unsubscribe links shown after a subscription is confirmed. */
+  emailFrom?: string;
+  unsubscribeUrl?: string;
 }
 
 export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
@@ -49,6 +57,7 @@ export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
   rateLimitIp: { perSecond: 50, burst: 200 },
   webhookRateLimit: { perSecond: 200, burst: 1000 },
   temporalTimeoutMs: 10_000,
+  subscriptions: { apiPublicUrl: 'http://localhost:3000', confirmTtlMs: 48 * 3_600_000, rateLimitIp: { perSecond: 0.05, burst: 10 }, perAddressPerHour: 3, allowPrivateWebhooks: false },
 };
 
 export function createApp(deps: ApiDeps): Express {
@@ -98,6 +107,23 @@ export function createApp(deps: ApiDeps): Express {
 
   // --- operator API: JSON bodies up to 64 kB, limited per address before auth and per token after --
   app.use('/v1', rateLimit(tokenBucket(api.rateLimitIp), (req) => `ip:${clientAddress(req)}`, 429, () => metrics.rateLimited.inc({ limiter: 'ip' })));
+  // Public subscriptions: JSON or form posts (the status page's form), before the JSON-only check.
+  app.use(
+    subscriptionRoutes({
+      plan,
+      log,
+      config: api.subscriptions,
+      templatesDir: deps.templatesDir ?? DEFAULT_TEMPLATES_DIR,
+      store: deps.store,
+      secret: deps.secret,
+      providers: deps.providers,
+      outboxDir: deps.outboxDir,
+      emailFrom: deps.emailFrom,
+      unsubscribeUrl: deps.unsubscribeUrl,
+      corsOrigins: [...new Set([publicUrl, plan.page.url].filter((u) => URL.canParse(u)).map((u) => new URL(u).origin))],
+      onRateLimited: (limiter) => metrics.rateLimited.inc({ limiter }),
+    }),
+  );
   app.use('/v1', (req, _res, next) => {
     const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
     if (hasBody && req.method !== 'GET' && !req.is(['application/json', 'application/*+json'])) {

@@ -9,6 +9,7 @@ import { openWebhookLedger } from '../core/webhookLedger';
 import { openConfiguredStore } from '../core/store';
 import { ensureSecret } from '../core/store/unsubscribe';
 import { configureServer, createApp } from './app';
+import { createProviders } from '../activities/providers';
 
 // The operator API process. It starts even when Temporal is down (the connection is lazy), so
 // /healthz can say so; requests that need Temporal fail with a problem document until it is back.
@@ -23,6 +24,9 @@ async function main() {
   const connection = Connection.lazy(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const store = await openConfiguredStore(config);
+  const secret = ensureSecret(config);
+  // Subscription confirmations go out through the same providers as rounds.
+  const providers = createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? secret });
   const app = createApp({
     client,
     plan,
@@ -35,7 +39,10 @@ async function main() {
     templatesDir: config.templatesDir,
     outboxDir: config.delivery.outboxDir,
     store,
-    secret: ensureSecret(config),
+    secret,
+    providers,
+    emailFrom: config.delivery.emailFrom,
+    unsubscribeUrl: config.delivery.unsubscribeUrl,
   });
   const server = configureServer(app.listen(config.apiPort, config.bind));
   server.on('error', (err) => {
@@ -47,6 +54,7 @@ async function main() {
     server.close(() => {
       ledger.close();
       void store.close();
+      void providers.close();
       void connection.close().finally(() => process.exit(0));
     });
     server.closeAllConnections();

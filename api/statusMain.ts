@@ -41,7 +41,8 @@ if (cluster.isPrimary && config.statusWorkers > 1) {
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 } else {
-  const status = createStatusServer(config.publicDir);
+  // The page's subscribe form posts to the API.
+  const status = createStatusServer(config.publicDir, { formAction: [new URL(config.api.subscriptions.apiPublicUrl).origin] });
   status.server.on('error', (err) => {
     console.error(`herald status: cannot listen on ${config.bind}:${config.statusPort}: ${err.message}`);
     process.exit(1);

@@ -30,6 +30,11 @@ interface Entry {
 }
 
 const SECURITY_HEADERS: OutgoingHttpHeaders = { 'X-Content-Type-Options': 'nosniff' };
+/** HTML headers; `formAction` adds origins forms may post to (the API, for the subscribe form). */
+const htmlSecurityHeaders = (formAction: string[] = []): OutgoingHttpHeaders => ({
+  ...HTML_SECURITY_HEADERS,
+  'Content-Security-Policy': `${HTML_SECURITY_HEADERS['Content-Security-Policy']}${formAction.map((o) => ` ${o}`).join('')}`,
+});
 const HTML_SECURITY_HEADERS: OutgoingHttpHeaders = {
   'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'Referrer-Policy': 'strict-origin-when-cross-origin',
@@ -48,7 +53,7 @@ const brotliAsync = promisify(brotliCompress);
  * snapshot never stalls requests; brotli quality 6 is within a few per cent of 11 on these pages
  * at a hundredth of the time, which keeps a new snapshot live within milliseconds of its publish.
  */
-async function entryFor(path: string, body: Buffer, previous?: Entry): Promise<Entry> {
+async function entryFor(path: string, body: Buffer, previous?: Entry, htmlHeaders: OutgoingHttpHeaders = HTML_SECURITY_HEADERS): Promise<Entry> {
   const contentType = contentTypeFor(path);
   const hash = createHash('sha1').update(body).digest('base64url');
   if (previous?.identity.etag === `"${hash}"`) return previous; // unchanged since the last snapshot
@@ -57,7 +62,7 @@ async function entryFor(path: string, body: Buffer, previous?: Entry): Promise<E
     'Cache-Control': cacheControlFor(path),
     Vary: 'Accept-Encoding',
     ...SECURITY_HEADERS,
-    ...(contentType.startsWith('text/html') ? HTML_SECURITY_HEADERS : {}),
+    ...(contentType.startsWith('text/html') ? htmlHeaders : {}),
     ...(isCorsPath(path) ? CORS_HEADERS : {}),
   };
   // A strong ETag names one representation, so each content coding has its own.
@@ -83,7 +88,7 @@ async function entryFor(path: string, body: Buffer, previous?: Entry): Promise<E
 }
 
 /** Reads a published snapshot directory into memory (files read at once, compressed off-thread). */
-export async function loadSnapshotIntoMemory(dir: string, previous?: Map<string, Entry>): Promise<Map<string, Entry>> {
+export async function loadSnapshotIntoMemory(dir: string, previous?: Map<string, Entry>, htmlHeaders?: OutgoingHttpHeaders): Promise<Map<string, Entry>> {
   const read: [string, Buffer][] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
@@ -93,7 +98,7 @@ export async function loadSnapshotIntoMemory(dir: string, previous?: Map<string,
     }
   };
   walk(dir);
-  const entries = await Promise.all(read.map(async ([path, body]) => ['/' + path, await entryFor(path, body, previous?.get('/' + path))] as const));
+  const entries = await Promise.all(read.map(async ([path, body]) => ['/' + path, await entryFor(path, body, previous?.get('/' + path), htmlHeaders)] as const));
   return new Map(entries);
 }
 
@@ -106,7 +111,8 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
-export function createStatusServer(publicDir: string, opts: { pollMs?: number } = {}): StatusServer {
+export function createStatusServer(publicDir: string, opts: { pollMs?: number; formAction?: string[] } = {}): StatusServer {
+  const htmlHeaders = htmlSecurityHeaders(opts.formAction);
   let current = '';
   let files = new Map<string, Entry>();
   let loading: Promise<boolean> | null = null;
@@ -119,7 +125,7 @@ export function createStatusServer(publicDir: string, opts: { pollMs?: number } 
     }
     if (real === current) return false;
     try {
-      const next = await loadSnapshotIntoMemory(real, files);
+      const next = await loadSnapshotIntoMemory(real, files, htmlHeaders);
       files = next; // one assignment: a request sees the old snapshot or the new one, never a mix
       current = real;
       return true;

@@ -103,6 +103,12 @@ const Env = z.object({
   HERALD_RATE_LIMIT_IP: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 50/s,200').default('50/s,200'),
   HERALD_WEBHOOK_RATE_LIMIT: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 200/s,1000').default('200/s,1000'),
   HERALD_TEMPORAL_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, 'use e.g. 10s').default('10s'),
+  // Public subscriptions (issue 5): confirmation links, limits, webhook targets.
+  HERALD_API_PUBLIC_URL: z.url().optional(),
+  HERALD_SUBSCRIBE_CONFIRM_TTL: z.string().regex(/^\d+(m|h|d)$/, 'use e.g. 48h').default('48h'),
+  HERALD_SUBSCRIBE_RATE_LIMIT_IP: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 0.05/s,10').default('0.05/s,10'),
+  HERALD_SUBSCRIBE_ADDRESS_LIMIT: z.coerce.number().int().min(1).max(1000).default(3),
+  HERALD_SUBSCRIBE_PRIVATE_WEBHOOKS: Flag.default(false),
 });
 
 export interface TemporalConfig {
@@ -165,6 +171,21 @@ export interface ApiConfig {
   webhookRateLimit: RateLimit;
   /** Deadline of each Temporal call the API makes. */
   temporalTimeoutMs: number;
+  /** Public subscriptions: POST /v1/subscriptions and its confirmation links. */
+  subscriptions: SubscriptionConfig;
+}
+
+export interface SubscriptionConfig {
+  /** The API's public address (HERALD_API_PUBLIC_URL): confirmation links and the status page's form point here. */
+  apiPublicUrl: string;
+  /** How long a confirmation link works (HERALD_SUBSCRIBE_CONFIRM_TTL, default 48 h). */
+  confirmTtlMs: number;
+  /** Subscription requests per client address (token bucket). */
+  rateLimitIp: RateLimit;
+  /** Confirmation messages per address per hour. */
+  perAddressPerHour: number;
+  /** Webhook URLs on private, loopback or link-local addresses are refused unless this is set (tests). */
+  allowPrivateWebhooks: boolean;
 }
 
 export type DeliveryChannel = 'email' | 'sms' | 'push' | 'voice' | 'chat' | 'webhook';
@@ -296,6 +317,12 @@ function rate(text: string): RateLimit {
   return { perSecond, burst: m[2] ? Number(m[2]) : Math.max(1, Math.ceil(perSecond)) };
 }
 
+/** The host part of the API's default public URL: a wildcard bind is reached as localhost. */
+function apiHost(bind: string): string {
+  if (bind === '0.0.0.0' || bind === '::' || bind === '') return 'localhost';
+  return bind.includes(':') ? `[${bind}]` : bind;
+}
+
 function apiConfig(e: z.infer<typeof Env>): ApiConfig {
   const tokens: ConfiguredToken[] = [];
   if (e.HERALD_VIEWER_TOKEN) tokens.push({ name: 'viewer', role: 'viewer', token: e.HERALD_VIEWER_TOKEN });
@@ -319,6 +346,13 @@ function apiConfig(e: z.infer<typeof Env>): ApiConfig {
     rateLimitIp: rate(e.HERALD_RATE_LIMIT_IP),
     webhookRateLimit: rate(e.HERALD_WEBHOOK_RATE_LIMIT),
     temporalTimeoutMs: e.HERALD_TEMPORAL_TIMEOUT.endsWith('ms') ? parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) : parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) * 1000,
+    subscriptions: {
+      apiPublicUrl: (e.HERALD_API_PUBLIC_URL ?? `http://${apiHost(e.HERALD_BIND)}:${e.HERALD_API_PORT}`).replace(/\/+$/, ''),
+      confirmTtlMs: parseInt(e.HERALD_SUBSCRIBE_CONFIRM_TTL, 10) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[e.HERALD_SUBSCRIBE_CONFIRM_TTL.slice(-1) as 'm' | 'h' | 'd'],
+      rateLimitIp: rate(e.HERALD_SUBSCRIBE_RATE_LIMIT_IP),
+      perAddressPerHour: e.HERALD_SUBSCRIBE_ADDRESS_LIMIT,
+      allowPrivateWebhooks: e.HERALD_SUBSCRIBE_PRIVATE_WEBHOOKS,
+    },
   };
 }
 

@@ -25,6 +25,8 @@ export interface RenderInput {
   version: number;
   /** Record the state and its days (default true); false only renders from what is stored. */
   record?: boolean;
+  /** Where the status page's subscribe form posts (subscribeUrlOf(config)); no form without it. */
+  subscribeUrl?: string;
 }
 
 export interface RenderResult {
@@ -90,7 +92,7 @@ export async function renderWithHistory(input: RenderInput): Promise<RenderResul
     await history.pruneDays(key, firstDay);
   }
 
-  const snapshot = buildSnapshot(plan, state, input.templatesDir, { drill, history: pageHistoryInput });
+  const snapshot = buildSnapshot(plan, state, input.templatesDir, { drill, history: pageHistoryInput, subscribeUrl: input.subscribeUrl });
   return {
     snapshot,
     recorded: { items, days },

@@ -9,6 +9,7 @@ import type { PageChange, PageState } from '../../core/statuspage/types';
 import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
 import { publishToDirectory } from './directory';
 import { renderWithHistory } from './history';
+import { subscribeUrlOf } from '../../core/subscriptions';
 import { snapshotVersion } from './initial';
 import { createS3Target, type S3Target, type TargetReport } from './s3';
 
@@ -74,7 +75,7 @@ export function createPublishActivities({ config, plan, client, store }: Publish
     async publishPage(input: PublishPageInput): Promise<PublishPageResult> {
       // The state, its items and its component days are recorded first, so the store is never
       // behind what a reader can see; the snapshot is rendered from the state plus the stored history.
-      const { snapshot, recorded } = await renderWithHistory({ plan, store, templatesDir, pageId: input.pageId, drill: input.drill, state: input.state, version: input.version });
+      const { snapshot, recorded } = await renderWithHistory({ plan, store, templatesDir, pageId: input.pageId, drill: input.drill, state: input.state, version: input.version, subscribeUrl: subscribeUrlOf(config) });
       const targets = await publishEverywhere(config, snapshot, snapshotVersion(), input.drill, buckets);
       return { version: input.version, files: snapshot.size, publishedAt: new Date().toISOString(), targets, recorded };
     },

@@ -7,6 +7,7 @@ import { operationalState } from '../../core/statuspage/v2';
 import type { TargetReport } from './s3';
 import { currentSnapshotVersion } from './directory';
 import { renderWithHistory } from './history';
+import { subscribeUrlOf } from '../../core/subscriptions';
 import { publishEverywhere, s3Targets } from './index';
 
 /** Sortable, unique snapshot directory names. */
@@ -49,6 +50,7 @@ export async function ensureInitialSnapshot(config: HeraldConfig, plan: Plan, o:
       state,
       version: last?.version ?? 0,
       record: false,
+      subscribeUrl: subscribeUrlOf(config),
     });
     const done = publishEverywhere(config, snapshot, snapshotVersion(), false, buckets).then((targets) => (o.onPublished?.(targets), targets));
     // The directory is written first inside publishEverywhere; the buckets may take longer.

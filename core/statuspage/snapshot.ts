@@ -10,6 +10,7 @@ import { fill, label, loadLabels, type Labels } from './locale';
 import type { PageHistory, PageIncident, PageMaintenance, PageState, PageUpdate } from './types';
 import { UPTIME_DAYS, componentUptime, type ComponentUptime } from './uptime';
 import { shortlink, v2Components, v2Documents, v2Status, withoutDrills } from './v2';
+import { subscribeFormView } from '../subscriptions';
 
 // The whole public snapshot of a page state, as files: the status page (every locale), incident
 // pages, the history page, the Statuspage v2 JSON API, Atom/RSS feeds, the embeddable banner, the
@@ -27,6 +28,8 @@ export interface SnapshotOptions {
   history?: PageHistory;
   /** A drill page shows drill incidents and says it is a drill. */
   drill?: boolean;
+  /** POST /v1/subscriptions at the API's public URL: the status page shows a subscribe form posting there (never on drill pages). */
+  subscribeUrl?: string;
 }
 
 export interface TimeView {
@@ -208,6 +211,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
         upcomingMaintenances,
         recent,
         componentRows: componentRows(plan, visible, locale, t, uptime),
+        subscribe: options.subscribeUrl && !drill ? subscribeFormView(plan, options.subscribeUrl, locale) : null,
       }),
     );
 

@@ -216,6 +216,16 @@ export class Store {
     return (await this.db.all<{ name: string }>('SELECT DISTINCT name FROM subscriber_attributes ORDER BY name')).map((r) => r.name);
   }
 
+  /**
+   * Ids of the subscribers with this address on a channel (email compares case-insensitively), in
+   * id order. Looked up by column scan: used when a subscription is confirmed, not per message.
+   */
+  async subscriberIdsByAddress(channel: 'email' | 'sms' | 'webhook', address: string): Promise<string[]> {
+    const where = channel === 'email' ? 'lower(email) = ?' : channel === 'sms' ? 'phone = ?' : 'webhook_url = ?';
+    const rows = await this.db.all<{ id: string }>(`SELECT id FROM subscribers WHERE ${where} ORDER BY id LIMIT 100`, [normaliseAddress(channel, address)]);
+    return rows.map((r) => r.id);
+  }
+
   async countSubscribers(): Promise<number> {
     const [r] = await this.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM subscribers');
     return Number(r?.n ?? 0);
