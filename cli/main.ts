@@ -6,6 +6,7 @@ import { previewCommand } from './commands/preview';
 import { exportCommand } from './commands/export';
 import { subscribersCommand } from './commands/subscribers';
 import { drillCommand } from './commands/drill';
+import { publishCommand } from './commands/publish';
 
 const program = new Command()
   .name('herald')
@@ -20,6 +21,7 @@ program.addCommand(previewCommand());
 program.addCommand(exportCommand());
 program.addCommand(subscribersCommand());
 program.addCommand(drillCommand());
+program.addCommand(publishCommand());
 
 // Add commands above. Every command, however it was added, exits 2 on usage errors and shows help.
 (function usageErrorsExit2(cmd: Command) {
