@@ -17,6 +17,7 @@ import { freePort } from '../test/support/ports';
 import { FAKE_CREDENTIALS } from '../test/support/fakeAws';
 import { notify } from '../workflows/notify';
 import { bundleWorkflows } from '../worker/createWorker';
+import { workerNodeOptions } from '../worker/nodeOptions';
 
 // `npm run bench:fanout -- --recipients N`: seeds N subscribers (half e-mail through SES v2, half SMS
 // through Pinpoint), then delivers one round twice to local AWS regions (test/support/fakeAws.ts, in
@@ -164,10 +165,16 @@ export interface WorkerProcess {
   ready: Promise<void>;
 }
 
+/** The worker's environment as npm start gives it: NODE_OPTIONS with the worker's heap bound (worker/nodeOptions.ts). */
+function workerEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const nodeOptions = workerNodeOptions({ ...env, HERALD_WORKER_HEAP_MB: env.HERALD_WORKER_HEAP_MB ?? process.env.HERALD_WORKER_HEAP_MB });
+  return Object.fromEntries(Object.entries({ ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
 /** The real worker (worker/main.ts) in its own process; resolves `ready` once it polls. */
 export function startWorker(env: Record<string, string>): WorkerProcess {
   // The SDK's own log lines go to stderr, which is dropped; readiness comes from Herald's log on stdout.
-  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, HERALD_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env: workerEnv({ PATH: process.env.PATH, ...env, HERALD_LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'ignore'] });
   let peak = 0;
   let hwm = 0;
   const sample = () => {

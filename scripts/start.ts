@@ -10,6 +10,7 @@ import { temporalConnectionOptions } from '../core/temporalConnection';
 import { ensureTokens } from '../core/tokens';
 import { ensureInitialSnapshot } from '../activities/publish/initial';
 import { bundleWorkflows } from '../worker/createWorker';
+import { workerNodeOptions } from '../worker/nodeOptions';
 import { startDevServer, stopProcess, temporalCliPath, waitForFrontend, type DevServer } from './devServer';
 import { ensureRetention, ensureSearchAttributes } from './setupTemporal';
 
@@ -90,7 +91,8 @@ async function main() {
   const bundlePath = config.workflowBundlePath ?? join(config.dataDir, 'workflow-bundle.js');
   if (!config.workflowBundlePath) writeFileSync(bundlePath, (await bundleWorkflows()).code);
   const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address, HERALD_WORKFLOW_BUNDLE: bundlePath };
-  spawnChild('worker', 'worker/main.ts', env);
+  // The worker's heap bound (HERALD_WORKER_HEAP_MB, worker/nodeOptions.ts) keeps a big round's resident set down.
+  spawnChild('worker', 'worker/main.ts', { ...env, NODE_OPTIONS: workerNodeOptions(env) });
   spawnChild('api', 'api/main.ts', env);
   spawnChild('status', 'api/statusMain.ts', env);
 
