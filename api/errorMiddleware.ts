@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { DEFAULT_TEMPLATES_DIR } from '../core/render';
 import { formatMessageTime } from '../core/messageSamples';
 import { label, loadLabels, negotiateLocale } from '../core/statuspage/locale';
 
@@ -18,6 +18,11 @@ import { label, loadLabels, negotiateLocale } from '../core/statuspage/locale';
 // a guarded component has an open incident or maintenance, else 502 (504 for timeouts). Every answer
 // is RFC 9457 application/problem+json, worded in the caller's language (Accept-Language), with a
 // link to the status page and, on 503, Retry-After from the incident's ETA or the maintenance's end.
+
+// The package's templates (the answers' words): beside api/ when run from source, two levels up
+// from the build (dist/api/). Only what this file imports is built (tsconfig.build.json), so it
+// needs neither tsx nor the rest of Herald: `require('herald/middleware')`.
+const DEFAULT_TEMPLATES_DIR = [join(__dirname, '..', 'templates'), join(__dirname, '..', '..', 'templates')].find((d) => existsSync(join(d, 'pages', 'locales'))) ?? join(__dirname, '..', 'templates');
 
 type ComponentStatus = 'operational' | 'degraded_performance' | 'partial_outage' | 'major_outage' | 'under_maintenance';
 
