@@ -4,7 +4,7 @@ import { createLogger } from '../core/logger';
 import { createStatusServer } from './statusServer';
 
 // The public status server process. Reads nothing but the published directory. With
-// HERALD_STATUS_WORKERS > 1 (or auto: one per CPU, for a host of its own) a primary process forks that
+// HERALD_STATUS_WORKERS > 1 (the default, auto: one per CPU, as nginx's worker_processes auto) a primary process forks that
 // many servers sharing the port, restarts any that dies, and stops them all on SIGTERM/SIGINT.
 const config = loadConfig();
 const log = createLogger('herald-status', config.logLevel);

@@ -19,8 +19,10 @@ import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../workflows
 // npm run bench:status — two figures, measured in one run:
 //  1. summary.json throughput of Herald's status server against nginx serving the same directory
 //     (wrk, same threads, connections and duration, one after the other), each with a process per
-//     CPU as on a host of its own (HERALD_STATUS_WORKERS=auto, worker_processes N); one process each
-//     (Herald's default) is measured too. Target: ≥ 0.5 × nginx.
+//     CPU (HERALD_STATUS_WORKERS=auto, Herald's default, against nginx's worker_processes N, as
+//     `worker_processes auto` gives), and one process each. Both read the same published directory;
+//     nginx serves it with sendfile and open_file_cache, Herald from memory. wrk runs on the same
+//     host, so it competes with both alike. Target: ≥ 0.5 × nginx.
 //  2. Publish latency: from a change signalled to the statusPage workflow (real dev server, real
 //     worker) to the new snapshot on disk, over N sequential changes. Target: p99 ≤ 1 s.
 // The last line is JSON with every figure.

@@ -47,7 +47,7 @@ const Env = z.object({
   HERALD_S3_BUCKETS: z.string().default(''),
   HERALD_S3_ENDPOINT: z.url().optional(),
   HERALD_S3_PREFIX: z.string().default(''),
-  HERALD_STATUS_WORKERS: z.string().regex(/^(auto|[1-9]\d?)$/, 'use auto or a number of processes, e.g. 2').default('1'),
+  HERALD_STATUS_WORKERS: z.string().regex(/^(auto|[1-9]\d?)$/, 'use auto or a number of processes, e.g. 2').default('auto'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
@@ -132,7 +132,7 @@ export interface HeraldConfig {
   bind: string;
   apiPort: number;
   statusPort: number;
-  /** Processes serving the status page (HERALD_STATUS_WORKERS, default 1; auto = one per CPU, at most 8). */
+  /** Processes serving the status page (HERALD_STATUS_WORKERS, default auto = one per CPU, at most 8, as nginx's worker_processes auto). */
   statusWorkers: number;
   publicUrl: string;
   operatorToken?: string;
