@@ -6,6 +6,7 @@ import type { Plan } from '../core/plan/schema';
 import { PreviewQuery } from './routes/plan';
 import { AlertmanagerPayload, GrafanaPayload } from './routes/webhooks/alertmanager';
 import { GenericAlert } from './routes/webhooks/index';
+import { SubscriptionRequest } from '../core/subscriptions';
 
 // GET /openapi.json, generated from the same zod schemas that validate the requests (one source).
 
@@ -34,6 +35,7 @@ export function openApiDocument(plan: Pick<Plan, 'page'>): object {
     GrafanaPayload,
     GenericAlert,
     DrillRequest,
+    SubscriptionRequest,
   };
   const components: Record<string, object> = {};
   for (const [name, schema] of Object.entries(schemas)) {
@@ -99,6 +101,13 @@ export function openApiDocument(plan: Pick<Plan, 'page'>): object {
       get: { summary: 'One-click unsubscribe page (signed token)', role: 'public', query: [{ name: 'token', schema: { type: 'string' } }], ok: { status: 200, description: 'confirmation page' }, errors: [400] },
       post: { summary: 'RFC 8058 one-click unsubscribe (List-Unsubscribe=One-Click)', role: 'public', query: [{ name: 'token', schema: { type: 'string' } }], ok: { status: 200, description: 'unsubscribed' }, errors: [400] },
     },
+    '/v1/subscriptions': {
+      post: { summary: 'Subscribe (public; JSON or a form post): exactly one of email, phone, webhook; components (absent = all); locale. Always the same 202; a signed link to confirm goes to the address', role: 'public', body: 'SubscriptionRequest', ok: { status: 202, description: 'confirmation sent if the address can receive it (the same answer for every address); a form post gets an HTML page' }, errors: [400, 413, 415, 429] },
+    },
+    '/v1/subscriptions/confirm': {
+      get: { summary: 'The confirmation page of a signed link: one button, changes nothing', role: 'public', query: [{ name: 't', schema: { type: 'string' } }], ok: { status: 200, description: 'HTML page with the confirm button' }, errors: [400, 410] },
+      post: { summary: 'Apply the subscription the signed link carries (t in the query, a form or JSON body)', role: 'public', query: [{ name: 't', schema: { type: 'string' } }], ok: { status: 200, description: '{subscribed, channel, components, locale, unsubscribeUrl}; HTML for a form post' }, errors: [400, 409, 410] },
+    },
     '/v1/webhooks/alertmanager': { post: { summary: 'Prometheus Alertmanager webhook (payload v4); one groupKey = one incident', role: 'webhook', body: 'AlertmanagerPayload', ok: { status: 202, description: '{result, incidentId}; 200 for duplicates and resolved-without-incident' }, errors: [400, 401, 422, 503] } },
     '/v1/webhooks/grafana': { post: { summary: 'Grafana alerting webhook (X-Grafana-Alerting-Signature when HERALD_GRAFANA_SECRET is set, else bearer)', role: 'webhook', body: 'GrafanaPayload', ok: { status: 202, description: '{result, incidentId}' }, errors: [400, 401, 422, 503] } },
     '/v1/webhooks/generic': { post: { summary: 'Generic signed JSON: X-Herald-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<body>">', role: 'signed', body: 'GenericAlert', ok: { status: 202, description: '{result, incidentId}' }, errors: [400, 401, 404, 422, 503] } },
@@ -140,6 +149,7 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'the token lacks the role, or the signature/topic is refused',
   404: 'not found',
   409: 'conflict with the current state (e.g. already resolved)',
+  410: 'gone: the signed link has expired',
   413: 'body too large',
   415: 'not application/json',
   422: 'not valid for the plan, or refused by the content guard or the workflow',

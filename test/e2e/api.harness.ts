@@ -6,6 +6,8 @@ import type { ApiConfig, HeraldConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import type { Plan } from '../../core/plan/schema';
 import { openWebhookLedger, type WebhookLedger } from '../../core/webhookLedger';
+import type { Store } from '../../core/store';
+import { ensureSecret } from '../../core/store/unsubscribe';
 import { createHeraldWorker } from '../../worker/createWorker';
 import { examplePlan, testConfig } from '../support/config';
 import { testTemporal, type TestTemporal } from '../support/temporal';
@@ -37,7 +39,7 @@ export async function startApi(o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;
   let workerClient: { connection: { close(): Promise<void> } } | undefined;
-  let store: { close(): Promise<void> | void } | undefined;
+  let store: Store | undefined;
   if (o.worker !== false) {
     const w = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection });
     worker = w.worker;
@@ -61,6 +63,10 @@ export async function startApi(o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps
     api: { ...API_DEFAULTS, rateLimit: { perSecond: 1000, burst: 5000 }, rateLimitIp: { perSecond: 1000, burst: 5000 }, ...o.api },
     ledger,
     snsFetch: o.snsFetch,
+    // Public subscriptions and unsubscribe links work as in production: the worker's store, the outbox.
+    store,
+    secret: ensureSecret(config),
+    outboxDir: config.delivery.outboxDir,
   });
   const server = configureServer(app.listen(0, '127.0.0.1'));
   await new Promise((r) => server.once('listening', r));

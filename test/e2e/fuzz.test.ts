@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { z } from 'zod';
+import { readdirSync } from 'node:fs';
 import { DrillRequest } from '../../core/drill';
+import { confirmationToken, SubscriptionRequest } from '../../core/subscriptions';
+import { ensureSecret } from '../../core/store/unsubscribe';
 import { ApproveIncidentMessage, ChangeIncidentImpact, DeclareIncident, PostIncidentUpdate, ResolveIncident } from '../../core/incident';
 import { FinishMaintenanceBody, MaintenanceNoteBody, RescheduleMaintenanceBody, ScheduleMaintenance } from '../../core/maintenance';
 import { incidentStateQuery } from '../../workflows/incident';
@@ -33,14 +36,22 @@ describe('hostile input on every route', () => {
     snapshot = async () => {
       const inc = await h.t.client.workflow.getHandle(incidentId).query(incidentStateQuery);
       const mnt = await h.t.client.workflow.getHandle(maintenanceId).query(maintenanceStateQuery);
-      return JSON.stringify({ workflows: await count(), incident: [inc.status, inc.seq, inc.timeline.length, inc.components, inc.severity], maintenance: [mnt.status, mnt.seq, mnt.scheduledFor, mnt.scheduledUntil] });
+      // Subscription confirmations written to the outbox (a 202 would send one; none may).
+      const confirmations = (() => {
+        try {
+          return readdirSync(h.config.delivery.outboxDir).filter((f) => f.startsWith('subscribe-')).length;
+        } catch {
+          return 0;
+        }
+      })();
+      return JSON.stringify({ workflows: await count(), confirmations, incident: [inc.status, inc.seq, inc.timeline.length, inc.components, inc.severity], maintenance: [mnt.status, mnt.seq, mnt.scheduledFor, mnt.scheduledUntil] });
     };
   });
   after(async () => {
     await h.stop();
   });
 
-  const routes = (): { path: string; schema?: z.ZodType; valid: unknown }[] => [
+  const routes = (): { path: string; schema?: z.ZodType; valid: unknown; public?: true }[] => [
     { path: '/v1/incidents', schema: DeclareIncident, valid: { title: 'Payments down', scenario: 'outage', components: ['payments'], message: 'Card payments fail.' } },
     { path: `/v1/incidents/${incidentId}/updates`, schema: PostIncidentUpdate, valid: { status: 'identified', message: 'Found it.' } },
     { path: `/v1/incidents/${incidentId}/approve`, schema: ApproveIncidentMessage, valid: { seq: 1 } },
@@ -56,6 +67,7 @@ describe('hostile input on every route', () => {
     { path: '/v1/webhooks/grafana', valid: null },
     { path: '/v1/webhooks/generic', valid: null },
     { path: '/v1/webhooks/sns', valid: null },
+    { path: '/v1/subscriptions', schema: SubscriptionRequest, valid: { email: 'fuzz@example.com' }, public: true },
   ];
   const tokenFor = (path: string) => (path.startsWith('/v1/webhooks/') ? TOKENS.webhook : TOKENS.operator);
 
@@ -130,7 +142,7 @@ describe('hostile input on every route', () => {
       fc.constant(TOKENS.operator.slice(0, -1)),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...routes().filter((r) => r.schema || r.path.endsWith('alertmanager'))), tokens, async (route, token) => {
+      fc.asyncProperty(fc.constantFrom(...routes().filter((r) => (r.schema || r.path.endsWith('alertmanager')) && !r.public)), tokens, async (route, token) => {
         const body = route.valid ?? { version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'A', component: 'api' } }] };
         const res = await post(route.path, JSON.stringify(body), token === null ? null : token);
         await expectProblem(res, `${route.path} with ${token}`, (s) => s === 401 || s === 403);
@@ -161,6 +173,36 @@ describe('hostile input on every route', () => {
     await expectProblem(await post('/v1/incidents', Buffer.from([0xff, 0xfe, 0x00, 0x01]), TOKENS.operator), 'binary');
     await expectProblem(await post('/v1/incidents', '{"title":"x"}', TOKENS.operator, 'text/plain'), 'text/plain', (s) => s === 415);
     await expectProblem(await post('/v1/incidents', '{}', TOKENS.operator, 'application/json; charset=utf-16'), 'utf-16', (s) => s === 415 || s === 400);
+    assert.equal(await snapshot(), before);
+  });
+
+  test('subscription confirmations: any token, in the query, a form or JSON, is refused without a 5xx and changes nothing', async () => {
+    const before = await snapshot();
+    const secret = ensureSecret(h.config);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = confirmationToken(secret, { channel: 'email', address: 'fuzz@example.com', components: '*', locale: 'en', issuedAt: now - 7200, expiresAt: now - 1 });
+    const token = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.constant(expired),
+      fc.tuple(fc.base64String({ maxLength: 120 }), fc.base64String({ minLength: 32, maxLength: 32 })).map(([p, s]) => `${p.replace(/=/g, '')}.${s.replace(/[+/=]/g, '_')}`),
+      fc.nat({ max: expired.length - 1 }).map((i) => `${expired.slice(0, i)}${expired[i] === 'A' ? 'B' : 'A'}${expired.slice(i + 1)}`),
+    );
+    await fc.assert(
+      fc.asyncProperty(token, fc.constantFrom('query', 'form', 'json', 'get'), async (t, how) => {
+        const url = `${h.base}/v1/subscriptions/confirm${how === 'query' || how === 'get' ? `?t=${encodeURIComponent(t)}` : ''}`;
+        const res =
+          how === 'get'
+            ? await fetch(url)
+            : await fetch(url, {
+                method: 'POST',
+                headers: { 'content-type': how === 'form' ? 'application/x-www-form-urlencoded' : 'application/json' },
+                body: how === 'form' ? new URLSearchParams({ t }).toString() : how === 'json' ? JSON.stringify({ t }) : undefined,
+              });
+        const text = await res.text();
+        assert.ok(res.status === 400 || res.status === 410, `${how} ${t.slice(0, 60)}: ${res.status} ${text.slice(0, 200)}`);
+      }),
+      { numRuns: RUNS * 2 },
+    );
     assert.equal(await snapshot(), before);
   });
 
