@@ -165,6 +165,16 @@ export interface WorkerProcess {
   ready: Promise<void>;
 }
 
+/** User + system CPU seconds a process has used so far (/proc/<pid>/stat), or NaN. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
 /** The worker's environment as npm start gives it: NODE_OPTIONS with the worker's heap bound (worker/nodeOptions.ts). */
 function workerEnv(env: Record<string, string | undefined>): Record<string, string> {
   const nodeOptions = workerNodeOptions({ ...env, HERALD_WORKER_HEAP_MB: env.HERALD_WORKER_HEAP_MB ?? process.env.HERALD_WORKER_HEAP_MB });
@@ -247,7 +257,8 @@ async function rawMain() {
   const seconds = (Date.now() - started) / 1000;
   await providers.close();
   await store.close();
-  console.log(JSON.stringify({ seconds, sent: report.sent, recipients }));
+  const cpu = process.cpuUsage();
+  console.log(JSON.stringify({ seconds, sent: report.sent, recipients, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
 }
 
 async function main() {
@@ -275,14 +286,14 @@ async function main() {
 
     // Raw loop, in its own process like the worker (--skip-raw leaves it out: ratioToRaw is then null).
     const skipRaw = process.argv.includes('--skip-raw');
-    const raw = skipRaw ? { seconds: NaN, sent: 0 } : await new Promise<{ seconds: number; sent: number }>((resolve, reject) => {
+    const raw = skipRaw ? { seconds: NaN, sent: 0, cpuSeconds: NaN } : await new Promise<{ seconds: number; sent: number; cpuSeconds: number }>((resolve, reject) => {
       const p = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', __filename, '--raw', `bench-raw-${Date.now()}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';
       p.stdout!.on('data', (d) => (out += d));
       p.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`raw loop exited with ${c}`))));
     });
     const rawStats = await fake.stats();
-    console.error(`raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s; sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`);
+    console.error(`raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s, ${raw.cpuSeconds.toFixed(1)} CPU s (whole process); sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`);
     await fake.reset();
 
     worker = startWorker(env);
@@ -292,6 +303,7 @@ async function main() {
     const roundId = `bench-temporal-${Date.now()}`;
     const idleRss = worker.peakRssMb();
     worker.resetPeak();
+    const cpuBefore = { worker: cpuSecondsOf(worker.proc.pid!), fake: cpuSecondsOf(fake.proc.pid!) };
     const started = Date.now();
     const report: NotifyReport = await client.workflow.execute(notify, { workflowId: roundId, taskQueue: 'bench', args: [benchRequest(roundId)] });
     const seconds = (Date.now() - started) / 1000;
@@ -299,6 +311,7 @@ async function main() {
     const peakRssMb = worker.peakRssMb();
     await connection.close();
     console.error(`temporal: ${seconds.toFixed(2)} s; report sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; providers ${JSON.stringify(stats.perRegion)}`);
+    console.error(`CPU during the round (load-independent): worker ${(cpuSecondsOf(worker.proc.pid!) - cpuBefore.worker).toFixed(1)} s, local AWS ${(cpuSecondsOf(fake.proc.pid!) - cpuBefore.fake).toFixed(1)} s`);
     console.error(`worker RSS: ${idleRss} MB ready, ${peakRssMb} MB peak during the round (sampled every 250 ms), ${worker.hwmMb()} MB kernel high-water mark since start`);
     result = JSON.stringify({
         recipients,

@@ -373,6 +373,11 @@ export class Store {
   // The delivery ledger: one row per (round, recipient, channel), written before and after each
   // provider request.
 
+  /** Runs fn directly when its rows fit one statement (atomic by itself), otherwise in a transaction. */
+  private inOne<T>(rows: number, fn: (db: Db) => Promise<T>): Promise<T> {
+    return rows <= CHUNK ? fn(this.db) : this.db.tx(fn);
+  }
+
   async ledgerRange(roundId: string, afterId: string | null, throughId: string): Promise<Map<string, LedgerEntry>> {
     const rows = await this.db.all<{ recipient_id: string; channel: string; state: DeliveryState; attempts: number; possible_duplicate: number }>(
       `SELECT recipient_id, channel, state, attempts, possible_duplicate FROM deliveries WHERE round_id = ? AND ${afterId === null ? '' : 'recipient_id > ? AND '}recipient_id <= ?`,
@@ -390,7 +395,8 @@ export class Store {
   async markSending(roundId: string, rows: LedgerStart[]): Promise<void> {
     if (rows.length === 0) return;
     const now = Date.now();
-    await this.db.tx(async (tx) => {
+    // One statement (a request's worth, up to 200 rows) is atomic by itself; more take a transaction.
+    await this.inOne(rows.length, async (tx) => {
       for (const part of chunks(rows)) {
         await tx.run(
           `INSERT INTO deliveries (round_id, recipient_id, channel, address, state, attempts, possible_duplicate, updated_at)
@@ -408,7 +414,7 @@ export class Store {
   async recordResults(roundId: string, rows: LedgerResult[]): Promise<void> {
     if (rows.length === 0) return;
     const now = Date.now();
-    await this.db.tx(async (tx) => {
+    await this.inOne(rows.length, async (tx) => {
       for (const part of chunks(rows)) {
         await tx.run(
           `INSERT INTO deliveries (round_id, recipient_id, channel, address, state, attempts, provider, region, message_id, error, sent_at, updated_at)

@@ -146,6 +146,10 @@ describe('notify: one message round through providers across regions', () => {
     assert.notEqual(zh.text, en.text);
     assert.match(en.headers!['List-Unsubscribe']!, /^<http:\/\/localhost:3000\/unsubscribe\?t=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
     assert.notEqual(en.headers!['List-Unsubscribe'], received.find((m) => m.address === 'c2@example.com')!.headers!['List-Unsubscribe']);
+    // E-mail went through SES SendBulkEmail: one template per request, each recipient's own link rendered into the HTML.
+    const token = /t=([^>]+)>$/.exec(en.headers!['List-Unsubscribe']!)![1]!;
+    assert.ok(en.html?.includes(`t=${token}`), 'the HTML part carries the recipient\'s own unsubscribe link');
+    assert.ok(!en.html?.includes('HERALDUNSUBSCRIBETOKEN') && !en.html?.includes('{{'));
     // SMS in one Pinpoint request per locale and page, never more than 100 addresses.
     const sms = received.filter((m) => m.service === 'pinpoint');
     assert.ok(sms.every((m) => m.text.length <= plan.limits.smsLength));
