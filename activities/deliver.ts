@@ -10,6 +10,7 @@ import { GuardRefused, renderRoundContent, UNSUBSCRIBE_PLACEHOLDER, type RoundCo
 import { AllRegionsDown, RateLimiter, RegionHealth, sendThroughRegions } from './providers/regions';
 import { RegionUnavailable, Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './providers/types';
 import { createProviders, type ChannelProviders } from './providers';
+import type { DeliveryMetrics } from '../worker/metrics';
 
 // Delivery of one message round, a batch at a time. Each batch: read its recipients (a cursor
 // range), skip what the ledger says is done, record suppressions and opt-outs, then send with a
@@ -29,6 +30,8 @@ export interface DeliveryDeps {
   statusUrl: string;
   templatesDir?: string;
   health?: RegionHealth;
+  /** Counters and latencies for the worker's /metrics (worker/metrics.ts); none when absent. */
+  metrics?: DeliveryMetrics;
 }
 
 export interface PreparedRound {
@@ -103,7 +106,7 @@ interface Pending {
 }
 
 export function createDeliveryCore(deps: DeliveryDeps) {
-  const { plan, store, providers, delivery } = deps;
+  const { plan, store, providers, delivery, metrics } = deps;
   const health = deps.health ?? new RegionHealth(delivery.regionCooldownMs);
   let renderer: TemplateRenderer | undefined;
   const limiters = new Map<Channel, RateLimiter>(Object.entries(delivery.rateLimits).map(([c, n]) => [c as Channel, new RateLimiter(n!)]));
@@ -130,7 +133,10 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         renderer ??= createTemplateRenderer(deps.templatesDir ?? DEFAULT_TEMPLATES_DIR);
         content = renderRoundContent({ plan, request, renderer, statusUrl: request.statusUrl ?? deps.statusUrl, unsubscribeBase: delivery.unsubscribeUrl, now: new Date() });
       } catch (err) {
-        if (err instanceof GuardRefused) throw ApplicationFailure.nonRetryable(err.message, 'GuardRefused');
+        if (err instanceof GuardRefused) {
+          metrics?.guardRefusal({ phase: request.phase, audience: request.standsFor ?? request.audienceId });
+          throw ApplicationFailure.nonRetryable(err.message, 'GuardRefused');
+        }
         throw ApplicationFailure.nonRetryable(`round ${request.roundId} cannot be rendered: ${(err as Error).message}`, 'RenderFailed');
       }
       recipients = isSandboxRound(plan, request) ? sandboxRecipients(plan, request).length : await store.countAudience(audienceFilter(plan, request));
@@ -225,6 +231,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         pending.push({ recipient: c.r, channel: c.channel, address: c.address, locale: localeFor(content, c.r), provider: providers[c.channel], possibleDuplicate: c.possibleDuplicate, attempts: c.attempts });
       }
       await store.recordResults(roundId, settled);
+      for (const r of settled) metrics?.message({ channel: r.channel, provider: '-', region: '-', result: r.state });
 
       // Requests: messages grouped by provider, channel and locale, at most maxPerRequest each.
       const groups = new Map<string, Pending[]>();
@@ -263,11 +270,14 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         );
         let outcomes: SendOutcome[];
         let region: string | undefined;
+        const began = performance.now();
         try {
-          const sent = await sendThroughRegions(provider, health, ctl.attempt, messages);
+          const sent = await sendThroughRegions(provider, health, ctl.attempt, messages, metrics && ((down) => metrics.failover({ provider: provider.name, region: down })));
+          metrics?.providerRequest({ provider: provider.name, region: sent.region, channel: messages[0]!.channel, outcome: 'ok' }, (performance.now() - began) / 1000);
           outcomes = sent.outcomes;
           region = sent.region;
         } catch (err) {
+          metrics?.providerRequest({ provider: provider.name, region: '-', channel: messages[0]!.channel, outcome: 'error' }, (performance.now() - began) / 1000);
           if (err instanceof Throttled || err instanceof AllRegionsDown) {
             stopped = true;
             retryDelayMs = Math.max(retryDelayMs, err.retryAfterMs);
@@ -310,6 +320,7 @@ export function createDeliveryCore(deps: DeliveryDeps) {
           }
         });
         await store.recordResults(roundId, results);
+        for (const r of results) metrics?.message({ channel: r.channel, provider: provider.name, region: region ?? '-', result: r.state });
         await store.addSuppressions(suppress);
         for (const p of req) p.message = undefined;
         ctl.heartbeat(safe);
@@ -374,6 +385,8 @@ export interface DeliveryActivityDeps {
   store: Store;
   /** Providers per channel; built from the configuration when absent. */
   providers?: ChannelProviders;
+  /** The worker's delivery metrics (worker/metrics.ts); optional. */
+  metrics?: DeliveryMetrics;
 }
 
 /** The activities of a message round (workflows/notify): prepare, plan pages, deliver batches, report. */
@@ -388,6 +401,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     secret,
     statusUrl: deps.config.publicUrl,
     templatesDir: deps.config.templatesDir,
+    metrics: deps.metrics,
   });
   const audience = createAudienceActivities(deps);
   return {

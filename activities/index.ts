@@ -6,6 +6,7 @@ import type { Store } from '../core/store';
 import type { ChannelProviders } from './providers';
 import { createDeliveryActivities } from './deliver';
 import { createDrillActivities } from './drill';
+import type { DeliveryMetrics } from '../worker/metrics';
 
 export interface ActivityDeps {
   config: HeraldConfig;
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   store: Store;
   /** Delivery providers per channel; built from config.delivery when absent (tests pass ones aimed at local fakes). */
   providers?: ChannelProviders;
+  /** The worker's delivery metrics (worker/metrics.ts): messages, provider latency, failovers, guard refusals. */
+  metrics?: DeliveryMetrics;
 }
 
 /** Every activity the worker registers, built from its dependencies so tests can pass their own. */

@@ -11,6 +11,7 @@ import { ensureTokens } from '../core/tokens';
 import { ensureInitialSnapshot } from '../activities/publish/initial';
 import { bundleWorkflows } from '../worker/createWorker';
 import { workerNodeOptions } from '../worker/nodeOptions';
+import { workerMetricsAddress, workerMetricsUrl } from '../worker/metrics';
 import { startDevServer, stopProcess, temporalCliPath, waitForFrontend, type DevServer } from './devServer';
 import { ensureRetention, ensureSearchAttributes } from './setupTemporal';
 
@@ -51,6 +52,19 @@ async function main() {
   for (const [port, name] of ports) {
     if (!(await portIsFree(port, config.bind))) fail(`port ${port} (${name}) is in use: stop what uses it or set ${name} to another port.`);
   }
+  // The worker's delivery metrics: a port set on purpose must be free; the default one, when taken
+  // (another Herald on this machine), only switches them off.
+  let metricsAddress: ReturnType<typeof workerMetricsAddress>;
+  try {
+    metricsAddress = workerMetricsAddress();
+  } catch (err) {
+    fail(`invalid configuration: ${(err as Error).message}`);
+  }
+  let metricsNote = '';
+  if (metricsAddress.port !== 0 && !(await portIsFree(metricsAddress.port, metricsAddress.host))) {
+    if (process.env.HERALD_WORKER_METRICS_PORT?.trim()) fail(`port ${metricsAddress.port} (HERALD_WORKER_METRICS_PORT) is in use: stop what uses it, set another port, or 0 to switch the worker's metrics off.`);
+    metricsNote = `off (port ${metricsAddress.port} is in use; set HERALD_WORKER_METRICS_PORT)`;
+  }
 
   mkdirSync(config.dataDir, { recursive: true });
   if (config.temporal.embedded) {
@@ -90,7 +104,7 @@ async function main() {
   // itself (about 130 MB less resident memory in the worker).
   const bundlePath = config.workflowBundlePath ?? join(config.dataDir, 'workflow-bundle.js');
   if (!config.workflowBundlePath) writeFileSync(bundlePath, (await bundleWorkflows()).code);
-  const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address, HERALD_WORKFLOW_BUNDLE: bundlePath };
+  const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address, HERALD_WORKFLOW_BUNDLE: bundlePath, ...(metricsNote ? { HERALD_WORKER_METRICS_PORT: '0' } : {}) };
   // The worker's heap bound (HERALD_WORKER_HEAP_MB, worker/nodeOptions.ts) keeps a big round's resident set down.
   spawnChild('worker', 'worker/main.ts', { ...env, NODE_OPTIONS: workerNodeOptions(env) });
   spawnChild('api', 'api/main.ts', env);
@@ -105,6 +119,7 @@ async function main() {
     `  Operator API   http://localhost:${config.apiPort}   (GET /healthz, POST /v1/incidents)`,
     `  Status page    http://localhost:${config.statusPort}   (JSON: /api/v2/summary.json)`,
     config.temporal.embedded ? `  Temporal UI    http://localhost:${config.temporal.uiPort}` : `  Temporal       ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+    `  Worker metrics ${metricsNote || (workerMetricsUrl() ?? 'off (HERALD_WORKER_METRICS_PORT=0)')}`,
     `  Plan           ${config.planFile}`,
   ];
   if (tokens.generated) {

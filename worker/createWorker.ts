@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import { createProviders, type ChannelProviders } from '../activities/providers';
 import { ensureSecret } from '../core/store/unsubscribe';
 import { openConfiguredStore, type Store } from '../core/store';
+import type { DeliveryMetrics } from './metrics';
 
 export interface HeraldWorkerDeps {
   config: HeraldConfig;
@@ -18,9 +19,11 @@ export interface HeraldWorkerDeps {
   store?: Store;
   /** Delivery providers; built from config.delivery (and closed by `closeProviders`) when absent. */
   providers?: ChannelProviders;
+  /** Delivery metrics for the worker's /metrics listener (worker/metrics.ts); none when absent. */
+  metrics?: DeliveryMetrics;
 }
 
-export async function createHeraldWorker({ config, plan, workflowBundle, connection, store: givenStore, providers }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client; store: Store; closeProviders: () => Promise<void> }> {
+export async function createHeraldWorker({ config, plan, workflowBundle, connection, store: givenStore, providers, metrics }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client; store: Store; closeProviders: () => Promise<void> }> {
   const store = givenStore ?? (await openConfiguredStore(config));
   const built = providers ? undefined : createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? ensureSecret(config) });
   const ownsConnection = !connection;
@@ -32,7 +35,7 @@ export async function createHeraldWorker({ config, plan, workflowBundle, connect
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowBundle: workflowBundle ?? (await bundleWorkflows()),
-    activities: createActivities({ config, plan, client, store, providers: providers ?? built }),
+    activities: createActivities({ config, plan, client, store, providers: providers ?? built, metrics }),
   });
   return { worker, connection: conn, ownsConnection, client, store, closeProviders: async () => built?.close() };
 }
