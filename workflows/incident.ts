@@ -133,6 +133,13 @@ export interface ResolveInput {
 export interface MonitoringInput {
   state: 'firing' | 'resolved';
   alert: AlertInfo;
+  /**
+   * Firing only: what the whole alert group routes to now. Components it names that the incident
+   * lacks are added (their subscribers get the initial notice) and a more severe severity raises the
+   * incident's (the cadence follows); nothing is ever narrowed or lowered. Absent in older histories
+   * and from senders that do not route (drills), which changes nothing.
+   */
+  routed?: { components: string[]; severity: string };
 }
 export interface PublishedResult {
   seq: number;
@@ -219,18 +226,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
 
   setHandler(
     changeImpact,
-    async (c) => {
-      if (c.severity) state.severity = c.severity;
-      if (c.impact) state.impact = c.impact;
-      if (c.componentStatuses) Object.assign(state.componentStatusOverrides, c.componentStatuses);
-      const added = c.components ? addComponents(c.components) : [];
-      deriveComponentStatuses();
-      const seq = record('impact', null, c.by);
-      refreshSearchAttributes();
-      void sendPage();
-      if (added.length > 0) publishInitialFor(added, c.by);
-      return result(seq);
-    },
+    async (c) => result(applyImpact(c)),
     {
       validator: (c) => {
         requireOpen();
@@ -288,6 +284,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   setHandler(monitoringSignal, (m) => {
     if (state.status === 'resolved' || state.status === 'postmortem') return;
     state.monitoring.alerts = [...state.monitoring.alerts.filter((a) => a.fingerprint !== m.alert.fingerprint || !m.alert.fingerprint), m.alert].slice(-20);
+    if (m.state === 'firing' && m.routed) widenFromMonitoring(m.routed, `monitoring:${m.alert.source}`);
     if (m.state === state.monitoring.state) return;
     state.monitoring.state = m.state;
     state.monitoring.since = now();
@@ -454,6 +451,32 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
         changed += 1;
       }
     })();
+  }
+
+  /** An impact change (operator or monitoring): a new severity moves the cadence clock's due time. */
+  function applyImpact(c: ChangeImpactInput): number {
+    if (c.severity && c.severity !== state.severity) {
+      state.severity = c.severity;
+      scheduleNextUpdate();
+    }
+    if (c.impact) state.impact = c.impact;
+    if (c.componentStatuses) Object.assign(state.componentStatusOverrides, c.componentStatuses);
+    const added = c.components ? addComponents(c.components) : [];
+    deriveComponentStatuses();
+    const seq = record('impact', null, c.by);
+    refreshSearchAttributes();
+    void sendPage();
+    if (added.length > 0) publishInitialFor(added, c.by);
+    return seq;
+  }
+
+  /** A firing alert group that grew: the components it adds and a more severe severity (the plan lists severities most severe first). */
+  function widenFromMonitoring(routed: NonNullable<MonitoringInput['routed']>, by: string) {
+    const ranks = Object.keys(policy.severities);
+    const components = routed.components.filter((c) => policy.componentIds.includes(c) && !state.components.includes(c));
+    const raised = ranks.includes(routed.severity) && ranks.indexOf(routed.severity) < ranks.indexOf(state.severity) ? routed.severity : undefined;
+    if (components.length === 0 && !raised) return;
+    applyImpact({ ...(components.length > 0 ? { components } : {}), ...(raised ? { severity: raised } : {}), by });
   }
 
   /** Subscribers of newly affected components get the initial notice, not just the next update. */

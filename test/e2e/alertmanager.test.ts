@@ -88,10 +88,10 @@ describe('a real Alertmanager drives one incident per alert group', { skip: exis
     return { firing: n('firing'), duplicate: n('duplicate') };
   };
 
-  const a = { alertname: 'PaymentsDown', cluster, component: 'payments', severity: 'critical', instance: 'pay-1' };
-  const b = { ...a, instance: 'inv-1', component: 'invoicing' };
+  const a = { alertname: 'PaymentsDown', cluster, component: 'payments', severity: 'major', instance: 'pay-1' };
+  const b = { ...a, instance: 'inv-1', component: 'invoicing', severity: 'critical' };
 
-  test('a firing group opens exactly one incident on the mapped component; re-sent and added alerts join it (an added component widens it); resolved moves it to monitoring', async () => {
+  test('a firing group opens exactly one incident on the mapped component; re-sent and added alerts join it (an added component widens it, a more severe alert raises its severity); resolved moves it to monitoring', async () => {
     await push([{ labels: a }]);
     const [opened] = await eventually(async () => {
       const list = await ours();
@@ -99,7 +99,7 @@ describe('a real Alertmanager drives one incident per alert group', { skip: exis
     }, 20_000, 'the incident Alertmanager opens');
     assert.match(opened!.id, /^incident-alertmanager-[0-9a-f]{16}$/);
     assert.deepEqual(opened!.components, ['payments']);
-    assert.equal(opened!.severity, 'sev1');
+    assert.equal(opened!.severity, 'sev2');
     assert.equal(opened!.scenario, 'outage');
     assert.equal(opened!.status, 'investigating');
     assert.equal(opened!.monitoring.state, 'firing');
@@ -116,13 +116,20 @@ describe('a real Alertmanager drives one incident per alert group', { skip: exis
     }, 20_000, 'the added alert and a re-sent notification to reach the incident');
     assert.equal(joined.length, 1, `one incident for the group, got ${joined.map((s) => s.id).join(', ')}`);
     assert.deepEqual(joined[0]!.monitoring.alerts.map((x) => x.labels?.instance).sort(), ['inv-1', 'pay-1']);
-    // The added alert names another component: the incident widens to it.
+    // The added alert names another component and is more severe: the incident widens to it, its
+    // subscribers get the initial notice (the others are not told twice), and the severity rises
+    // with the update cadence following it (outage: sev2 every hour, sev1 every 30 minutes).
     const widened = await eventually(async () => {
       const s = (await ours())[0]!;
-      return s.components.includes('invoicing') ? s : undefined;
-    }, 10_000, 'the incident to widen to invoicing');
+      return s.components.includes('invoicing') && s.severity === 'sev1' ? s : undefined;
+    }, 10_000, 'the incident to widen to invoicing and rise to sev1');
     assert.deepEqual(widened.components, ['payments', 'invoicing']);
-    assert.ok(widened.timeline.some((e) => e.kind === 'impact' && e.by === 'monitoring:alertmanager'));
+    assert.equal(widened.componentStatuses.invoicing, widened.componentStatuses.payments);
+    assert.equal(widened.timeline.filter((e) => e.kind === 'impact' && e.by === 'monitoring:alertmanager').length, 1, 're-sent notifications do not widen it again');
+    const initial = widened.deliveries.filter((d) => d.phase === 'initial' && d.components.includes('invoicing'));
+    assert.ok(initial.length > 0, 'the initial notice goes to the subscribers of invoicing');
+    for (const d of initial) assert.deepEqual([d.components, d.excludeComponents], [['invoicing'], ['payments']]);
+    assert.equal(Date.parse(widened.nextUpdateDue!) - Date.parse(widened.lastPublishedAt), 30 * 60_000);
 
     // Both alerts end: Alertmanager sends the group as resolved.
     const ended = new Date(Date.now() - 500).toISOString();

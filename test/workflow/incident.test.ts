@@ -196,6 +196,38 @@ describe('incident lifecycle on a real dev server', () => {
     assert.deepEqual(roundsOf(final, 'resolved')[0]!.components, ['payments', 'invoicing']);
   });
 
+  test('a firing alert group that grew widens the incident: added components hear the initial notice, a more severe severity brings the cadence forward', async () => {
+    // degradation (no approvals): sev3 cadence 2h, sev1 30m; at time scale 60: 120 s and 30 s.
+    const h = await declare(input({ scenario: 'degradation', severity: 'sev3', components: ['website'] }, { scenario: 'degradation', timeScale: 60 }));
+    let s = await until(h, (x) => roundsOf(x, 'initial').length === 2, 'initial rounds');
+    assert.equal(Date.parse(s.nextUpdateDue!) - Date.parse(s.lastPublishedAt), 120_000);
+    const alert = { source: 'alertmanager', name: 'HighLatency', fingerprint: 'g1' };
+    // What older senders (and recorded histories) send: no routing, nothing changes.
+    await h.signal(monitoringSignal, { state: 'firing', alert });
+    // Less severe, unknown components and what it already has: nothing changes either.
+    await h.signal(monitoringSignal, { state: 'firing', alert, routed: { components: ['website', 'billing-db'], severity: 'sev3' } });
+    s = await until(h, (x) => x.monitoring.alerts.length === 1 && x.monitoring.state === 'firing', 'the alerts noted');
+    assert.equal(s.timeline.filter((e) => e.kind === 'impact').length, 0);
+    // The group grew: another component, and sev1.
+    await h.signal(monitoringSignal, { state: 'firing', alert: { ...alert, fingerprint: 'g2' }, routed: { components: ['website', 'invoicing'], severity: 'sev1' } });
+    s = await until(h, (x) => roundsOf(x, 'initial').length === 4, 'initial rounds for the added component');
+    assert.deepEqual(s.components, ['website', 'invoicing']);
+    assert.equal(s.severity, 'sev1');
+    assert.deepEqual(Object.values(s.componentStatuses), ['partial_outage', 'partial_outage'], 'sev1 degradation: partial outage on both');
+    assert.deepEqual(s.timeline.filter((e) => e.kind === 'impact').map((e) => e.by), ['monitoring:alertmanager']);
+    const added = roundsOf(s, 'initial').slice(2);
+    assert.ok(added.every((d) => d.components.join() === 'invoicing' && d.excludeComponents.join() === 'website'), 'only subscribers of the added component get the initial notice');
+    assert.equal(Date.parse(s.nextUpdateDue!) - Date.parse(s.lastPublishedAt), 30_000, 'the sev1 cadence');
+    const described = await h.describe();
+    assert.equal(described.typedSearchAttributes.get(HeraldSeverity), 'sev1');
+    // A later, less severe alert on components it has never lowers or widens it again.
+    await h.signal(monitoringSignal, { state: 'firing', alert: { ...alert, fingerprint: 'g3' }, routed: { components: ['invoicing'], severity: 'sev3' } });
+    s = await until(h, (x) => x.monitoring.alerts.length === 3, 'the later alert noted');
+    assert.equal(s.severity, 'sev1');
+    assert.equal(s.timeline.filter((e) => e.kind === 'impact').length, 1);
+    await finish(h);
+  });
+
   test('validators refuse bad updates without touching history', async () => {
     const h = await declare(input({}, { timeScale: 1 }));
     await h.executeUpdate(approve, { args: [{ by: 'carol' }] });

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Plan } from '../../../core/plan/schema';
 import { incidentPolicy } from '../../../core/policy';
 import { routeAlertGroup, type AlertLabels } from '../../../core/routing';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../../core/searchAttributes';
 import type { WebhookLedger } from '../../../core/webhookLedger';
-import { changeImpact, incident, incidentStateQuery, monitoringSignal, type AlertInfo, type IncidentInput } from '../../../workflows/incident';
+import { incident, monitoringSignal, type AlertInfo, type IncidentInput } from '../../../workflows/incident';
 import { Problem } from '../../problem';
 import { withDeadline, type RouteDeps } from '../common';
 
@@ -85,7 +85,9 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
       taskQueue: deps.taskQueue,
       args: [input],
       signal: monitoringSignal,
-      signalArgs: [{ state: 'firing', alert: first! }],
+      // What the group routes to now: a running incident adds the components it lacks (their
+      // subscribers get the initial notice) and takes a more severe severity (the cadence follows).
+      signalArgs: [{ state: 'firing', alert: first!, routed: { components: routed.components, severity: routed.severity } }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       memo: { title: input.title, scenario: input.scenario, source: d.source },
       typedSearchAttributes: [
@@ -97,31 +99,11 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
       ],
     });
     for (const alert of rest) await handle.signal(monitoringSignal, { state: 'firing', alert });
-    // A group that grew (an added alert on another component, or a more severe one) widens the
-    // running incident: newly affected subscribers get the initial notice. Single-alert deliveries
-    // cannot grow a group, so they skip this query.
-    if (d.alerts.length > 1) await widen(deps, handle, routed, d.source);
   });
   deps.ledger.record(d.source, d.deliveryId, id, 'firing');
   deps.metrics.webhooks.inc({ source: d.source, result: 'firing' });
   deps.log.info({ source: d.source, incidentId: id, scenario: routed.scenario, severity: routed.severity, components: routed.components, alerts: alerts.length }, 'monitoring firing signalled');
   return { status: 202, body: { result: 'signalled', incidentId: id } };
-}
-
-async function widen(deps: WebhookDeps, handle: ReturnType<WebhookDeps['client']['workflow']['getHandle']>, routed: { severity: string; components: string[] }, source: string): Promise<void> {
-  const state = await handle.query(incidentStateQuery);
-  if (state.status === 'resolved' || state.status === 'postmortem') return;
-  const rank = (s: string) => deps.plan.severities.findIndex((x) => x.id === s);
-  const components = routed.components.filter((c) => !state.components.includes(c));
-  const severity = rank(routed.severity) >= 0 && rank(routed.severity) < rank(state.severity) ? routed.severity : undefined;
-  if (components.length === 0 && !severity) return;
-  try {
-    await handle.executeUpdate(changeImpact, { args: [{ ...(components.length ? { components } : {}), ...(severity ? { severity } : {}), by: `monitoring:${source}` }] });
-    deps.log.info({ source, incidentId: handle.workflowId, components, severity }, 'monitoring widened the incident');
-  } catch (err) {
-    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
-    deps.log.warn({ source, incidentId: handle.workflowId, reason: err.cause?.message ?? err.message }, 'the incident refused to widen');
-  }
 }
 
 /**
