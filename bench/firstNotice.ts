@@ -50,6 +50,7 @@ async function main() {
     HERALD_WEBHOOK_RATE_LIMIT: '10000/s,10000',
     HERALD_RATE_LIMIT_IP: '10000/s,10000',
     HERALD_LOG_LEVEL: 'warn',
+    HERALD_WORKER_METRICS_PORT: '0',
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TEMPORAL_TASK_QUEUE: 'herald',
   };
@@ -71,7 +72,8 @@ async function main() {
     mkdirSync(config.delivery.outboxDir, { recursive: true });
 
     log('starting the worker and the API …');
-    spawnChild('worker', 'worker/main.ts', env);
+    // BENCH_WORKER_ENTRY: another worker entry point (for trying worker settings).
+    spawnChild('worker', process.env.BENCH_WORKER_ENTRY ?? 'worker/main.ts', env);
     spawnChild('api', 'api/main.ts', env);
     const api = `http://127.0.0.1:${apiPort}`;
     await until(async () => (await fetch(`${api}/healthz`).catch(() => undefined))?.ok === true, 60_000, 'the API to be healthy');
@@ -265,6 +267,7 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
   }
   for (const [id, at] of sample) {
     const inc = ((await client.workflow.getHandle(id).fetchHistory()).events ?? []) as HistoryEvent[];
+    add('events.incident', inc.length);
     const wftStarted = inc.find(has('workflowTaskStartedEventAttributes'));
     const wftCompleted = inc.find(has('workflowTaskCompletedEventAttributes'));
     add('incident.queue', ms(wftStarted) - at);
@@ -296,6 +299,7 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
     } catch {
       continue;
     }
+    add('events.round', round.length);
     const rStarted = round.find(has('workflowExecutionStartedEventAttributes'));
     const rTask = round.find(has('workflowTaskStartedEventAttributes'));
     add('round.queue', ms(rTask) - ms(rStarted));
@@ -311,6 +315,7 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
     add('batch.queue', batch.started - batch.scheduled);
     if (firstSend.has(id)) add('batch.toFirstRequest', firstSend.get(id)! - batch.started);
   }
+  add('events.page', page.length);
   await connection.close();
   return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, stats(v).p50]));
 }

@@ -68,20 +68,24 @@ const SAMPLE_TEXT: Labels = {
 
 /** A time as messages show it, in the page's time zone, e.g. "Tue, Mar 10, 10:30 UTC" or "3月10日（週二）10:30 UTC". */
 export function formatMessageTime(at: Date, locale: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat(locale, {
-    weekday: 'short',
-    month: 'short',
-    day: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZone,
-    timeZoneName: 'short',
-  }).formatToParts(at);
+  const parts = messageTimeFormat(locale, timeZone).formatToParts(at);
   const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
   const time = `${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
   if (locale.startsWith('zh')) return `${part('month').replace(/月$/, '')}月${part('day')}日（${part('weekday')}）${time}`;
   return `${part('weekday')}, ${part('month')} ${part('day')}, ${time}`;
+}
+
+/** Building an Intl.DateTimeFormat costs far more than using one (it was a fifth of preparing a round): one per locale and zone. */
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+function messageTimeFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
+  const key = `${locale}|${timeZone}`;
+  let f = timeFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone, timeZoneName: 'short' });
+    if (timeFormats.size >= 100) timeFormats.clear();
+    timeFormats.set(key, f);
+  }
+  return f;
 }
 
 /** A phrase for a list of items, e.g. "a, b and c" / "a、b和c". */
