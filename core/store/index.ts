@@ -386,12 +386,17 @@ export class Store {
     return new Map(
       rows.map((r) => [
         `${r.recipient_id} ${r.channel}`,
-        { recipientId: r.recipient_id, channel: r.channel, state: r.state, attempts: Number(r.attempts), possibleDuplicate: Number(r.possible_duplicate) === 1 },
+        { recipientId: r.recipient_id, channel: r.channel, state: r.state, attempts: Number(r.attempts), possibleDuplicate: Number(r.possible_duplicate) > 0 },
       ]),
     );
   }
 
-  /** Before a request: these deliveries are "sending" (attempts + 1). One transaction. */
+  /**
+   * Before a request: these deliveries are "sending" (attempts + 1). A delivery still "sending" from an
+   * earlier request (a worker died, or a request timed out, while it was in flight) may have gone out:
+   * each such resend adds one to possible_duplicate, so a delivery caught in flight at two kills counts
+   * twice and the round's possible duplicates bound every repeat a provider can have seen.
+   */
   async markSending(roundId: string, rows: LedgerStart[]): Promise<void> {
     if (rows.length === 0) return;
     const now = Date.now();
@@ -402,7 +407,7 @@ export class Store {
           `INSERT INTO deliveries (round_id, recipient_id, channel, address, state, attempts, possible_duplicate, updated_at)
            VALUES ${part.map(() => "(?, ?, ?, ?, 'sending', 1, ?, ?)").join(', ')}
            ON CONFLICT (round_id, recipient_id, channel) DO UPDATE SET state = 'sending', attempts = deliveries.attempts + 1,
-             possible_duplicate = CASE WHEN excluded.possible_duplicate = 1 THEN 1 ELSE deliveries.possible_duplicate END,
+             possible_duplicate = deliveries.possible_duplicate + CASE WHEN deliveries.state = 'sending' THEN 1 ELSE 0 END,
              address = excluded.address, updated_at = excluded.updated_at`,
           part.flatMap((r) => [roundId, r.recipientId, r.channel, r.address, r.possibleDuplicate ? 1 : 0, now]),
         );
@@ -481,7 +486,7 @@ export class Store {
       ...(r.message_id ? { messageId: r.message_id } : {}),
       ...(r.error ? { error: r.error } : {}),
       attempts: Number(r.attempts),
-      possibleDuplicate: Number(r.possible_duplicate) === 1,
+      possibleDuplicate: Number(r.possible_duplicate) > 0,
     }));
   }
 }
