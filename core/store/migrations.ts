@@ -118,6 +118,15 @@ CREATE TABLE page_states (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'subscribers by address: confirming a subscription finds them by index, not by scanning',
+    sql: `
+CREATE INDEX subscribers_by_email ON subscribers (lower(email), id);
+CREATE INDEX subscribers_by_phone ON subscribers (phone, id);
+CREATE INDEX subscribers_by_webhook ON subscribers (webhook_url, id);
+`,
+  },
 ];
 
 export async function migrate(db: Db): Promise<number[]> {

@@ -144,6 +144,35 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
       assert.equal(await store.setConsent('nobody', 'confirmed'), false);
     });
 
+    test('subscribers are found by address through an index (migration 3), not a table scan', async () => {
+      const db = store.db as { all: Store['db']['all'] };
+      const all = db.all;
+      for (const [channel, address, index] of [['email', 'A1@Example.com', 'subscribers_by_email'], ['sms', '+15555550102', 'subscribers_by_phone'], ['webhook', 'https://hooks.example.com/x', 'subscribers_by_webhook']] as const) {
+        // The store's own query, as it runs.
+        const asked: { sql: string; params: Parameters<typeof all>[1] }[] = [];
+        db.all = ((sql: string, params?: Parameters<typeof all>[1]) => (asked.push({ sql, params }), all.call(store.db, sql, params))) as typeof all;
+        let ids: string[];
+        try {
+          ids = await store.subscriberIdsByAddress(channel, address);
+        } finally {
+          db.all = all;
+        }
+        if (channel === 'email') assert.deepEqual(ids, ['a1']);
+        if (channel === 'sms') assert.deepEqual(ids, ['a2']);
+        const { sql, params } = asked[0]!;
+        const plan =
+          store.db.dialect === 'sqlite'
+            ? (await store.db.all<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, params)).map((r) => r.detail).join('\n')
+            : // A handful of rows would be scanned anyway; what counts is that the index can answer.
+              await store.db.tx(async (tx) => {
+                await tx.exec('SET LOCAL enable_seqscan = off');
+                return (await tx.all<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params)).map((r) => r['QUERY PLAN']).join('\n');
+              });
+        assert.match(plan, new RegExp(`\\b${index}\\b`), `${channel}: ${plan}`);
+        assert.doesNotMatch(plan, /\bSCAN subscribers\b|Seq Scan|TEMP B-TREE/, `${channel}: ${plan}`);
+      }
+    });
+
     test('export pages cover every subscriber once', async () => {
       const seen: string[] = [];
       for (let after: string | null = null; ; ) {
