@@ -6,6 +6,7 @@ import type { Store } from '../core/store';
 import type { ChannelProviders } from './providers';
 import { createDeliveryActivities } from './deliver';
 import { createDrillActivities } from './drill';
+import { createSubscriptionActivities } from './subscriptions';
 import type { DeliveryMetrics } from '../worker/metrics';
 
 export interface ActivityDeps {
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPublishActivities(deps),
     ...createDeliveryActivities(deps),
     ...createDrillActivities(deps),
+    ...createSubscriptionActivities(deps),
   };
 }
 

@@ -18,7 +18,6 @@ import { drillRoutes } from './routes/drills';
 import { outboxRoutes } from './routes/outbox';
 import { unsubscribeRoutes } from './routes/unsubscribe';
 import { subscriptionRoutes } from './routes/subscriptions';
-import type { Provider } from '../activities/providers/types';
 import { DEFAULT_TEMPLATES_DIR } from '../core/render';
 import type { Store } from '../core/store';
 import { webhookRoutes } from './routes/webhooks';
@@ -44,11 +43,10 @@ export interface ApiDeps {
   /** Subscribers (one-click unsubscribe at /unsubscribe) and the secret their links are signed with. */
   store?: Store;
   secret?: string;
-  /** Providers that carry subscription confirmations (as rounds use them); else the outbox in outboxDir. */
-  providers?: Partial<Record<'email' | 'sms' | 'webhook', Provider>>;
-  /** Sender of outbox e-mail and base of unsubscribe links shown after a subscription is confirmed. */
-  emailFrom?: string;
+  /** Base of unsubscribe links shown after a subscription is confirmed. */
   unsubscribeUrl?: string;
+  /** How long the same subscription request sends no second confirmation (default 10 minutes). */
+  subscriptionDuplicateWindowMs?: number;
 }
 
 export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
@@ -116,9 +114,10 @@ export function createApp(deps: ApiDeps): Express {
       templatesDir: deps.templatesDir ?? DEFAULT_TEMPLATES_DIR,
       store: deps.store,
       secret: deps.secret,
-      providers: deps.providers,
-      outboxDir: deps.outboxDir,
-      emailFrom: deps.emailFrom,
+      client,
+      taskQueue,
+      temporalTimeoutMs: api.temporalTimeoutMs,
+      duplicateWindowMs: deps.subscriptionDuplicateWindowMs,
       unsubscribeUrl: deps.unsubscribeUrl,
       corsOrigins: [...new Set([publicUrl, plan.page.url].filter((u) => URL.canParse(u)).map((u) => new URL(u).origin))],
       onRateLimited: (limiter) => metrics.rateLimited.inc({ limiter }),

@@ -9,7 +9,6 @@ import { openWebhookLedger } from '../core/webhookLedger';
 import { openConfiguredStore } from '../core/store';
 import { ensureSecret } from '../core/store/unsubscribe';
 import { configureServer, createApp } from './app';
-import { createProviders } from '../activities/providers';
 
 // The operator API process. It starts even when Temporal is down (the connection is lazy), so
 // /healthz can say so; requests that need Temporal fail with a problem document until it is back.
@@ -25,8 +24,6 @@ async function main() {
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const store = await openConfiguredStore(config);
   const secret = ensureSecret(config);
-  // Subscription confirmations go out through the same providers as rounds.
-  const providers = createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? secret });
   const app = createApp({
     client,
     plan,
@@ -40,8 +37,6 @@ async function main() {
     outboxDir: config.delivery.outboxDir,
     store,
     secret,
-    providers,
-    emailFrom: config.delivery.emailFrom,
     unsubscribeUrl: config.delivery.unsubscribeUrl,
   });
   const server = configureServer(app.listen(config.apiPort, config.bind));
@@ -54,7 +49,6 @@ async function main() {
     server.close(() => {
       ledger.close();
       void store.close();
-      void providers.close();
       void connection.close().finally(() => process.exit(0));
     });
     server.closeAllConnections();

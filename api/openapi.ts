@@ -102,7 +102,7 @@ export function openApiDocument(plan: Pick<Plan, 'page'>): object {
       post: { summary: 'RFC 8058 one-click unsubscribe (List-Unsubscribe=One-Click)', role: 'public', query: [{ name: 'token', schema: { type: 'string' } }], ok: { status: 200, description: 'unsubscribed' }, errors: [400] },
     },
     '/v1/subscriptions': {
-      post: { summary: 'Subscribe (public; JSON or a form post): exactly one of email, phone, webhook; components (absent = all); locale. Always the same 202; a signed link to confirm goes to the address', role: 'public', body: 'SubscriptionRequest', ok: { status: 202, description: 'confirmation sent if the address can receive it (the same answer for every address); a form post gets an HTML page' }, errors: [400, 413, 415, 429] },
+      post: { summary: 'Subscribe (public; JSON or a form post): exactly one of email, phone, webhook; components (absent = all); locale. Always the same 202; a signed link to confirm goes to the address', role: 'public', body: 'SubscriptionRequest', ok: { status: 202, description: 'confirmation sent if the address can receive it (the same answer for every address); a form post gets an HTML page' }, errors: [400, 413, 415, 429, 503] },
     },
     '/v1/subscriptions/confirm': {
       get: { summary: 'The confirmation page of a signed link: one button, changes nothing', role: 'public', query: [{ name: 't', schema: { type: 'string' } }], ok: { status: 200, description: 'HTML page with the confirm button' }, errors: [400, 410] },

@@ -12,9 +12,9 @@ import { subscriberIdFor, type ValidSubscriber } from './store/subscribers';
 
 // Public subscriptions with double opt-in. Someone asks for updates (e-mail, SMS or a webhook; all
 // components or some; a locale); Herald writes nothing and sends the address a signed, expiring
-// confirmation link that carries the request itself. Only the link's POST applies it, so nobody can
-// subscribe or re-configure an address they cannot read, and the request's answer is the same
-// whatever the store holds (no enumeration).
+// confirmation link that carries the request itself (a workflow the API starts before it answers
+// sends it). Only the link's POST applies it, so nobody can subscribe or re-configure an address
+// they cannot read, and the request's answer is the same whatever the store holds (no enumeration).
 
 export type SubscriptionChannel = 'email' | 'sms' | 'webhook';
 export const SUBSCRIPTION_LOCALES = ['en', 'zh-TW'] as const;
@@ -291,6 +291,8 @@ const EN_LABELS = {
     errorTitle: 'Please check the form',
     busyTitle: 'Too many requests',
     busyText: 'Please try again in {seconds} seconds.',
+    unavailableTitle: 'Not available right now',
+    unavailableText: 'We could not take your request, and nothing was recorded. Please try again in {seconds} seconds.',
 };
 export type SubscriptionLabels = typeof EN_LABELS;
 const ZH_TW_LABELS: SubscriptionLabels = {
@@ -324,6 +326,8 @@ const ZH_TW_LABELS: SubscriptionLabels = {
     errorTitle: '請檢查表單',
     busyTitle: '請求過多',
     busyText: '請在 {seconds} 秒後再試一次。',
+    unavailableTitle: '目前無法使用',
+    unavailableText: '我們暫時無法受理您的請求，也未記錄任何資料。請在 {seconds} 秒後再試一次。',
 };
 export const SUBSCRIPTION_LABELS: Record<SubscriptionLocale, SubscriptionLabels> = { en: EN_LABELS, 'zh-TW': ZH_TW_LABELS };
 

@@ -4,3 +4,4 @@ export { statusPage } from './statusPage';
 export { maintenance } from './maintenance';
 export { notify } from './notify';
 export { drill } from './drill';
+export { subscriptionConfirmation } from './subscriptionConfirmation';

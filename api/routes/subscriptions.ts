@@ -1,45 +1,42 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import nunjucks from 'nunjucks';
-import { createOutboxProvider } from '../../activities/providers/outbox';
-import { RegionHealth, sendThroughRegions } from '../../activities/providers/regions';
-import type { OutgoingMessage, Provider } from '../../activities/providers/types';
 import type { SubscriptionConfig } from '../../core/config';
 import type { Logger } from '../../core/logger';
 import { humanDuration } from '../../core/messageContext';
 import type { Plan } from '../../core/plan/schema';
+import { HeraldKind } from '../../core/searchAttributes';
 import type { Store } from '../../core/store';
-import { subscriberIdFor } from '../../core/store/subscribers';
 import { unsubscribeLink, unsubscribeToken } from '../../core/store/unsubscribe';
 import {
   applyConfirmation,
   checkAgainstPlan,
   claimFromRequest,
   componentNames,
-  confirmationLink,
-  confirmationToken,
-  renderConfirmation,
   SubscriptionRequest,
   subscriptionLabels,
   verifyConfirmationToken,
   webhookTargetProblem,
-  type SubscriptionChannel,
   type SubscriptionClaim,
   type SubscriptionLabels,
 } from '../../core/subscriptions';
-import { fieldErrors, Problem, type FieldError } from '../problem';
+import { subscriptionConfirmation } from '../../workflows/subscriptionConfirmation';
+import { fieldErrors, Problem, temporalUnavailable, type FieldError } from '../problem';
 import { clientAddress, tokenBucket } from '../rateLimit';
 
 // Public subscriptions (no bearer token): the status page's form and any client post here.
 //
 //   POST /v1/subscriptions          JSON or a form post → always the same 202 (or, for a form, the same
-//                                   "check your inbox" page); the confirmation goes out after the answer
+//                                   "check your inbox" page) once the confirmation's workflow is started;
+//                                   503 with Retry-After when Temporal cannot take it (nothing accepted)
 //   GET  /v1/subscriptions/confirm  a page with one button: mail scanners that prefetch links change nothing
 //   POST /v1/subscriptions/confirm  applies the request the signed link carries
 //
-// Nothing is read from or written to the store before the link's POST, so the answer (and its
-// timing) cannot tell whether an address is subscribed.
+// Nothing is read from or written to the store before the link's POST, and starting the workflow
+// is the same call for every address, so the answer (and its timing) cannot tell whether an
+// address is subscribed. The workflow (workflows/subscriptionConfirmation.ts) sends the message.
 
 export interface SubscriptionRouteDeps {
   plan: Plan;
@@ -49,17 +46,22 @@ export interface SubscriptionRouteDeps {
   /** Confirmation needs the store; without it (or without a secret) the routes answer 404. */
   store?: Store;
   secret?: string;
-  /** Providers carrying confirmation messages, as rounds use them; else the local outbox in `outboxDir`. */
-  providers?: Partial<Record<SubscriptionChannel, Provider>>;
-  outboxDir?: string;
-  emailFrom?: string;
+  /** Starts the confirmation's workflow on the worker's task queue, each call under the deadline. */
+  client: Client;
+  taskQueue: string;
+  temporalTimeoutMs: number;
   /** Base of one-click unsubscribe links, shown once a subscription is confirmed. */
   unsubscribeUrl?: string;
   /** Origins allowed to call the API from a browser (the status page's). */
   corsOrigins: string[];
-  regionCooldownMs?: number;
+  /** How long the same request sends nothing more once its confirmation is out (a double click). */
+  duplicateWindowMs?: number;
   onRateLimited?: (limiter: 'subscribe-ip' | 'subscribe-address') => void;
 }
+
+/** The same request within this window (a double click, a second tab) sends no second message. */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000;
+const UNAVAILABLE_RETRY_S = 10;
 
 type PageView = {
   status: number;
@@ -76,7 +78,6 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
   const perIp = tokenBucket(config.rateLimitIp);
   const perAddress = tokenBucket({ perSecond: config.perAddressPerHour / 3600, burst: config.perAddressPerHour });
   const pages = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(deps.templatesDir, 'pages')), { autoescape: true, throwOnUndefined: false });
-  const sender = deps.secret ? createConfirmationSender(deps, deps.secret) : undefined;
   const origins = new Set(deps.corsOrigins);
   const fill = (text: string, vars: Record<string, string | number>) => text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
   const expiresIn = (locale: string) => humanDuration(config.confirmTtlMs, locale);
@@ -115,8 +116,9 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     if (typeof p.extra.retryAfter === 'number') res.set('Retry-After', String(p.extra.retryAfter));
     const t = subscriptionLabels(locale);
     const errors = (p.extra.errors as FieldError[] | undefined) ?? [];
-    const title = p.status === 429 ? t.busyTitle : p.status === 400 ? t.errorTitle : p.title;
-    const text = p.status === 429 ? [fill(t.busyText, { seconds: Number(p.extra.retryAfter ?? 60) })] : errors.length ? [] : [p.detail ?? p.title];
+    const seconds = Number(p.extra.retryAfter ?? 60);
+    const title = p.status === 429 ? t.busyTitle : p.status === 503 ? t.unavailableTitle : p.status === 400 ? t.errorTitle : p.title;
+    const text = p.status === 429 ? [fill(t.busyText, { seconds })] : p.status === 503 ? [fill(t.unavailableText, { seconds })] : errors.length ? [] : [p.detail ?? p.title];
     render(res, locale, { status: p.status, title, paragraphs: text, errors, links: [{ href: statusPageFor(locale), text: t.back }] });
   };
   const localeOf = (body: unknown): string => {
@@ -153,13 +155,28 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
       return fail(req, res, next, claim.locale, new Problem(429, 'Too many requests', `slow down: retry in ${wait} s`, { retryAfter: wait }));
     }
 
-    // The same answer whatever the store holds, sent before anything else happens.
+    // Accepted once Temporal holds it: the same call for every address, before the same answer.
+    try {
+      await deps.client.connection.withDeadline(Date.now() + deps.temporalTimeoutMs, () =>
+        deps.client.workflow.start(subscriptionConfirmation, {
+          workflowId: confirmationWorkflowId(deps.secret!, claim),
+          taskQueue: deps.taskQueue,
+          args: [{ claim, apiPublicUrl: config.apiPublicUrl, holdMs: deps.duplicateWindowMs ?? DUPLICATE_WINDOW_MS }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+          typedSearchAttributes: [{ key: HeraldKind, value: 'subscription' }],
+        }),
+      );
+    } catch (err) {
+      if (!temporalUnavailable(err)) return next(err);
+      log.warn({ err: (err as Error).message }, 'subscription request not accepted: Temporal unavailable');
+      return fail(req, res, next, claim.locale, new Problem(503, 'Service unavailable', 'subscriptions cannot be taken right now and nothing was recorded; retry shortly', { retryAfter: UNAVAILABLE_RETRY_S }));
+    }
     const t = subscriptionLabels(claim.locale);
     const detail = fill(claim.channel === 'sms' ? t.sentTextSms : t.sentText, { expiresIn: expiresIn(claim.locale) });
     res.set('cache-control', 'no-store');
     if (wantsHtml(req)) render(res, claim.locale, { status: 202, title: t.sentTitle, paragraphs: [detail], links: [{ href: statusPageFor(claim.locale), text: t.back }] });
     else res.status(202).json({ status: 'confirmation-sent', detail });
-    setImmediate(() => sender!.enqueue(claim));
   });
 
   /** The token of a confirm request: the query's t, or the form's / JSON body's t. */
@@ -230,108 +247,8 @@ function addressKey(secret: string, claim: SubscriptionClaim): string {
   return `addr:${createHmac('sha256', secret).update(`limit:${claim.channel}:${claim.address}`).digest('base64url').slice(0, 22)}`;
 }
 
-// ---------------------------------------------------------------------------------------------
-// Sending confirmations, after the answer: the configured provider of the channel with its region
-// failover (as rounds send), a few retries, a few in flight. Held in this process only: a restart
-// drops what is queued, and the person asks again.
-
-const MAX_QUEUE = 1000;
-const MAX_IN_FLIGHT = 4;
-const ATTEMPTS = 3;
-
-export interface ConfirmationSender {
-  enqueue(claim: SubscriptionClaim): void;
-  /** Resolves when nothing is queued or in flight (tests, shutdown). */
-  idle(): Promise<void>;
-}
-
-export function createConfirmationSender(deps: SubscriptionRouteDeps, secret: string): ConfirmationSender {
-  const { plan, config, log } = deps;
-  const health = new RegionHealth(deps.regionCooldownMs ?? 30_000);
-  const outbox = deps.outboxDir ? createOutboxProvider(deps.outboxDir, deps.emailFrom ?? 'Status <status@example.com>') : undefined;
-  const providerFor = (channel: SubscriptionChannel): Provider | undefined => deps.providers?.[channel] ?? outbox;
-  const queue: SubscriptionClaim[] = [];
-  let inFlight = 0;
-  const waiters: (() => void)[] = [];
-
-  const settle = () => {
-    if (queue.length === 0 && inFlight === 0) {
-      for (const w of waiters.splice(0)) w();
-    }
-  };
-
-  async function sendOne(claim: SubscriptionClaim): Promise<void> {
-    const fields = { [claim.channel === 'sms' ? 'phone' : claim.channel]: claim.address } as { email?: string; phone?: string; webhook?: string };
-    const recipientId = subscriberIdFor(fields);
-    const provider = providerFor(claim.channel);
-    if (!provider) return void log.warn({ recipientId, channel: claim.channel }, 'no provider for subscription confirmations; nothing sent');
-    if (deps.store) {
-      const suppressed = await deps.store.suppressionsFor([{ channel: claim.channel, address: claim.address }]);
-      if (suppressed.size > 0) return void log.info({ recipientId, channel: claim.channel }, 'subscription confirmation not sent: address suppressed');
-    }
-    if (claim.channel === 'webhook') {
-      // Checked again as late as possible: the name may resolve elsewhere now.
-      const refused = await webhookTargetProblem(claim.address, config.allowPrivateWebhooks);
-      if (refused) return void log.info({ recipientId }, `subscription confirmation not sent: webhook ${refused}`);
-    }
-    const token = confirmationToken(secret, claim);
-    const confirmUrl = confirmationLink(config.apiPublicUrl, token);
-    const content = renderConfirmation({ plan, templatesDir: deps.templatesDir, claim, confirmUrl });
-    const roundId = `subscribe-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-    const message: OutgoingMessage = {
-      roundId,
-      recipientId,
-      channel: claim.channel,
-      address: claim.address,
-      locale: claim.locale,
-      idempotencyKey: `${roundId}:${recipientId}:${claim.channel}`,
-      title: content.subject,
-      statusUrl: plan.page.url,
-      ...(claim.channel === 'email' ? { email: { subject: content.subject, text: content.text, html: content.html } } : {}),
-      ...(claim.channel === 'sms' ? { text: content.short } : {}),
-      ...(claim.channel === 'webhook' ? { text: content.text, json: content.json } : {}),
-    };
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      let wait = 1000 * attempt;
-      try {
-        const { outcomes, region } = await sendThroughRegions(provider, health, attempt, [message]);
-        const outcome = outcomes[0]!;
-        if (outcome.kind === 'sent') return void log.info({ recipientId, channel: claim.channel, provider: provider.name, region }, 'subscription confirmation sent');
-        if (outcome.kind !== 'retry') return void log.info({ recipientId, channel: claim.channel, provider: provider.name, outcome: outcome.kind, error: outcome.error }, 'subscription confirmation not delivered');
-        wait = outcome.retryAfterMs ?? wait;
-      } catch (err) {
-        const e = err as Error & { retryAfterMs?: number };
-        log.warn({ recipientId, channel: claim.channel, provider: provider.name, attempt, err: e.message }, 'subscription confirmation failed');
-        wait = e.retryAfterMs ?? wait;
-      }
-      if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, Math.min(wait, 30_000)));
-    }
-    log.warn({ recipientId, channel: claim.channel }, 'subscription confirmation given up');
-  }
-
-  const pump = () => {
-    while (inFlight < MAX_IN_FLIGHT && queue.length > 0) {
-      const claim = queue.shift()!;
-      inFlight++;
-      void sendOne(claim)
-        .catch((err: unknown) => log.error({ err }, 'subscription confirmation crashed'))
-        .finally(() => {
-          inFlight--;
-          pump();
-          settle();
-        });
-    }
-  };
-
-  return {
-    enqueue(claim) {
-      if (queue.length >= MAX_QUEUE) return void log.warn({ channel: claim.channel }, 'subscription confirmations queue full; request dropped');
-      queue.push(claim);
-      pump();
-    },
-    idle() {
-      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
-      return new Promise<void>((r) => waiters.push(r));
-    },
-  };
+/** A request's workflow id: an HMAC of all it asks (no address in Temporal's visibility). */
+export function confirmationWorkflowId(secret: string, claim: SubscriptionClaim): string {
+  const request = [claim.channel, claim.address, claim.components === '*' ? '*' : claim.components.join(','), claim.locale].join('\n');
+  return `subscription-${createHmac('sha256', secret).update(`confirm:${request}`).digest('base64url').slice(0, 27)}`;
 }

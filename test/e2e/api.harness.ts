@@ -63,7 +63,8 @@ export async function startApi(o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps
     api: { ...API_DEFAULTS, rateLimit: { perSecond: 1000, burst: 5000 }, rateLimitIp: { perSecond: 1000, burst: 5000 }, ...o.api },
     ledger,
     snsFetch: o.snsFetch,
-    // Public subscriptions and unsubscribe links work as in production: the worker's store, the outbox.
+    // Public subscriptions and unsubscribe links work as in production: the worker's store and secret;
+    // confirmations go out from the worker (its outbox), GET /v1/outbox lists them.
     store,
     secret: ensureSecret(config),
     outboxDir: config.delivery.outboxDir,

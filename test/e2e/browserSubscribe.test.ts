@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Worker } from '@temporalio/worker';
 import type { Browser } from 'playwright-core';
 import { publishToDirectory } from '../../activities/publish/directory';
 import { snapshotVersion } from '../../activities/publish/initial';
@@ -15,13 +16,15 @@ import { buildSnapshot } from '../../core/statuspage/snapshot';
 import { openStore, type Store } from '../../core/store';
 import { subscriberIdFor } from '../../core/store/subscribers';
 import { launchChromium, screenshot, watchForErrors } from '../support/browser';
-import { examplePlan } from '../support/config';
+import { createHeraldWorker } from '../../worker/createWorker';
+import { examplePlan, testConfig } from '../support/config';
 import { pageState } from '../support/pageStates';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
 
 // The published status page's subscribe form in real Chromium, with JavaScript off: served by the
 // real status server (its CSP must let the form post to the API), posted cross-origin to the real
-// API, and the confirmation link from the outbox opened and confirmed in the browser too.
+// API (whose workflow the real worker runs to send the confirmation), and the confirmation link
+// from the outbox opened and confirmed in the browser too.
 
 const plan = examplePlan();
 const TEMPLATES = join(__dirname, '..', '..', 'templates');
@@ -33,14 +36,24 @@ describe('subscribing from the status page in Chromium', () => {
   let status: StatusServer;
   let api: Server;
   let store: Store;
+  let worker: Worker;
+  let running: Promise<void>;
+  let closeWorker: () => Promise<void>;
   let statusBase: string;
   let apiBase: string;
+  let outboxDir: string;
   const dir = mkdtempSync(join(tmpdir(), 'herald-subscribe-'));
-  const outboxDir = join(dir, 'outbox');
+  const secret = 'browser-subscribe-secret-0123456789';
 
   before(async () => {
     t = await testTemporal();
     store = await openStore({ sqliteFile: join(dir, 'herald.db') });
+    const config = testConfig(t.address, { HERALD_SECRET: secret });
+    outboxDir = config.delivery.outboxDir;
+    const w = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store });
+    worker = w.worker;
+    running = worker.run();
+    closeWorker = () => w.client.connection.close();
     api = configureServer(createServer());
     api.listen(0, '127.0.0.1');
     await new Promise((r) => api.once('listening', r));
@@ -50,13 +63,12 @@ describe('subscribing from the status page in Chromium', () => {
       createApp({
         client: t.client,
         plan,
-        taskQueue: 'browser-subscribe',
+        taskQueue: config.temporal.taskQueue,
         tokens: [],
         log: createLogger('test', 'silent'),
         publicUrl: plan.page.url,
         store,
-        secret: 'browser-subscribe-secret-0123456789',
-        outboxDir,
+        secret,
         unsubscribeUrl: `${apiBase}/unsubscribe`,
         api: { ...API_DEFAULTS, subscriptions: { ...API_DEFAULTS.subscriptions, apiPublicUrl: apiBase } },
       }),
@@ -76,6 +88,9 @@ describe('subscribing from the status page in Chromium', () => {
     await status.close();
     api.closeAllConnections();
     await new Promise((r) => api.close(r));
+    worker.shutdown();
+    await running;
+    await closeWorker();
     await store.close();
     await t.teardown();
   });

@@ -1,27 +1,34 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
-import { createWebhookProvider, verifyWebhookSignature } from '../../activities/providers/webhook';
+import { verifyWebhookSignature } from '../../activities/providers/webhook';
 import { API_DEFAULTS, configureServer, createApp, type ApiDeps } from '../../api/app';
+import { confirmationWorkflowId } from '../../api/routes/subscriptions';
 import type { SubscriptionConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
 import type { NotifyRequest } from '../../core/notify';
 import { openConfiguredStore, type AudienceFilter, type Store } from '../../core/store';
+import { HeraldKind } from '../../core/searchAttributes';
 import { subscriberIdFor, validateSubscriber } from '../../core/store/subscribers';
 import { ensureSecret, unsubscribeToken } from '../../core/store/unsubscribe';
-import { confirmationToken, type SubscriptionClaim } from '../../core/subscriptions';
+import { claimFromRequest, confirmationToken, SubscriptionRequest, verifyConfirmationToken, type SubscriptionClaim } from '../../core/subscriptions';
 import { createHeraldWorker } from '../../worker/createWorker';
 import { notify } from '../../workflows/notify';
-import { examplePlan, testConfig } from '../support/config';
+import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
+import { freePort } from '../support/ports';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
 
-// Public subscriptions end to end: the real API on a real port, the real store (SQLite), the real
-// outbox provider and, for webhooks, a real HTTP receiver; a real notify round on the test Temporal
-// for the unsubscribe link of a subscriber created through the form.
+// Public subscriptions end to end: the real API on a real port starts each confirmation's workflow
+// on the test Temporal; the real worker sends it through the real outbox provider (webhooks: a real
+// HTTP receiver) and the real store (SQLite) takes the confirmation; a real notify round carries the
+// unsubscribe link of a subscriber created through the form.
 
 const plan = examplePlan();
 const audience = (components: string[]): AudienceFilter => ({ components, internal: false, attributes: {} });
@@ -94,7 +101,8 @@ describe('public subscriptions with double opt-in', () => {
 
   before(async () => {
     t = await testTemporal();
-    config = testConfig(t.address);
+    // The worker's providers: the outbox, and real HTTP POSTs for webhooks (to a local receiver).
+    config = testConfig(t.address, { HERALD_WEBHOOK_PROVIDER: 'http', HERALD_SUBSCRIBE_PRIVATE_WEBHOOKS: 'true' });
     secret = ensureSecret(config);
     store = await openConfiguredStore(config);
     ({ worker } = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store }));
@@ -299,7 +307,7 @@ describe('public subscriptions with double opt-in', () => {
     await new Promise((r) => receiver.once('listening', r));
     servers.push(receiver);
     const hook = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/status-hook`;
-    const open = await startApi({ allowPrivateWebhooks: true }, { providers: { webhook: createWebhookProvider(config.delivery, secret) } });
+    const open = await startApi({ allowPrivateWebhooks: true });
     assert.equal((await postJson(open.base, { webhook: hook, components: ['api'] })).status, 202);
     const got = await eventually(async () => received[0], 10_000, 'the webhook confirmation');
     assert.ok(verifyWebhookSignature(secret, { timestamp: got.headers['x-herald-timestamp'] as string, signature: got.headers['x-herald-signature'] as string }, got.body), 'signed like every Herald webhook');
@@ -310,6 +318,91 @@ describe('public subscriptions with double opt-in', () => {
     assert.equal(res.status, 200);
     const sub = (await store.getSubscriber(subscriberIdFor({ webhook: hook })))!;
     assert.deepEqual([sub.webhook, sub.consent.state, sub.components], [hook, 'confirmed', ['api']]);
+  });
+
+  test('a double click sends one confirmation (one workflow, its id an HMAC); the same request after the window sends another', async () => {
+    const quick = await startApi({}, { subscriptionDuplicateWindowMs: 1500 });
+    const body = { email: 'twice@example.com', components: ['api'] };
+    const seen = new Set(outboxFiles());
+    const answers = await Promise.all([postJson(quick.base, body), postJson(quick.base, body)]);
+    assert.deepEqual(answers.map((r) => r.status), [202, 202]);
+    await confirmationFor({ email: 'twice@example.com' }, seen);
+    const claim = claimFromRequest(SubscriptionRequest.parse(body), Date.now(), API_DEFAULTS.subscriptions.confirmTtlMs, plan.page.defaultLocale);
+    const handle = t.client.workflow.getHandle(confirmationWorkflowId(secret, claim));
+    assert.doesNotMatch(handle.workflowId, /twice|example/, 'no address in the workflow id');
+    assert.equal((await handle.describe()).typedSearchAttributes.get(HeraldKind), 'subscription');
+    assert.equal((await handle.result()).result.outcome, 'sent');
+    const mine = () => outboxFiles().filter((f) => f.includes(`--${subscriberIdFor({ email: 'twice@example.com' })}--`));
+    assert.equal(mine().length, 1, 'one message for two clicks');
+    assert.equal((await postJson(quick.base, body)).status, 202);
+    await confirmationFor({ email: 'twice@example.com' }, seen);
+    assert.equal(mine().length, 2, 'a new message once the window is over');
+  });
+
+  test('a request answered 202 is sent even when the API process is killed right after answering: the workflow carries it', { timeout: 120_000 }, async () => {
+    // The real API process on a task queue no worker polls yet: when it dies, the request is in Temporal only.
+    const queue = `subscribe-survives-${Math.random().toString(36).slice(2, 10)}`;
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const env = { ...process.env, HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-api-')), HERALD_PLAN: EXAMPLE_PLAN, TEMPORAL_ADDRESS: t.address, TEMPORAL_TASK_QUEUE: queue, HERALD_BIND: '127.0.0.1', HERALD_API_PORT: String(port), HERALD_API_PUBLIC_URL: base, HERALD_SECRET: secret, HERALD_LOG_LEVEL: 'warn' };
+    const api = spawn(process.execPath, ['--import', 'tsx', join(__dirname, '..', '..', 'api', 'main.ts')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    api.stdout!.on('data', (d) => (output += d));
+    api.stderr!.on('data', (d) => (output += d));
+    const exited = new Promise((r) => api.once('exit', r));
+    let late: { worker: Worker; running: Promise<void>; close(): Promise<void> } | undefined;
+    try {
+      await eventually(async () => ((await fetch(`${base}/healthz`)).ok ? true : undefined), 60_000, `the API process (${output})`);
+      const res = await postJson(base, { email: 'survivor@example.com', components: ['payments'], locale: 'zh-TW' });
+      assert.equal(res.status, 202);
+      api.kill('SIGKILL');
+      await exited;
+
+      const lateConfig = testConfig(t.address, { TEMPORAL_TASK_QUEUE: queue, HERALD_SECRET: secret });
+      const w = await createHeraldWorker({ config: lateConfig, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store });
+      late = { worker: w.worker, running: w.worker.run(), close: () => w.client.connection.close() };
+      const id = subscriberIdFor({ email: 'survivor@example.com' });
+      const file = await eventually(async () => readdirSync(lateConfig.delivery.outboxDir).find((f) => f.includes(`--${id}--`)), 20_000, 'the confirmation');
+      const link = /http:\/\/127\.0\.0\.1:\d+\/v1\/subscriptions\/confirm\?t=[\w-]+\.[\w-]+/.exec(qp(readFileSync(join(lateConfig.delivery.outboxDir, file), 'utf8')))?.[0];
+      assert.ok(link, 'a confirmation link');
+      assert.ok(link.startsWith(`${base}/`), 'the link points at the API that accepted the request');
+      const token = new URL(link).searchParams.get('t')!;
+      const check = verifyConfirmationToken(secret, token);
+      assert.ok(check.ok && check.claim.address === 'survivor@example.com' && check.claim.locale === 'zh-TW');
+      // Any API with the same secret and store confirms it (this one is gone).
+      const confirmed = await fetch(`${main.base}/v1/subscriptions/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ t: token }) });
+      assert.equal(confirmed.status, 200);
+      assert.deepEqual((await store.getSubscriber(id))?.components, ['payments']);
+    } finally {
+      if (api.exitCode === null && api.signalCode === null) api.kill('SIGKILL');
+      if (late) {
+        late.worker.shutdown();
+        await late.running;
+        await late.close();
+      }
+    }
+  });
+
+  test('with Temporal unreachable a request is refused (503 with Retry-After, JSON or a page), and nothing is sent later', async () => {
+    const down = new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }) });
+    try {
+      const api = await startApi({}, { client: down, api: { ...API_DEFAULTS, temporalTimeoutMs: 1500 } });
+      const json = await postJson(api.base, { email: 'unlucky@example.com' });
+      assert.equal(json.status, 503);
+      assert.match(json.headers.get('content-type') ?? '', /^application\/problem\+json/);
+      assert.ok(Number(json.headers.get('retry-after')) > 0);
+      const p = (await json.json()) as { status: number; detail: string };
+      assert.equal(p.status, 503);
+      assert.doesNotMatch(JSON.stringify(p), /temporal|worker/i, 'no internals in a public answer');
+      const page = await postForm(api.base, [['email', 'unlucky@example.com'], ['locale', 'zh-TW']]);
+      assert.equal(page.status, 503);
+      assert.ok(Number(page.headers.get('retry-after')) > 0);
+      assert.match(await page.text(), /目前無法使用/);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.ok(!outboxFiles().some((f) => f.includes(`--${subscriberIdFor({ email: 'unlucky@example.com' })}--`)));
+    } finally {
+      await down.connection.close();
+    }
   });
 
   test('a subscriber confirmed through the form gets messages whose one-click unsubscribe link works', async () => {
