@@ -177,7 +177,7 @@ export function cpuSecondsOf(pid: number): number {
 
 /** The worker's environment as npm start gives it: NODE_OPTIONS with the worker's heap bound (worker/nodeOptions.ts). */
 function workerEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const nodeOptions = workerNodeOptions({ ...env, HERALD_WORKER_HEAP_MB: env.HERALD_WORKER_HEAP_MB ?? process.env.HERALD_WORKER_HEAP_MB });
+  const nodeOptions = workerNodeOptions({ ...env, HERALD_WORKER_HEAP_MB: env.HERALD_WORKER_HEAP_MB ?? process.env.HERALD_WORKER_HEAP_MB, NODE_OPTIONS: env.NODE_OPTIONS ?? process.env.NODE_OPTIONS });
   return Object.fromEntries(Object.entries({ ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
