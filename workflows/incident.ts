@@ -532,7 +532,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
       const record = pageRecord();
       record.updates = state.pageUpdates.filter((u) => unsentPageUpdates.has(u.id));
       unsentPageUpdates.clear();
-      return publishToPage(state.drill, { kind: 'incident', incident: record });
+      return publishToPage(state.drill, { kind: 'incident', incident: record }, policy.pageId);
     });
     return pageChain;
   }
