@@ -293,7 +293,8 @@ async function main() {
       p.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`raw loop exited with ${c}`))));
     });
     const rawStats = await fake.stats();
-    console.error(`raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s, ${raw.cpuSeconds.toFixed(1)} CPU s (whole process); sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`);
+    if (skipRaw) console.error('raw loop: skipped (--skip-raw)');
+    else console.error(`raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s, ${raw.cpuSeconds.toFixed(1)} CPU s (whole process); sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`);
     await fake.reset();
 
     worker = startWorker(env);
