@@ -66,7 +66,7 @@ async function main() {
     await connection.close();
     console.error(
       `round done in ${((Date.now() - started) / 1000).toFixed(1)} s: sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; ` +
-        `in-flight ceiling per kill ${concurrency} batches × ${providerConcurrency} requests (Pinpoint: up to 100 addresses a request)`,
+        `in-flight ceiling per kill ${concurrency} batches × ${providerConcurrency} requests (SES bulk: up to 50 recipients a request, Pinpoint: up to 100)`,
     );
     result = JSON.stringify({
       recipients,
