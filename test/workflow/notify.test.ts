@@ -254,4 +254,21 @@ describe('notify: one message round through providers across regions', () => {
     const outbox = readdirSync(join(config.dataDir, 'outbox'));
     assert.ok(outbox.some((f) => f.endsWith('--webhook.json') && f.startsWith(r.roundId)));
   });
+
+  test('the ledger counts every resend of a delivery left "sending" as a possible duplicate', async () => {
+    const roundId = `ledger-repeats-${++seq}`;
+    const start = (possibleDuplicate: boolean) => store.markSending(roundId, [{ recipientId: 'c0001', channel: 'email', address: 'c1@example.com', possibleDuplicate }]);
+    await start(false);
+    // Caught in flight by two crashes: resent twice, each resend a repeat the provider may have seen.
+    await start(true);
+    await start(true);
+    await store.recordResults(roundId, [{ recipientId: 'c0001', channel: 'email', address: 'c1@example.com', state: 'sent', provider: 'ses' }]);
+    const [count] = await store.ledgerCounts(roundId);
+    assert.deepEqual(count, { channel: 'email', state: 'sent', deliveries: 1, retries: 2, possibleDuplicates: 2 });
+    const [entry] = await store.deliveriesOf(roundId);
+    assert.equal(entry!.possibleDuplicate, true);
+    // Settled: a later attempt skips it, and marking a settled delivery again adds no repeat.
+    await start(false);
+    assert.equal((await store.ledgerCounts(roundId))[0]!.possibleDuplicates, 2);
+  });
 });
