@@ -1,7 +1,7 @@
 import { SESv2Client, SendBulkEmailCommand, SendEmailCommand, type BulkEmailEntry } from '@aws-sdk/client-sesv2';
 import type { DeliveryConfig } from '../../core/config';
 import { awsClientConfig, classifyAwsError, type AwsClientDeps } from './aws';
-import { emailHtml, emailText, RegionUnavailable, UNSUBSCRIBE_PLACEHOLDER, type OutgoingMessage, type Provider, type SendOutcome } from './types';
+import { emailHtml, emailText, RegionUnavailable, Throttled, UNSUBSCRIBE_PLACEHOLDER, type OutgoingMessage, type Provider, type SendOutcome } from './types';
 
 // E-mail through Amazon SES v2, one recipient per message, self-managed one-click unsubscribe
 // headers (RFC 2369 / 8058), the configuration set for event publishing, and a tag naming the round.
@@ -110,6 +110,8 @@ export function createSesProvider(config: DeliveryConfig, deps: AwsClientDeps): 
       // MESSAGE_REJECTED, INVALID_PARAMETER, FAILED: this message to this address, permanently.
       return { kind: 'failed', error: why };
     });
+    // Every entry throttled: the account's sending rate is exceeded, as a 429 would say; back off.
+    if (results.length > 0 && results.every((r) => r.Status === 'ACCOUNT_THROTTLED')) throw new Throttled(`SES ${region}: ACCOUNT_THROTTLED for every entry`, 1000);
     // The whole region refused (every entry paused, suspended or not set up): let the next region try.
     if (results.length > 0 && results.every((r) => ENTRY_REGIONAL.has(r.Status ?? ''))) {
       throw new RegionUnavailable(`SES ${region}: ${results[0]!.Status}${results[0]!.Error ? `: ${results[0]!.Error}` : ''}`);

@@ -165,6 +165,10 @@ describe('AWS providers against local regions', () => {
     assert.equal((outcomes[2] as { retryAfterMs?: number }).retryAfterMs, 1000, 'ACCOUNT_THROTTLED backs off');
     assert.deepEqual(fakes['us-east-1']!.received.map((m) => m.address), ['ok@example.com']);
 
+    // Every entry ACCOUNT_THROTTLED: the account is over its rate, as a 429 would say.
+    fakes['us-east-1']!.rule = (a) => (a.startsWith('slow') ? 'TooManyRequestsException' : undefined);
+    await assert.rejects(ses.send('us-east-1', [bulkEmail('slow1@example.com'), bulkEmail('slow2@example.com')]), (err: unknown) => err instanceof Throttled && /ACCOUNT_THROTTLED/.test(err.message));
+
     fakes['us-east-1']!.rule = undefined;
     fakes['us-east-1']!.setMode('throttle', 1);
     await assert.rejects(ses.send('us-east-1', [bulkEmail('t@example.com')]), (err: unknown) => err instanceof Throttled && /TooManyRequestsException \(429\)/.test(err.message));
