@@ -16,6 +16,7 @@ import { ensureSecret } from '../../core/store/unsubscribe';
 import { createHeraldWorker } from '../../worker/createWorker';
 import { notify } from '../../workflows/notify';
 import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
+import { paymentsOutageRound } from '../support/notifyRequest';
 import { freshDatabase, testPostgres, type TestPostgres } from '../support/postgres';
 import { testTemporal, type TestTemporal } from '../support/temporal';
 
@@ -70,16 +71,7 @@ describe('the local outbox on the embedded default', () => {
     await t.teardown();
   });
 
-  const roundRequest = (roundId: string): NotifyRequest => ({
-      roundId,
-      audienceId: 'customers',
-      channels: ['email', 'sms', 'webhook'],
-      phase: 'initial',
-      templateId: 'outage/initial',
-      facts: { kind: 'incident', id: 'incident-x', title: 'Card payments failing', scenario: 'outage', status: 'investigating', severity: 'sev1', impact: 'Card payments are failing.', components: ['payments'], componentStatuses: { payments: 'major_outage' }, startedAt: '2026-11-28T10:00:00Z', nextUpdateAt: '2026-11-28T10:30:00Z' },
-      components: ['payments'],
-      drill: false,
-  });
+  const roundRequest = (roundId: string): NotifyRequest => paymentsOutageRound(roundId, { channels: ['email', 'sms', 'webhook'] });
   let annUnsubscribe = '';
 
   test('a round writes one file per message, and GET /v1/outbox lists and serves them', async () => {

@@ -22,6 +22,7 @@ import { claimFromRequest, confirmationToken, SubscriptionRequest, verifyConfirm
 import { createHeraldWorker } from '../../worker/createWorker';
 import { notify } from '../../workflows/notify';
 import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
+import { paymentsOutageRound } from '../support/notifyRequest';
 import { freePort } from '../support/ports';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
 
@@ -408,16 +409,7 @@ describe('public subscriptions with double opt-in', () => {
   test('a subscriber confirmed through the form gets messages whose one-click unsubscribe link works', async () => {
     const id = subscriberIdFor({ email: 'neo@example.com' });
     assert.equal((await store.getSubscriber(id))?.consent.state, 'confirmed');
-    const request: NotifyRequest = {
-      roundId: `notify-subscribed-${Date.now()}`,
-      audienceId: 'customers',
-      channels: ['email'],
-      phase: 'initial',
-      templateId: 'outage/initial',
-      facts: { kind: 'incident', id: 'incident-x', title: 'Card payments failing', scenario: 'outage', status: 'investigating', severity: 'sev1', impact: 'Card payments are failing.', components: ['payments'], componentStatuses: { payments: 'major_outage' }, startedAt: '2026-11-28T10:00:00Z', nextUpdateAt: '2026-11-28T10:30:00Z' },
-      components: ['payments'],
-      drill: false,
-    };
+    const request = paymentsOutageRound(`notify-subscribed-${Date.now()}`, { channels: ['email'] });
     const report = await t.client.workflow.execute(notify, { workflowId: request.roundId, taskQueue: config.temporal.taskQueue, args: [request] });
     assert.ok(report.sent >= 1);
     const file = readdirSync(config.delivery.outboxDir).find((f) => f.startsWith(request.roundId) && f.includes(`--${id}--`))!;

@@ -11,6 +11,7 @@ import { createHeraldWorker } from '../../worker/createWorker';
 import { createWorkerMetrics, serveWorkerMetrics, workerMetricsAddress, workerMetricsUrl } from '../../worker/metrics';
 import { notify } from '../../workflows/notify';
 import { examplePlan, testConfig } from '../support/config';
+import { paymentsOutageRound } from '../support/notifyRequest';
 import { testTemporal, type TestTemporal } from '../support/temporal';
 
 // The worker's own /metrics: real rounds through the outbox provider on a real dev server and
@@ -65,29 +66,7 @@ describe('worker metrics: messages, provider latency, failovers and guard refusa
     await t?.teardown();
   });
 
-  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => ({
-    roundId: `notify-metrics-${Date.now()}-${++seq}`,
-    audienceId: 'customers',
-    channels: ['email', 'sms'],
-    phase: 'initial',
-    templateId: 'outage/initial',
-    facts: {
-      kind: 'incident',
-      id: 'incident-metrics',
-      title: 'Card payments failing',
-      scenario: 'outage',
-      status: 'investigating',
-      severity: 'sev1',
-      impact: 'Card payments are failing for some customers.',
-      components: ['payments'],
-      componentStatuses: { payments: 'major_outage' },
-      startedAt: '2026-11-28T10:00:00Z',
-      nextUpdateAt: '2026-11-28T10:30:00Z',
-    },
-    components: ['payments'],
-    drill: false,
-    ...over,
-  });
+  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => paymentsOutageRound(`notify-metrics-${Date.now()}-${++seq}`, over);
   const run = (r: NotifyRequest) => t.client.workflow.execute(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
 
   /** The scrape as {"name{labels}": value}. */

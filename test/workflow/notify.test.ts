@@ -11,6 +11,7 @@ import { validateSubscriber, type SubscriberInput } from '../../core/store/subsc
 import { createHeraldWorker } from '../../worker/createWorker';
 import { notify, notifyProgressQuery } from '../../workflows/notify';
 import { examplePlan, testConfig } from '../support/config';
+import { paymentsOutageRound } from '../support/notifyRequest';
 import { endpointsOf, FAKE_CREDENTIALS, fakeTotals, startFakeAws, type FakeAwsRegion } from '../support/fakeAws';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
 
@@ -89,29 +90,7 @@ describe('notify: one message round through providers across regions', () => {
     }
   };
 
-  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => ({
-    roundId: `notify-test-${Date.now()}-${++seq}`,
-    audienceId: 'customers',
-    channels: ['email', 'sms'],
-    phase: 'initial',
-    templateId: 'outage/initial',
-    facts: {
-      kind: 'incident',
-      id: 'incident-card-payments',
-      title: 'Card payments failing',
-      scenario: 'outage',
-      status: 'investigating',
-      severity: 'sev1',
-      impact: 'Card payments are failing for some customers.',
-      components: ['payments'],
-      componentStatuses: { payments: 'major_outage' },
-      startedAt: '2026-11-28T10:00:00Z',
-      nextUpdateAt: '2026-11-28T10:30:00Z',
-    },
-    components: ['payments'],
-    drill: false,
-    ...over,
-  });
+  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => paymentsOutageRound(`notify-test-${Date.now()}-${++seq}`, over);
 
   const start = (r: NotifyRequest) => t.client.workflow.start(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
 
