@@ -306,6 +306,9 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
     const prepare = activity(round, 'prepareRound');
     const plan = activity(round, 'planAudiencePage');
     const batch = activity(round, 'deliverBatch');
+    // From the round's first task to its first batch scheduled (prepare and plan included, as
+    // activities or, with the notify-local-prepare patch, as local activities inside that task).
+    add('round.taskToBatch', batch.scheduled - ms(rTask));
     add('prepare.queue', prepare.started - prepare.scheduled);
     add('prepare.run', prepare.completed - prepare.started);
     add('prepare→plan', plan.scheduled - prepare.completed);

@@ -1,4 +1,4 @@
-import { ApplicationFailure, continueAsNew, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, proxyLocalActivities, setHandler, type RetryPolicy } from '@temporalio/workflow';
 import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { Channel } from '../core/plan/schema';
 import type { HeraldActivities } from '../activities';
@@ -38,10 +38,16 @@ export interface NotifyProgressView {
 
 export const notifyProgressQuery = defineQuery<NotifyProgressView>('notifyProgress');
 
-const { prepareRound, planAudiencePage, finishRound } = proxyActivities<HeraldActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['GuardRefused', 'RenderFailed'] },
-});
+const roundRetry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['GuardRefused', 'RenderFailed'] };
+const { prepareRound, planAudiencePage, finishRound } = proxyActivities<HeraldActivities>({ startToCloseTimeout: '2 minutes', retry: roundRetry });
+
+// Preparing the round, planning a page and the report as local activities: the worker runs them
+// inside the workflow task that asked for them, so the round's first task schedules the first
+// deliverBatch and the task after the last batch completes the round (three activity tasks and
+// three workflow tasks fewer per round; the first two on the path to the first notice). Same
+// functions, same retries; histories recorded before the notify-local-prepare patch replay
+// through the proxies above.
+const local = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '2 minutes', retry: roundRetry });
 
 // A batch waits as long as it must when every region is down (the round completes when one returns);
 // a dead worker is noticed by the missing heartbeat.
@@ -82,14 +88,15 @@ export async function notify(request: NotifyRequest, progress?: NotifyProgress):
     };
   });
 
+  const inline = patched('notify-local-prepare');
   if (!progress) {
-    const prepared = await prepareRound(request);
+    const prepared = await (inline ? local.prepareRound : prepareRound)(request);
     state.expected = prepared.recipients;
     state.settings = { pageSize: prepared.pageSize, batchSize: prepared.batchSize, concurrency: prepared.concurrency };
     phase = 'sending';
   }
 
-  const page = await planAudiencePage({ request, afterId: state.cursor, pageSize: state.settings.pageSize, batchSize: state.settings.batchSize });
+  const page = await (inline ? local.planAudiencePage : planAudiencePage)({ request, afterId: state.cursor, pageSize: state.settings.pageSize, batchSize: state.settings.batchSize });
   // A few batches at a time; each finished batch makes room for the next.
   const queue = [...page.batches];
   const worker = async () => {
@@ -112,7 +119,7 @@ export async function notify(request: NotifyRequest, progress?: NotifyProgress):
   }
 
   phase = 'reporting';
-  const report = await finishRound({ request, startedAt: state.startedAt, recipients: state.recipients });
+  const report = await (inline ? local.finishRound : finishRound)({ request, startedAt: state.startedAt, recipients: state.recipients });
   phase = 'done';
   return report;
 }
