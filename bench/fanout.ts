@@ -15,6 +15,7 @@ import { ensureSecret } from '../core/store/unsubscribe';
 import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
 import { freePort } from '../test/support/ports';
 import { FAKE_CREDENTIALS } from '../test/support/fakeAws';
+import { paymentsOutageRound } from '../test/support/notifyRequest';
 import { notify } from '../workflows/notify';
 import { bundleWorkflows } from '../worker/createWorker';
 import { workerNodeOptions } from '../worker/nodeOptions';
@@ -131,28 +132,8 @@ export async function seed(store: Store, n: number): Promise<void> {
 }
 
 export function benchRequest(roundId: string): NotifyRequest {
-  return {
-    roundId,
-    audienceId: 'customers',
-    channels: ['email', 'sms'],
-    phase: 'initial',
-    templateId: 'outage/initial',
-    facts: {
-      kind: 'incident',
-      id: 'incident-bench',
-      title: 'Card payments failing',
-      scenario: 'outage',
-      status: 'investigating',
-      severity: 'sev1',
-      impact: 'Card payments are failing for some customers.',
-      components: ['payments'],
-      componentStatuses: { payments: 'major_outage' },
-      startedAt: new Date().toISOString(),
-      nextUpdateAt: new Date(Date.now() + 30 * 60_000).toISOString(),
-    },
-    components: ['payments'],
-    drill: false,
-  };
+  const sample = paymentsOutageRound(roundId);
+  return { ...sample, facts: { ...sample.facts, id: 'incident-bench', startedAt: new Date().toISOString(), nextUpdateAt: new Date(Date.now() + 30 * 60_000).toISOString() } };
 }
 
 export interface WorkerProcess {
