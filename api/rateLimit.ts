@@ -8,6 +8,8 @@ import { Problem } from './problem';
 export interface Limiter {
   /** Takes one request from the key's bucket; returns 0 when allowed, else seconds until one is. */
   take(key: string): number;
+  /** Gives back a token taken for a request that was then refused for a reason of ours (it should not count). */
+  refund(key: string): void;
 }
 
 export function tokenBucket({ perSecond, burst }: RateLimit, now: () => number = Date.now, maxKeys = 10_000): Limiter {
@@ -34,6 +36,10 @@ export function tokenBucket({ perSecond, burst }: RateLimit, now: () => number =
         return 0;
       }
       return Math.max(1, Math.ceil((1 - b.tokens) / perSecond));
+    },
+    refund(key) {
+      const b = buckets.get(key);
+      if (b) b.tokens = Math.min(burst, b.tokens + 1);
     },
   };
 }

@@ -147,8 +147,10 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     if (errors.length > 0) return fail(req, res, next, locale, new Problem(400, 'Invalid request body', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }));
 
     const claim = claimFromRequest(request, Date.now(), config.confirmTtlMs, plan.page.defaultLocale);
-    const ipWait = perIp.take(`ip:${clientAddress(req)}`);
-    const addressWait = ipWait === 0 ? perAddress.take(addressKey(deps.secret!, claim)) : 0;
+    const ipKey = `ip:${clientAddress(req)}`;
+    const addressLimitKey = addressKey(deps.secret!, claim);
+    const ipWait = perIp.take(ipKey);
+    const addressWait = ipWait === 0 ? perAddress.take(addressLimitKey) : 0;
     if (ipWait > 0 || addressWait > 0) {
       deps.onRateLimited?.(ipWait > 0 ? 'subscribe-ip' : 'subscribe-address');
       const wait = Math.max(ipWait, addressWait);
@@ -170,6 +172,9 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     } catch (err) {
       if (!temporalUnavailable(err)) return next(err);
       log.warn({ err: (err as Error).message }, 'subscription request not accepted: Temporal unavailable');
+      // Nothing was sent: a request refused for our outage does not count against the address or the client.
+      perIp.refund(ipKey);
+      perAddress.refund(addressLimitKey);
       return fail(req, res, next, claim.locale, new Problem(503, 'Service unavailable', 'subscriptions cannot be taken right now and nothing was recorded; retry shortly', { retryAfter: UNAVAILABLE_RETRY_S }));
     }
     const t = subscriptionLabels(claim.locale);
