@@ -387,6 +387,8 @@ export interface DeliveryActivityDeps {
   providers?: ChannelProviders;
   /** The worker's delivery metrics (worker/metrics.ts); optional. */
   metrics?: DeliveryMetrics;
+  /** Region health shared with the worker's other senders; a fresh one when absent. */
+  health?: RegionHealth;
 }
 
 /** The activities of a message round (workflows/notify): prepare, plan pages, deliver batches, report. */
@@ -402,6 +404,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     statusUrl: deps.config.publicUrl,
     templatesDir: deps.config.templatesDir,
     metrics: deps.metrics,
+    health: deps.health,
   });
   const audience = createAudienceActivities(deps);
   return {

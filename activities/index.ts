@@ -7,6 +7,7 @@ import type { ChannelProviders } from './providers';
 import { createDeliveryActivities } from './deliver';
 import { createDrillActivities } from './drill';
 import { createSubscriptionActivities } from './subscriptions';
+import { RegionHealth } from './providers/regions';
 import type { DeliveryMetrics } from '../worker/metrics';
 
 export interface ActivityDeps {
@@ -23,11 +24,13 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built from its dependencies so tests can pass their own. */
 export function createActivities(deps: ActivityDeps) {
+  // One view of the providers' regions: a region found down by a round is skipped by confirmations too.
+  const health = new RegionHealth(deps.config.delivery.regionCooldownMs);
   return {
     ...createPublishActivities(deps),
-    ...createDeliveryActivities(deps),
+    ...createDeliveryActivities({ ...deps, health }),
     ...createDrillActivities(deps),
-    ...createSubscriptionActivities(deps),
+    ...createSubscriptionActivities({ ...deps, health }),
   };
 }
 
