@@ -1,14 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../core/config';
 import type { NotifyReport } from '../core/notify';
-import { openConfiguredStore } from '../core/store';
-import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
-import { freePort } from '../test/support/ports';
 import { notify } from '../workflows/notify';
-import { arg, benchEnv, benchRequest, prebuildBundle, seed, startFakeAwsProcess, startWorker, type FakeAwsProcess, type WorkerProcess } from './fanout';
+import { arg, benchRequest, startWorker, withBenchRig } from './fanout';
 
 // `npm run chaos:kill-worker -- --recipients N --kills K`: one round of N recipients (half e-mail via
 // SES v2, half SMS via Pinpoint, to local AWS regions), during which the worker process is killed
@@ -26,20 +19,9 @@ async function main() {
   const page = arg('page', 10_000);
   const concurrency = arg('concurrency', 8);
   const providerConcurrency = arg('provider-concurrency', 16);
-  const work = mkdtempSync(join(tmpdir(), 'herald-chaos-'));
-  let server: DevServer | undefined;
-  let fake: FakeAwsProcess | undefined;
-  let worker: WorkerProcess | undefined;
-  let result: string | undefined;
-  try {
-    fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
-    server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), dbFile: join(work, 'temporal.db'), stdio: 'ignore' });
-    const env = benchEnv({ dataDir: join(work, 'data'), temporal: server.address, taskQueue: 'chaos', fake, batch, page, concurrency, providerConcurrency, bundle: await prebuildBundle(work) });
-    const store = await openConfiguredStore(loadConfig(env));
-    await seed(store, recipients);
-    await store.close();
-
-    worker = startWorker(env);
+  await withBenchRig({ name: 'chaos', recipients, batch, page, concurrency, providerConcurrency }, async (rig) => {
+    const { env, fake, server } = rig;
+    let worker = (rig.worker = startWorker(env));
     await worker.ready;
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
@@ -54,10 +36,10 @@ async function main() {
       const { accepted } = await fake.stats();
       if (accepted >= threshold) {
         worker.proc.kill('SIGKILL');
-        await new Promise((r) => worker!.proc.once('exit', r));
+        await new Promise((r) => worker.proc.once('exit', r));
         killed++;
         console.error(`kill ${killed}: SIGKILL at ${accepted} accepted messages (${((Date.now() - started) / 1000).toFixed(1)} s); restarting the worker`);
-        worker = startWorker(env);
+        worker = rig.worker = startWorker(env);
         await worker.ready;
       } else await new Promise((r) => setTimeout(r, 100));
     }
@@ -68,7 +50,7 @@ async function main() {
       `round done in ${((Date.now() - started) / 1000).toFixed(1)} s: sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; ` +
         `in-flight ceiling per kill ${concurrency} batches × ${providerConcurrency} requests (SES bulk: up to 50 recipients a request, Pinpoint: up to 100)`,
     );
-    result = JSON.stringify({
+    return JSON.stringify({
       recipients,
       delivered: stats.unique,
       lost: recipients - stats.unique,
@@ -76,13 +58,7 @@ async function main() {
       duplicateBound: report.possibleDuplicates,
       kills: killed,
     });
-  } finally {
-    if (worker) await stopProcess(worker.proc);
-    if (server) await server.stop();
-    if (fake) await stopProcess(fake.proc);
-    rmSync(work, { recursive: true, force: true });
-  }
-  if (result) console.log(result);
+  });
 }
 
 main().catch((err) => {

@@ -242,29 +242,57 @@ async function rawMain() {
   console.log(JSON.stringify({ seconds, sent: report.sent, recipients, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
 }
 
+/** What both delivery benches stand on: local AWS regions, a dev server, the worker's environment, N seeded subscribers. */
+export interface BenchRig {
+  work: string;
+  server: DevServer;
+  fake: FakeAwsProcess;
+  env: Record<string, string>;
+  /** The worker process currently running, if any: stopped with the rig. */
+  worker?: WorkerProcess;
+}
+
+/**
+ * Sets the rig up, runs `body`, tears everything down and only then prints the line `body` returns,
+ * so the measurement is the last line after every child has gone.
+ */
+export async function withBenchRig(
+  o: { name: string; recipients: number; batch: number; page: number; concurrency: number; providerConcurrency: number },
+  body: (rig: BenchRig) => Promise<string>,
+): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), `herald-${o.name}-`));
+  let server: DevServer | undefined;
+  let fake: FakeAwsProcess | undefined;
+  let rig: BenchRig | undefined;
+  let result: string | undefined;
+  try {
+    fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
+    server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), dbFile: join(work, 'temporal.db'), stdio: 'ignore' });
+    const env = benchEnv({ dataDir: join(work, 'data'), temporal: server.address, taskQueue: o.name, fake, batch: o.batch, page: o.page, concurrency: o.concurrency, providerConcurrency: o.providerConcurrency, bundle: await prebuildBundle(work) });
+    const t0 = Date.now();
+    const store = await openConfiguredStore(loadConfig(env));
+    await seed(store, o.recipients);
+    await store.close();
+    console.error(`seeded ${o.recipients} subscribers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    rig = { work, server, fake, env };
+    result = await body(rig);
+  } finally {
+    if (rig?.worker) await stopProcess(rig.worker.proc);
+    if (server) await server.stop();
+    if (fake) await stopProcess(fake.proc);
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(result);
+}
+
 async function main() {
   const recipients = arg('recipients', 10_000);
   const batch = arg('batch', 1000);
   const page = arg('page', 50_000);
   const concurrency = arg('concurrency', 8);
   const providerConcurrency = arg('provider-concurrency', 16);
-  const work = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const dataDir = join(work, 'data');
-  let server: DevServer | undefined;
-  let fake: FakeAwsProcess | undefined;
-  let worker: WorkerProcess | undefined;
-  let result: string | undefined;
-  try {
-    fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
-    server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), dbFile: join(work, 'temporal.db'), stdio: 'ignore' });
-    const env = benchEnv({ dataDir, temporal: server.address, taskQueue: 'bench', fake, batch, page, concurrency, providerConcurrency, bundle: await prebuildBundle(work) });
-    const config = loadConfig(env);
-    const t0 = Date.now();
-    const store = await openConfiguredStore(config);
-    await seed(store, recipients);
-    await store.close();
-    console.error(`seeded ${recipients} subscribers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-
+  await withBenchRig({ name: 'bench', recipients, batch, page, concurrency, providerConcurrency }, async (rig) => {
+    const { env, fake, server } = rig;
     // Raw loop, in its own process like the worker (--skip-raw leaves it out: ratioToRaw is then null).
     const skipRaw = process.argv.includes('--skip-raw');
     const raw = skipRaw ? { seconds: NaN, sent: 0, cpuSeconds: NaN } : await new Promise<{ seconds: number; sent: number; cpuSeconds: number }>((resolve, reject) => {
@@ -278,7 +306,7 @@ async function main() {
     else console.error(`raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s, ${raw.cpuSeconds.toFixed(1)} CPU s (whole process); sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`);
     await fake.reset();
 
-    worker = startWorker(env);
+    const worker = (rig.worker = startWorker(env));
     await worker.ready;
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
@@ -295,23 +323,16 @@ async function main() {
     console.error(`temporal: ${seconds.toFixed(2)} s; report sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; providers ${JSON.stringify(stats.perRegion)}`);
     console.error(`CPU during the round (load-independent): worker ${(cpuSecondsOf(worker.proc.pid!) - cpuBefore.worker).toFixed(1)} s, local AWS ${(cpuSecondsOf(fake.proc.pid!) - cpuBefore.fake).toFixed(1)} s`);
     console.error(`worker RSS: ${idleRss} MB ready, ${peakRssMb} MB peak during the round (sampled every 250 ms), ${worker.hwmMb()} MB kernel high-water mark since start`);
-    result = JSON.stringify({
-        recipients,
-        seconds: Number(seconds.toFixed(2)),
-        perSecond: Math.round(recipients / seconds),
-        ratioToRaw: skipRaw ? null : Number((raw.seconds / seconds).toFixed(3)),
-        lost: recipients - stats.unique,
-        duplicates: stats.duplicates,
-        peakRssMb,
-      });
-  } finally {
-    if (worker) await stopProcess(worker.proc);
-    if (server) await server.stop();
-    if (fake) await stopProcess(fake.proc);
-    rmSync(work, { recursive: true, force: true });
-  }
-  // The measurement is the last line, after every child has gone.
-  if (result) console.log(result);
+    return JSON.stringify({
+      recipients,
+      seconds: Number(seconds.toFixed(2)),
+      perSecond: Math.round(recipients / seconds),
+      ratioToRaw: skipRaw ? null : Number((raw.seconds / seconds).toFixed(3)),
+      lost: recipients - stats.unique,
+      duplicates: stats.duplicates,
+      peakRssMb,
+    });
+  });
 }
 
 if (require.main === module) {
