@@ -60,6 +60,8 @@ export interface ChannelTally {
   possibleDuplicates: number;
 }
 
+export type InlineRound = { inline: true; report: NotifyReport } | { inline: false; recipients: number };
+
 export interface BatchResult {
   recipients: number;
   byChannel: Partial<Record<Channel, ChannelTally>>;
@@ -70,6 +72,8 @@ export interface BatchControl {
   attempt: number;
   resumeCursor: string | null;
   heartbeat(cursor: string | null): void;
+  /** True once the runner gave up on this attempt (a timed-out local activity): no new request goes out. */
+  cancelled?(): boolean;
 }
 
 /** A delivery given up after this many requests that each came back "try again later". */
@@ -326,7 +330,15 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         ctl.heartbeat(safe);
       };
       const lane = async () => {
-        while (!stopped && next < requests.length) await sendOne(requests[next++]!);
+        while (!stopped && next < requests.length) {
+          if (ctl.cancelled?.()) {
+            stopped = true;
+            retryReason ||= 'the attempt was cancelled';
+            leftToRetry += requests.length - next;
+            break;
+          }
+          await sendOne(requests[next++]!);
+        }
       };
       await Promise.all(Array.from({ length: Math.min(delivery.providerConcurrency, requests.length) }, lane));
       if (stopped) break;
@@ -407,8 +419,35 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     health: deps.health,
   });
   const audience = createAudienceActivities(deps);
+  const inlineMax = deps.config.delivery.inlineRoundMax;
   return {
     prepareRound: core.prepareRound,
+    /**
+     * A small round in one go, run as a local activity inside the lifecycle's own workflow task
+     * (workflows/rounds.ts): prepare, deliver every batch, report — so the first notice to a small
+     * audience leaves without a child workflow and its tasks. An audience over
+     * HERALD_INLINE_ROUND_MAX answers `inline: false` before anything is sent; any failure (a
+     * delivery left to retry, every region down, a guard refusal) is thrown, and the caller runs the
+     * ordinary notify round, which resumes from the ledger like a retried batch.
+     */
+    async runRoundInline(request: NotifyRequest): Promise<InlineRound> {
+      const ctx = Context.current();
+      const prepared = await core.prepareRound(request);
+      if (inlineMax === 0 || prepared.recipients > inlineMax) return { inline: false, recipients: prepared.recipients };
+      const startedAt = new Date().toISOString();
+      const page = await audience.planAudiencePage({ request, afterId: null, pageSize: inlineMax + 1, batchSize: prepared.batchSize });
+      // The audience grew past the limit since it was counted: the ordinary round takes it.
+      if (!page.done) return { inline: false, recipients: prepared.recipients };
+      let recipients = 0;
+      for (const b of page.batches) {
+        const r = await core.deliverRange(
+          { request, afterId: b.afterId, throughId: b.throughId, count: b.count },
+          { attempt: ctx.info.attempt, resumeCursor: null, heartbeat: () => undefined, cancelled: () => ctx.cancellationSignal.aborted },
+        );
+        recipients += r.recipients;
+      }
+      return { inline: true, report: await core.finishRound({ request, startedAt, recipients }) };
+    },
     planAudiencePage: audience.planAudiencePage,
     async deliverBatch(input: BatchInput): Promise<BatchResult> {
       const ctx = Context.current();

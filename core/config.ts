@@ -68,6 +68,7 @@ const Env = z.object({
   HERALD_DELIVERY_PAGE_SIZE: z.coerce.number().int().min(1).max(200_000).default(20_000),
   HERALD_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
   HERALD_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  HERALD_INLINE_ROUND_MAX: z.coerce.number().int().min(0).max(10_000).default(200),
   HERALD_REGION_COOLDOWN: z.string().regex(/^\d+(ms|s|m)$/, 'use e.g. 30s').default('30s'),
   HERALD_EMAIL_PROVIDER: z.enum(['outbox', 'ses', 'smtp']).default('outbox'),
   HERALD_SMS_PROVIDER: z.enum(['outbox', 'pinpoint', 'sms-v2']).default('outbox'),
@@ -209,6 +210,8 @@ export interface DeliveryConfig {
   pageSize: number;
   concurrency: number;
   providerConcurrency: number;
+  /** Audiences up to this many recipients are sent inside the lifecycle's own workflow task (0: always a notify round). */
+  inlineRoundMax: number;
   regionCooldownMs: number;
   httpTimeoutMs: number;
   providers: {
@@ -381,6 +384,7 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
     pageSize: Math.max(e.HERALD_DELIVERY_PAGE_SIZE, e.HERALD_DELIVERY_BATCH_SIZE),
     concurrency: e.HERALD_DELIVERY_CONCURRENCY,
     providerConcurrency: e.HERALD_PROVIDER_CONCURRENCY,
+    inlineRoundMax: e.HERALD_INLINE_ROUND_MAX,
     regionCooldownMs: millis(e.HERALD_REGION_COOLDOWN),
     httpTimeoutMs: millis(e.HERALD_HTTP_TIMEOUT),
     providers,

@@ -4,12 +4,15 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { incidentPolicy, maintenancePolicy } from '../core/policy';
 import { approve, changeImpact, incident, monitoringSignal, postUpdate, resolveIncident } from '../workflows/incident';
 import { completeMaintenance, maintenance, postMaintenanceUpdate, rescheduleMaintenance } from '../workflows/maintenance';
+import { statusPageWorkflowId } from '../workflows/statusPage';
 import { startTestWorker } from '../test/support/herald';
 import { eventually, testTemporal } from '../test/support/temporal';
 
 // Records the histories of the lifecycles' main paths into test/replay/, where the replay test
 // replays them against the current workflow code: a change that is not deterministic fails CI.
-// Run it (`npm run replay:capture`) when a deliberate, versioned change makes new histories due.
+// Run it (`npm run replay:capture`) when a deliberate, versioned change makes new histories due;
+// name the ones to record (`npm run replay:capture -- replay-incident-inline`) to keep the older
+// files, which are what prove that histories from before a patch still replay.
 
 const OUT = join(__dirname, '..', 'test', 'replay');
 
@@ -17,57 +20,81 @@ async function main() {
   const t = await testTemporal();
   const w = await startTestWorker(t);
   const taskQueue = w.config.temporal.taskQueue;
-  // Each file is named by its workflow id: replay needs the id the history ran under.
-  const save = async (workflowId: string) => {
+  const named = process.argv.slice(2);
+  const want = (id: string) => named.length === 0 || named.includes(id);
+  // Each file is named by the workflow id the replay runs it under.
+  // (A page workflow's id carries the test's random page id; its workflow never reads its own id.)
+  const save = async (workflowId: string, name = workflowId) => {
     const history = await t.client.workflow.getHandle(workflowId).fetchHistory();
-    writeFileSync(join(OUT, `${workflowId}.json`), historyToJSON(history) + '\n');
-    console.log(`saved test/replay/${workflowId}.json (${history.events?.length} events)`);
+    writeFileSync(join(OUT, `${name}.json`), historyToJSON(history) + '\n');
+    console.log(`saved test/replay/${name}.json (${history.events?.length} events)`);
   };
   try {
     // Incident: declare, approval, update with ETA, added component, monitoring resolved, resolve.
-    const i = await t.client.workflow.start(incident, {
-      workflowId: 'replay-incident-main',
-      taskQueue,
-      args: [{ title: 'Card payments failing', scenario: 'outage', severity: 'sev2', components: ['payments'], impact: 'Card payments are failing for some customers.', drill: false, declaredBy: 'alice', owner: 'bob', policy: incidentPolicy(w.plan, 'outage', { timeScale: 60 }) }],
-    });
-    await i.executeUpdate(approve, { args: [{ by: 'carol' }] });
-    const u = await i.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'We found the cause.', eta: new Date(Date.now() + 600_000).toISOString(), by: 'alice' }] });
-    await i.executeUpdate(approve, { args: [{ by: 'carol', seq: u.seq }] });
-    await i.executeUpdate(changeImpact, { args: [{ components: ['payments', 'invoicing'], by: 'alice' }] });
-    await i.signal(monitoringSignal, { state: 'resolved', alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'x' } });
-    const r = await i.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
-    await i.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
-    await i.result();
-    await save(i.workflowId);
+    if (want('replay-incident-main')) {
+      const i = await t.client.workflow.start(incident, {
+        workflowId: 'replay-incident-main',
+        taskQueue,
+        args: [{ title: 'Card payments failing', scenario: 'outage', severity: 'sev2', components: ['payments'], impact: 'Card payments are failing for some customers.', drill: false, declaredBy: 'alice', owner: 'bob', policy: incidentPolicy(w.plan, 'outage', { timeScale: 60 }) }],
+      });
+      await i.executeUpdate(approve, { args: [{ by: 'carol' }] });
+      const u = await i.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'We found the cause.', eta: new Date(Date.now() + 600_000).toISOString(), by: 'alice' }] });
+      await i.executeUpdate(approve, { args: [{ by: 'carol', seq: u.seq }] });
+      await i.executeUpdate(changeImpact, { args: [{ components: ['payments', 'invoicing'], by: 'alice' }] });
+      await i.signal(monitoringSignal, { state: 'resolved', alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'x' } });
+      const r = await i.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
+      await i.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
+      await i.result();
+      await save(i.workflowId);
+    }
 
     // Incident: missed cadence (holding + escalation) and approval timeout, then resolve.
-    const h = await t.client.workflow.start(incident, {
-      workflowId: 'replay-incident-holding',
-      taskQueue,
-      args: [{ title: 'API errors', scenario: 'outage', severity: 'sev1', components: ['api'], impact: 'Some API requests fail.', drill: false, declaredBy: 'alice', policy: incidentPolicy(w.plan, 'outage', { timeScale: 900 }) }],
-    });
-    await eventually(async () => ((await h.query('state')) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'holding') || undefined, 30_000, 'a holding update');
-    const hr = await h.executeUpdate(resolveIncident, { args: [{ message: 'Resolved.', by: 'alice' }] });
-    await h.executeUpdate(approve, { args: [{ by: 'carol', seq: hr.seq }] });
-    await h.result();
-    await save(h.workflowId);
+    if (want('replay-incident-holding')) {
+      const h = await t.client.workflow.start(incident, {
+        workflowId: 'replay-incident-holding',
+        taskQueue,
+        args: [{ title: 'API errors', scenario: 'outage', severity: 'sev1', components: ['api'], impact: 'Some API requests fail.', drill: false, declaredBy: 'alice', policy: incidentPolicy(w.plan, 'outage', { timeScale: 900 }) }],
+      });
+      await eventually(async () => ((await h.query('state')) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'holding') || undefined, 30_000, 'a holding update');
+      const hr = await h.executeUpdate(resolveIncident, { args: [{ message: 'Resolved.', by: 'alice' }] });
+      await h.executeUpdate(approve, { args: [{ by: 'carol', seq: hr.seq }] });
+      await h.result();
+      await save(h.workflowId);
+    }
+
+    // Incident without approvals: both audiences small enough to be told inline (no notify child),
+    // then resolved; and the status page workflow that published it (publishes as local activities).
+    if (want('replay-incident-inline')) {
+      const d = await t.client.workflow.start(incident, {
+        workflowId: 'replay-incident-inline',
+        taskQueue,
+        args: [{ title: 'Checkout is slow', scenario: 'degradation', severity: 'sev2', components: ['payments'], impact: 'Card payments take longer than usual.', drill: false, declaredBy: 'alice', policy: incidentPolicy(w.plan, 'degradation', { timeScale: 60 }) }],
+      });
+      await eventually(async () => ((await d.query('state')) as { deliveries: { report: unknown }[] }).deliveries.filter((x) => x.report).length === 2 || undefined, 30_000, 'the inline initial rounds');
+      await d.executeUpdate(resolveIncident, { args: [{ message: 'Checkout is fast again.', by: 'alice' }] });
+      await d.result();
+      await save(d.workflowId);
+      await save(statusPageWorkflowId(w.plan.page.id, false), 'replay-statuspage-local');
+    }
 
     // Maintenance: announce, reminders, reschedule, start, update, complete.
-    const scale = 18_000;
-    const hour = 3_600_000 / scale;
-    const start = Date.now() + 30 * hour;
-    const m = await t.client.workflow.start(maintenance, {
-      workflowId: 'replay-maintenance-main',
-      taskQueue,
-      args: [{ title: 'Database upgrade', scenario: 'maintenance', components: ['payments'], scheduledFor: new Date(start).toISOString(), scheduledUntil: new Date(start + 10 * hour).toISOString(), message: 'Payments will be unavailable during the upgrade.', drill: false, declaredBy: 'alice', policy: maintenancePolicy(w.plan, 'maintenance', { timeScale: scale }) }],
-    });
-    const later = start + 5 * hour;
-    await m.executeUpdate(rescheduleMaintenance, { args: [{ scheduledFor: new Date(later).toISOString(), scheduledUntil: new Date(later + 10 * hour).toISOString(), by: 'alice' }] });
-    await eventually(async () => ((await m.query('state')) as { status: string }).status === 'in_progress' || undefined, 30_000, 'the start');
-    await m.executeUpdate(postMaintenanceUpdate, { args: [{ message: 'Half done.', by: 'alice' }] });
-    await m.executeUpdate(completeMaintenance, { args: [{ by: 'alice' }] });
-    await m.result();
-    await save(m.workflowId);
+    if (want('replay-maintenance-main')) {
+      const scale = 18_000;
+      const hour = 3_600_000 / scale;
+      const start = Date.now() + 30 * hour;
+      const m = await t.client.workflow.start(maintenance, {
+        workflowId: 'replay-maintenance-main',
+        taskQueue,
+        args: [{ title: 'Database upgrade', scenario: 'maintenance', components: ['payments'], scheduledFor: new Date(start).toISOString(), scheduledUntil: new Date(start + 10 * hour).toISOString(), message: 'Payments will be unavailable during the upgrade.', drill: false, declaredBy: 'alice', policy: maintenancePolicy(w.plan, 'maintenance', { timeScale: scale }) }],
+      });
+      const later = start + 5 * hour;
+      await m.executeUpdate(rescheduleMaintenance, { args: [{ scheduledFor: new Date(later).toISOString(), scheduledUntil: new Date(later + 10 * hour).toISOString(), by: 'alice' }] });
+      await eventually(async () => ((await m.query('state')) as { status: string }).status === 'in_progress' || undefined, 30_000, 'the start');
+      await m.executeUpdate(postMaintenanceUpdate, { args: [{ message: 'Half done.', by: 'alice' }] });
+      await m.executeUpdate(completeMaintenance, { args: [{ by: 'alice' }] });
+      await m.result();
+      await save(m.workflowId);
+    }
   } finally {
     await w.stop();
     await t.teardown();

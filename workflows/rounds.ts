@@ -1,4 +1,4 @@
-import { getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, startChild } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
 import type { MessageFacts } from '../core/messageContext';
 import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { PolicyAudience } from '../core/policy';
@@ -6,9 +6,11 @@ import type { PageChange } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
 import { pageChangeSignal, statusPageWorkflowId } from './statusPage';
 
-// What the lifecycle workflows share: starting a message round per audience (a notify child) and
-// handing page changes to the statusPage workflow. Rounds are awaited in the background so a
-// lifecycle never blocks on delivery, and their reports land in the lifecycle's state.
+// What the lifecycle workflows share: a message round per audience and handing page changes to the
+// statusPage workflow. A small audience (HERALD_INLINE_ROUND_MAX) is sent inside the lifecycle's own
+// workflow task, as a local activity; a larger one, or one the inline attempt could not finish, is
+// a notify child awaited in the background, so a lifecycle never blocks on a long fan-out. Reports
+// land in the lifecycle's state either way.
 
 /** workflows/notify.ts's signature; named by type so this module does not load the round's code. */
 type NotifyWorkflow = (request: NotifyRequest) => Promise<NotifyReport>;
@@ -16,6 +18,13 @@ type NotifyWorkflow = (request: NotifyRequest) => Promise<NotifyReport>;
 const { sendPageChange } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '500ms', maximumInterval: '10s' },
+});
+
+// One attempt, bounded: whatever it leaves (a region down, a throttled provider) is the notify
+// round's to finish, with its retries and heartbeats.
+const { runRoundInline } = proxyLocalActivities<HeraldActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 1 },
 });
 
 export interface DeliverySummary {
@@ -54,7 +63,7 @@ export function roundId(spec: RoundSpec, audience: PolicyAudience): string {
   return `notify-${spec.ownerId}-${spec.seq}-${spec.phase}-${audience.standsFor}`;
 }
 
-/** Starts one notify round per audience; returns once every child has started. */
+/** One round per audience; returns once each was sent inline or its notify child has started. */
 export async function startRounds(tracker: RoundTracker, spec: RoundSpec, audiences: PolicyAudience[]): Promise<void> {
   await Promise.all(audiences.map((audience) => startRound(tracker, spec, audience)));
 }
@@ -89,6 +98,19 @@ async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: Poli
   };
   tracker.deliveries.push(summary);
   tracker.inFlight += 1;
+  // Histories recorded before this change started every round as a child; they replay that way.
+  if (patched('inline-small-rounds')) {
+    try {
+      const inline = await runRoundInline(request);
+      if (inline.inline) {
+        summary.report = inline.report;
+        tracker.inFlight -= 1;
+        return;
+      }
+    } catch {
+      /* the notify round below takes over; the ledger keeps what was sent */
+    }
+  }
   try {
     const child = await startChild<NotifyWorkflow>('notify', {
       workflowId: request.roundId,

@@ -1,4 +1,4 @@
-import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ComponentStatus } from '../core/plan/schema';
 import type { PageChange, PageIncident, PageMaintenance, PageState, PageUpdate } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
@@ -19,10 +19,15 @@ export const pageChangeSignal = defineSignal<[PageChange]>('pageChange');
 export const pageStateQuery = defineQuery<PageState>('pageState');
 export const publishedVersionQuery = defineQuery<number>('publishedVersion');
 
-const { publishPage } = proxyActivities<HeraldActivities>({
+const publishOptions = {
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
-});
+} as const;
+const { publishPage } = proxyActivities<HeraldActivities>(publishOptions);
+// The publish runs inside the page's own workflow task (no activity task to schedule, dispatch and
+// report): the page shows a change one server round trip sooner. Histories recorded before the
+// publish-local patch replay through the activity above.
+const local = proxyLocalActivities<HeraldActivities>(publishOptions);
 
 const HISTORY_KEPT = 50;
 const OPEN_INCIDENT = new Set(['investigating', 'identified', 'monitoring']);
@@ -53,7 +58,7 @@ export async function statusPage(input: StatusPageInput): Promise<void> {
     deriveComponents(state, now());
     state.updatedAt = now();
     version += 1;
-    await publishPage({ pageId: input.pageId, drill: input.drill, state, version });
+    await (patched('publish-local') ? local.publishPage : publishPage)({ pageId: input.pageId, drill: input.drill, state, version });
   }
   await continueAsNew<typeof statusPage>({ ...input, state, publishedVersion: version });
 }
