@@ -20,6 +20,12 @@ import { freePort } from '../test/support/ports';
 // no approval; in `outage` the page and customer rounds wait for an operator's approval by design.
 // Targets: p50 ≤ 300 ms, p99 ≤ 1 s. The last line is JSON.
 //
+// The baseline, in the same run: the same burst (count, in flight, a fresh dev server with its
+// SQLite file, a worker in its own process) against the least a workflow per incident can cost —
+// an empty workflow whose first task runs one local activity (bench/floor/). `ratioToFloor` is
+// Herald's latency over that floor's; no design with a workflow per incident gets below the floor.
+// BENCH_FLOOR=0 skips it.
+//
 // Where the time goes: `cpuSeconds` is the CPU each process used during the burst (Linux /proc), and
 // `breakdownMs` the median of each step of a sample of incidents, read from Temporal's own history
 // event times (the incident, its customers' initial round, and the status page's publish).
@@ -132,15 +138,25 @@ async function main() {
       machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
       pass: snapshotMs.length === COUNT && sendMs.length === COUNT && stats(snapshotMs).p50 <= 300 && stats(snapshotMs).p99 <= 1000 && stats(sendMs).p50 <= 300 && stats(sendMs).p99 <= 1000,
     };
+    let floor: Awaited<ReturnType<typeof temporalFloor>> | undefined;
+    if (process.env.BENCH_FLOOR !== '0') {
+      if (dev) await dev.stop();
+      dev = undefined;
+      await Promise.all(children.map((c) => stopProcess(c)));
+      log(`the floor: ${COUNT} empty workflows with one local activity, the same burst …`);
+      floor = await temporalFloor(dataDir, env);
+    }
+    const ratioToFloor = floor && { p50: round(result.firstProviderRequestMs.p50 / floor.firstLocalActivityMs.p50), p99: round(result.firstProviderRequestMs.p99 / floor.firstLocalActivityMs.p99) };
     printed = [
       '',
       `webhook answered             p50 ${result.acceptedMs.p50} ms   p99 ${result.acceptedMs.p99} ms`,
       `(a) status snapshot shows it p50 ${result.snapshotPublishedMs.p50} ms   p99 ${result.snapshotPublishedMs.p99} ms   (missing ${result.snapshotPublishedMs.missing})`,
       `(b) first provider request   p50 ${result.firstProviderRequestMs.p50} ms   p99 ${result.firstProviderRequestMs.p99} ms   (missing ${result.firstProviderRequestMs.missing})`,
-      `CPU seconds during the burst: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      ...(floor && ratioToFloor ? [`floor (empty workflow, one local activity) p50 ${floor.firstLocalActivityMs.p50} ms   p99 ${floor.firstLocalActivityMs.p99} ms   → (b) is ${ratioToFloor.p50}× / ${ratioToFloor.p99}× the floor`] : []),
+      `CPU seconds during the burst: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}${floor ? `; floor: ${Object.entries(floor.cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`,
       `median step times (ms): ${Object.entries(breakdownMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       `targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'} (load average ${result.machine.loadAverage1m} on ${result.machine.cpus} CPUs)`,
-      JSON.stringify(result),
+      JSON.stringify({ ...result, ...(floor ? { floor, ratioToFloor } : {}) }),
     ];
   } finally {
     await Promise.all(children.map((c) => stopProcess(c)));
@@ -283,6 +299,8 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
       const publishAt = rest.findIndex((e) => (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name === 'publishPage');
       const pub = publishAt >= 0 ? activity(rest.slice(publishAt), 'publishPage') : undefined;
       add('page.signalToTask', ms(took) - ms(page[signalAt]));
+      // With publish-local the publish runs inside that task: from the task to the file seen.
+      if (publishAt < 0 && published.has(id)) add('page.taskToSnapshot', published.get(id)! - ms(took));
       if (pub) {
         add('page.taskToPublish', pub.scheduled - ms(took));
         add('publish.queue', pub.started - pub.scheduled);
@@ -290,6 +308,8 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
         if (published.has(id)) add('publish.toPoll', published.get(id)! - pub.completed);
       }
     }
+    // Inline rounds (inline-small-rounds): the first request leaves from inside the incident's first task.
+    if (firstSend.has(id)) add('incident.taskToFirstRequest', firstSend.get(id)! - ms(wftStarted));
     const child = inc.find(has('startChildWorkflowExecutionInitiatedEventAttributes'));
     const childStarted = inc.find(has('childWorkflowExecutionStartedEventAttributes'));
     add('child.start', ms(childStarted) - ms(child));
@@ -321,6 +341,55 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
   add('events.page', page.length);
   await connection.close();
   return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, stats(v).p50]));
+}
+
+/**
+ * The floor: a fresh dev server, bench/floor/worker.ts in its own process, and the same burst of
+ * starts (COUNT, CONCURRENCY in flight) of a workflow whose first task runs one local activity;
+ * latency from each start accepted to its local activity running.
+ */
+async function temporalFloor(dataDir: string, env: Record<string, string>) {
+  const port = await freePort();
+  const server = await startDevServer({ binary: temporalCliPath(), port, dbFile: join(dataDir, 'floor.db'), stdio: 'ignore' });
+  dev = server;
+  const marksFile = join(dataDir, 'floor-marks.txt');
+  const taskQueue = 'herald-floor';
+  const worker = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'floor', 'worker.ts')], {
+    cwd: ROOT,
+    env: { ...env, TEMPORAL_ADDRESS: server.address, FLOOR_TASK_QUEUE: taskQueue, FLOOR_MARKS: marksFile },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(worker);
+  procs.worker = worker;
+  await new Promise<void>((resolve, reject) => {
+    worker.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    worker.once('exit', (code) => reject(new Error(`the floor's worker exited with ${code}`)));
+  });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const start = async (id: string) => {
+    await client.workflow.start('floorIncident', { taskQueue, workflowId: id, args: [id] });
+    return Date.now();
+  };
+  const marks = () => new Map(existsSync(marksFile) ? readFileSync(marksFile, 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([id, t]) => [id!, Number(t)] as const) : []);
+  const warm = await Promise.all([0, 1, 2].map((i) => start(`floor-warmup-${i}`)));
+  await until(async () => marks().size >= warm.length, 60_000, "the floor's warm-up");
+  const before = cpuTimes();
+  const accepted = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < COUNT) {
+        const id = `floor-${next++}`;
+        accepted.set(id, await start(id));
+      }
+    }),
+  );
+  await until(async () => marks().size >= COUNT + warm.length, TIMEOUT_MS, 'every floor workflow to run its local activity');
+  const cpuSeconds = cpuTimes(before);
+  const ran = marks();
+  await connection.close();
+  return { firstLocalActivityMs: stats([...accepted].map(([id, at]) => ran.get(id)! - at)), cpuSeconds: { temporal: cpuSeconds.temporal!, worker: cpuSeconds.worker! } };
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {
