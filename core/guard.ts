@@ -200,6 +200,8 @@ interface AllowedHost {
 interface Compiled {
   codeNames: CodeNamePattern[];
   internal: string[];
+  /** One pattern per internal domain, matching any host under it. */
+  internalPatterns: { domain: string; re: RegExp }[];
   allowed: AllowedHost[];
   /** The allowed entries as written, for messages. */
   allowedNames: string[];
@@ -228,7 +230,17 @@ const P = {
 /** Kinds still reported inside an allowed link or address: they leak whatever host they sit under. */
 const REPORTED_INSIDE_ALLOWED: ReadonlySet<GuardFindingKind> = new Set(['code-name', 'internal-domain', 'credential', 'arn']);
 
+// A plan's rules are compiled once per rules object: every rendered message of every round is
+// guarded with the same few, and building their patterns cost more than running them.
+const compiled = new WeakMap<GuardRules, Compiled>();
+
 function compile(rules: GuardRules): Compiled {
+  let c = compiled.get(rules);
+  if (!c) compiled.set(rules, (c = compileRules(rules)));
+  return c;
+}
+
+function compileRules(rules: GuardRules): Compiled {
   const codeNames: CodeNamePattern[] = [];
   for (const raw of rules.codeNames ?? []) {
     const name = raw.trim();
@@ -255,7 +267,8 @@ function compile(rules: GuardRules): Compiled {
     const { host, port } = splitHostPort(entry.replace(/^\*?\./, ''));
     return port ? { host, port, subdomains } : { host, subdomains };
   });
-  return { codeNames, internal, allowed, allowedNames };
+  const internalPatterns = internal.map((domain) => ({ domain, re: new RegExp(`(?<![\\w.@-])(?:[a-z0-9-]+\\.)*${escapeRegExp(domain)}(?![\\w-]|\\.[a-z0-9])`, 'gi') }));
+  return { codeNames, internal, internalPatterns, allowed, allowedNames };
 }
 
 /** "https://Status.Acme.com/x" → "status.acme.com"; "http://localhost:8080/" → "localhost:8080". */
@@ -571,6 +584,8 @@ const FILE_PATTERNS: RegExp[] = [
   /(?<![\w.\/-])\.(?:env|npmrc|bashrc|zshrc|ssh|aws|kube|gitconfig|htaccess|htpasswd|netrc|pgpass|dockerconfigjson)(?![\w-])/g,
 ];
 
+const BARE_FILE_NAME = new RegExp(`(?<![\\w.\\/\\\\@-])([\\w-]+(?:\\.[\\w-]+)*)\\.(${FILE_EXTENSIONS})(?::\\d+(?::\\d+)?)?(?![\\w-]|\\.[A-Za-z0-9])`, 'g');
+
 function detectFilePaths(text: string, add: Add): void {
   for (const re of FILE_PATTERNS) {
     for (const m of text.matchAll(re)) add('file-path', m.index, trimTrailingPunctuation(m[0]), P.file);
@@ -578,8 +593,7 @@ function detectFilePaths(text: string, add: Add): void {
   // Bare file names: server.js, handler.py:42, app-config.yaml. Lower-case extensions only, so a
   // missing space after a full stop ("done.Go ahead") is not read as a file. Product names written
   // like files — "Node.js", "Vue.js", "ASP.NET" — pass: they are how customers name their stacks.
-  const bare = new RegExp(`(?<![\\w.\\/\\\\@-])([\\w-]+(?:\\.[\\w-]+)*)\\.(${FILE_EXTENSIONS})(?::\\d+(?::\\d+)?)?(?![\\w-]|\\.[A-Za-z0-9])`, 'g');
-  for (const m of text.matchAll(bare)) {
+  for (const m of text.matchAll(BARE_FILE_NAME)) {
     const base = m[1]!;
     const name = `${base}.${m[2]!}`;
     if (!/[A-Za-z]/.test(base)) continue;
@@ -595,8 +609,7 @@ function detectFilePaths(text: string, add: Add): void {
  * (status.acme.internal when acme.internal is internal) passes.
  */
 function detectInternalDomains(text: string, ctx: Compiled, add: Add, protectedSpans: Span[]): void {
-  for (const domain of ctx.internal) {
-    const re = new RegExp(`(?<![\\w.@-])(?:[a-z0-9-]+\\.)*${escapeRegExp(domain)}(?![\\w-]|\\.[a-z0-9])`, 'gi');
+  for (const { re } of ctx.internalPatterns) {
     for (const m of text.matchAll(re)) {
       const end = extendHost(text, m.index + m[0].length);
       const rest = text.slice(m.index + m[0].length, end);
