@@ -5,7 +5,7 @@ import { DEFAULT_TEMPLATES_DIR } from '../core/render';
 import type { Store } from '../core/store';
 import { subscriberIdFor } from '../core/store/subscribers';
 import { ensureSecret } from '../core/store/unsubscribe';
-import { confirmationLink, confirmationToken, renderConfirmation, webhookTargetProblem, type SubscriptionClaim } from '../core/subscriptions';
+import { confirmationLink, confirmationToken, openClaim, renderConfirmation, webhookTargetProblem, type SubscriptionClaim } from '../core/subscriptions';
 import { createProviders, type ChannelProviders } from './providers';
 import { AllRegionsDown, RegionHealth, sendThroughRegions } from './providers/regions';
 import { RegionUnavailable, Throttled, type OutgoingMessage } from './providers/types';
@@ -29,7 +29,10 @@ export interface SubscriptionActivityDeps {
 }
 
 export interface ConfirmationInput {
-  claim: SubscriptionClaim;
+  /** The request, sealed by the API (core/subscriptions sealClaim): no address in Temporal's history. */
+  sealed?: string;
+  /** The request in plain text: only in runs started before claims were sealed. */
+  claim?: SubscriptionClaim;
   /** Base of the link: the public address of the API that accepted the request. */
   apiPublicUrl: string;
 }
@@ -46,8 +49,16 @@ export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
   const providers = deps.providers ?? createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? secret });
   const health = deps.health ?? new RegionHealth(config.delivery.regionCooldownMs);
 
-  async function sendSubscriptionConfirmation({ claim, apiPublicUrl }: ConfirmationInput): Promise<ConfirmationOutcome> {
+  async function sendSubscriptionConfirmation(input: ConfirmationInput): Promise<ConfirmationOutcome> {
+    const { apiPublicUrl } = input;
     const info = activityInfo();
+    let claim: SubscriptionClaim;
+    try {
+      claim = input.sealed !== undefined ? openClaim(secret, input.sealed) : input.claim!;
+    } catch (err) {
+      // Retrying cannot help; the person asks again once the secrets agree.
+      throw ApplicationFailure.nonRetryable((err as Error).message, 'SealedClaimUnreadable');
+    }
     const fields = { [claim.channel === 'sms' ? 'phone' : claim.channel]: claim.address } as { email?: string; phone?: string; webhook?: string };
     const recipientId = subscriberIdFor(fields);
     const where = { recipientId, channel: claim.channel, workflowId: info.workflowExecution?.workflowId, attempt: info.attempt };

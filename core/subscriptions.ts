@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 import { join } from 'node:path';
@@ -107,6 +107,33 @@ export function verifyConfirmationToken(secret: string, token: unknown, now: num
   };
   if (!(claim.expiresAt * 1000 > now)) return { ok: false, reason: 'expired' };
   return { ok: true, claim };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sealed claims: the confirmation workflow carries the request encrypted (AES-256-GCM, key derived
+// from Herald's secret), so an address never sits in plain text in Temporal's history or UI; only
+// the activity that sends the message opens it.
+
+const sealKey = (secret: string) => Buffer.from(hkdfSync('sha256', secret, 'herald', 'subscription-claim', 32));
+
+export function sealClaim(secret: string, claim: SubscriptionClaim): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', sealKey(secret), iv);
+  const body = Buffer.concat([cipher.update(JSON.stringify(claim), 'utf8'), cipher.final()]);
+  return `v1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
+}
+
+/** The claim back, or an error when the seal was made under another secret or altered. */
+export function openClaim(secret: string, sealed: string): SubscriptionClaim {
+  const raw = sealed.startsWith('v1.') ? Buffer.from(sealed.slice(3), 'base64url') : Buffer.alloc(0);
+  if (raw.length < 29) throw new Error('not a sealed subscription claim');
+  const decipher = createDecipheriv('aes-256-gcm', sealKey(secret), raw.subarray(0, 12));
+  decipher.setAuthTag(raw.subarray(12, 28));
+  try {
+    return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as SubscriptionClaim;
+  } catch {
+    throw new Error('the sealed subscription claim does not open with this secret (HERALD_SECRET differs between API and worker, or it was altered)');
+  }
 }
 
 export function confirmationLink(apiPublicUrl: string, token: string): string {

@@ -10,6 +10,8 @@ import type { ConfirmationInput, ConfirmationOutcome } from '../activities/subsc
 // tab) finds it running and sends nothing more; a later one starts a new run and a new message.
 
 export interface SubscriptionConfirmationInput extends ConfirmationInput {
+  /** Unix seconds: when the request's link expires (the only part of the sealed claim the workflow needs). */
+  expiresAt?: number;
   /** How long the same request sends nothing more once settled (ms). */
   holdMs: number;
 }
@@ -23,7 +25,7 @@ const EXPIRY_MARGIN_MS = 10 * 60_000;
 const MAX_RETRYING_MS = 24 * 3_600_000;
 
 export async function subscriptionConfirmation(input: SubscriptionConfirmationInput): Promise<SubscriptionConfirmationResult> {
-  const lifeLeft = input.claim.expiresAt * 1000 - Date.now() - EXPIRY_MARGIN_MS;
+  const lifeLeft = (input.expiresAt ?? input.claim?.expiresAt ?? 0) * 1000 - Date.now() - EXPIRY_MARGIN_MS;
   const { sendSubscriptionConfirmation } = proxyActivities<HeraldActivities>({
     startToCloseTimeout: '1 minute',
     scheduleToCloseTimeout: Math.max(60_000, Math.min(MAX_RETRYING_MS, lifeLeft)),
@@ -32,7 +34,7 @@ export async function subscriptionConfirmation(input: SubscriptionConfirmationIn
 
   let result: SubscriptionConfirmationResult['result'];
   try {
-    result = await sendSubscriptionConfirmation({ claim: input.claim, apiPublicUrl: input.apiPublicUrl });
+    result = await sendSubscriptionConfirmation(input.sealed !== undefined ? { sealed: input.sealed, apiPublicUrl: input.apiPublicUrl } : { claim: input.claim, apiPublicUrl: input.apiPublicUrl });
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     // Out of time: the person asks again; nothing is held back for them.

@@ -15,6 +15,7 @@ import {
   checkAgainstPlan,
   claimFromRequest,
   componentNames,
+  sealClaim,
   SubscriptionRequest,
   subscriptionLabels,
   verifyConfirmationToken,
@@ -163,7 +164,7 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
         deps.client.workflow.start(subscriptionConfirmation, {
           workflowId: confirmationWorkflowId(deps.secret!, claim),
           taskQueue: deps.taskQueue,
-          args: [{ claim, apiPublicUrl: config.apiPublicUrl, holdMs: deps.duplicateWindowMs ?? DUPLICATE_WINDOW_MS }],
+          args: [{ sealed: sealClaim(deps.secret!, claim), expiresAt: claim.expiresAt, apiPublicUrl: config.apiPublicUrl, holdMs: deps.duplicateWindowMs ?? DUPLICATE_WINDOW_MS }],
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           typedSearchAttributes: [{ key: HeraldKind, value: 'subscription' }],

@@ -331,6 +331,14 @@ describe('public subscriptions with double opt-in', () => {
     const claim = claimFromRequest(SubscriptionRequest.parse(body), Date.now(), API_DEFAULTS.subscriptions.confirmTtlMs, plan.page.defaultLocale);
     const handle = t.client.workflow.getHandle(confirmationWorkflowId(secret, claim));
     assert.doesNotMatch(handle.workflowId, /twice|example/, 'no address in the workflow id');
+    // Every payload the history holds (the workflow's input, the activity's input and result), decoded.
+    const payloads = (await handle.fetchHistory()).events!
+      .flatMap((e) => [e.workflowExecutionStartedEventAttributes?.input, e.activityTaskScheduledEventAttributes?.input, e.activityTaskCompletedEventAttributes?.result])
+      .flatMap((p) => p?.payloads ?? [])
+      .map((p) => Buffer.from(p.data!).toString('utf8'))
+      .join('\n');
+    assert.match(payloads, /"sealed":"v1\./);
+    assert.doesNotMatch(payloads, /twice|example\.com/, "no address in the workflow's history: the claim travels sealed");
     assert.equal((await handle.describe()).typedSearchAttributes.get(HeraldKind), 'subscription');
     assert.equal((await handle.result()).result.outcome, 'sent');
     const mine = () => outboxFiles().filter((f) => f.includes(`--${subscriberIdFor({ email: 'twice@example.com' })}--`));
