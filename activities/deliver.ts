@@ -254,8 +254,16 @@ export function createDeliveryCore(deps: DeliveryDeps) {
       let chunkClean = true;
       // A sliding window of requests: each marks its deliveries "sending" just before it goes out
       // and records their outcomes as soon as it returns, so only requests truly in flight at a
-      // crash can be repeated.
-      let next = 0;
+      // crash can be repeated. A channel with a cap of its own (HERALD_PROVIDER_CONCURRENCY=16,email=4)
+      // never has more than that in flight: 50-recipient bulk e-mails narrow the repeat window while
+      // one-recipient webhooks keep the whole width.
+      const caps = delivery.providerConcurrencyByChannel;
+      const active = new Map<Channel, number>();
+      const waiting = [...requests];
+      const take = (): Pending[] | undefined => {
+        const i = waiting.findIndex((r) => (active.get(r[0]!.channel) ?? 0) < (caps[r[0]!.channel] ?? Infinity));
+        return i < 0 ? undefined : waiting.splice(i, 1)[0];
+      };
       const sendOne = async (req: Pending[]) => {
         const provider = req[0]!.provider;
         const messages = req.map((p) => (p.message ??= messageFor(content, request, p.recipient, p.channel, p.address)));
@@ -329,15 +337,25 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         for (const p of req) p.message = undefined;
         ctl.heartbeat(safe);
       };
+      // A lane that finds every waiting request's channel at its cap ends: the lanes holding those
+      // channels' slots carry on with them.
       const lane = async () => {
-        while (!stopped && next < requests.length) {
+        while (!stopped && waiting.length > 0) {
           if (ctl.cancelled?.()) {
             stopped = true;
             retryReason ||= 'the attempt was cancelled';
-            leftToRetry += requests.length - next;
+            leftToRetry += waiting.length;
             break;
           }
-          await sendOne(requests[next++]!);
+          const req = take();
+          if (!req) break;
+          const channel = req[0]!.channel;
+          active.set(channel, (active.get(channel) ?? 0) + 1);
+          try {
+            await sendOne(req);
+          } finally {
+            active.set(channel, active.get(channel)! - 1);
+          }
         }
       };
       await Promise.all(Array.from({ length: Math.min(delivery.providerConcurrency, requests.length) }, lane));

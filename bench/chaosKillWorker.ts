@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { NotifyReport } from '../core/notify';
 import { notify } from '../workflows/notify';
-import { arg, benchRequest, startWorker, withBenchRig } from './fanout';
+import { arg, argText, benchRequest, startWorker, withBenchRig } from './fanout';
 
 // `npm run chaos:kill-worker -- --recipients N --kills K`: one round of N recipients (half e-mail via
 // SES v2, half SMS via Pinpoint, to local AWS regions), during which the worker process is killed
@@ -18,7 +18,7 @@ async function main() {
   const batch = arg('batch', 500);
   const page = arg('page', 10_000);
   const concurrency = arg('concurrency', 8);
-  const providerConcurrency = arg('provider-concurrency', 16);
+  const providerConcurrency = argText('provider-concurrency', '16');
   await withBenchRig({ name: 'chaos', recipients, batch, page, concurrency, providerConcurrency }, async (rig) => {
     const { env, fake, server } = rig;
     let worker = (rig.worker = startWorker(env));

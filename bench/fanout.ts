@@ -31,6 +31,12 @@ import { workerNodeOptions } from '../worker/nodeOptions';
 const ROOT = join(__dirname, '..');
 export const PLAN_FILE = join(ROOT, 'plans', 'example.yaml');
 
+/** A text option, e.g. `--provider-concurrency 16,email=4` (checked by the configuration it goes into). */
+export function argText(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : String(process.argv[i + 1] ?? '');
+}
+
 export function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
   if (i < 0) return fallback;
@@ -79,7 +85,7 @@ export async function prebuildBundle(dir: string): Promise<string> {
   return file;
 }
 
-export function benchEnv(o: { dataDir: string; temporal: string; taskQueue: string; fake: FakeAwsProcess; batch: number; page: number; concurrency: number; providerConcurrency: number; bundle: string }): Record<string, string> {
+export function benchEnv(o: { dataDir: string; temporal: string; taskQueue: string; fake: FakeAwsProcess; batch: number; page: number; concurrency: number; providerConcurrency: string; bundle: string }): Record<string, string> {
   const endpoints = Object.entries(o.fake.regions)
     .map(([r, url]) => `${r}=${url}`)
     .join(',');
@@ -101,7 +107,7 @@ export function benchEnv(o: { dataDir: string; temporal: string; taskQueue: stri
     HERALD_DELIVERY_BATCH_SIZE: String(o.batch),
     HERALD_DELIVERY_PAGE_SIZE: String(o.page),
     HERALD_DELIVERY_CONCURRENCY: String(o.concurrency),
-    HERALD_PROVIDER_CONCURRENCY: String(o.providerConcurrency),
+    HERALD_PROVIDER_CONCURRENCY: o.providerConcurrency,
     HERALD_REGION_COOLDOWN: '2s',
     // The AWS SDK's default credential chain reads these; the local regions check the signature shape.
     AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
@@ -257,7 +263,7 @@ export interface BenchRig {
  * so the measurement is the last line after every child has gone.
  */
 export async function withBenchRig(
-  o: { name: string; recipients: number; batch: number; page: number; concurrency: number; providerConcurrency: number },
+  o: { name: string; recipients: number; batch: number; page: number; concurrency: number; providerConcurrency: string },
   body: (rig: BenchRig) => Promise<string>,
 ): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), `herald-${o.name}-`));
@@ -290,7 +296,7 @@ async function main() {
   const batch = arg('batch', 1000);
   const page = arg('page', 50_000);
   const concurrency = arg('concurrency', 8);
-  const providerConcurrency = arg('provider-concurrency', 16);
+  const providerConcurrency = argText('provider-concurrency', '16');
   await withBenchRig({ name: 'bench', recipients, batch, page, concurrency, providerConcurrency }, async (rig) => {
     const { env, fake, server } = rig;
     // Raw loop, in its own process like the worker (--skip-raw leaves it out: ratioToRaw is then null).

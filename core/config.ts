@@ -67,7 +67,10 @@ const Env = z.object({
   HERALD_DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
   HERALD_DELIVERY_PAGE_SIZE: z.coerce.number().int().min(1).max(200_000).default(20_000),
   HERALD_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
-  HERALD_PROVIDER_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  HERALD_PROVIDER_CONCURRENCY: z
+    .string()
+    .regex(/^\s*\d+\s*(,\s*(email|sms|push|voice|chat|webhook)\s*=\s*\d+\s*)*$/, 'a number of requests, optionally with per-channel caps, e.g. 16 or 16,email=4')
+    .default('16'),
   HERALD_INLINE_ROUND_MAX: z.coerce.number().int().min(0).max(10_000).default(200),
   HERALD_REGION_COOLDOWN: z.string().regex(/^\d+(ms|s|m)$/, 'use e.g. 30s').default('30s'),
   HERALD_EMAIL_PROVIDER: z.enum(['outbox', 'ses', 'smtp']).default('outbox'),
@@ -210,6 +213,8 @@ export interface DeliveryConfig {
   pageSize: number;
   concurrency: number;
   providerConcurrency: number;
+  /** Per-channel caps within providerConcurrency (HERALD_PROVIDER_CONCURRENCY=16,email=4). */
+  providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>>;
   /** Audiences up to this many recipients are sent inside the lifecycle's own workflow task (0: always a notify round). */
   inlineRoundMax: number;
   regionCooldownMs: number;
@@ -257,6 +262,21 @@ function millis(text: string): number {
   const m = /^(\d+)(ms|s|m)$/.exec(text)!;
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
 }
+/** "16,email=4": 16 requests in flight per batch, of which at most 4 e-mail requests. */
+function providerConcurrency(text: string): { providerConcurrency: number; providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>> } {
+  const [total, ...caps] = text.split(',').map((x) => x.trim());
+  const providerConcurrency = Number(total);
+  const variable = 'HERALD_PROVIDER_CONCURRENCY';
+  if (!(providerConcurrency >= 1 && providerConcurrency <= 1000)) throw new ConfigError(`${variable}: between 1 and 1000 requests in flight, got ${total}`);
+  const providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>> = {};
+  for (const [channel, value] of Object.entries(regionMap(caps.join(','), variable))) {
+    const n = Number(value);
+    if (!(n >= 1 && n <= providerConcurrency)) throw new ConfigError(`${variable}: ${channel}=${value} must be between 1 and the total (${providerConcurrency})`);
+    providerConcurrencyByChannel[channel as DeliveryChannel] = n;
+  }
+  return { providerConcurrency, providerConcurrencyByChannel };
+}
+
 function rateLimits(text: string): Partial<Record<DeliveryChannel, number>> {
   const out: Partial<Record<DeliveryChannel, number>> = {};
   for (const [channel, value] of Object.entries(regionMap(text, 'HERALD_RATE_LIMITS'))) {
@@ -383,7 +403,7 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
     batchSize: e.HERALD_DELIVERY_BATCH_SIZE,
     pageSize: Math.max(e.HERALD_DELIVERY_PAGE_SIZE, e.HERALD_DELIVERY_BATCH_SIZE),
     concurrency: e.HERALD_DELIVERY_CONCURRENCY,
-    providerConcurrency: e.HERALD_PROVIDER_CONCURRENCY,
+    ...providerConcurrency(e.HERALD_PROVIDER_CONCURRENCY),
     inlineRoundMax: e.HERALD_INLINE_ROUND_MAX,
     regionCooldownMs: millis(e.HERALD_REGION_COOLDOWN),
     httpTimeoutMs: millis(e.HERALD_HTTP_TIMEOUT),

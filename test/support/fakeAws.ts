@@ -45,6 +45,11 @@ export interface FakeRegionOptions {
   latencyMs?: number;
 }
 
+function serviceOf(req: IncomingMessage): ReceivedMessage['service'] | undefined {
+  if (String(req.headers['x-amz-target'] ?? '').startsWith('PinpointSMSVoiceV2.')) return 'sms-v2';
+  return req.url?.startsWith('/v2/email/') ? 'ses' : req.url?.startsWith('/v1/apps/') ? 'pinpoint' : undefined;
+}
+
 export class FakeAwsRegion {
   readonly region: string;
   mode: RegionMode = 'up';
@@ -159,14 +164,31 @@ export class FakeAwsRegion {
     ok({ BulkEmailEntryResults: results });
   }
 
+  /** Requests being answered now, and the most at once, per service (what a concurrency cap bounds). */
+  readonly inFlight = new Map<ReceivedMessage['service'], number>();
+  readonly maxInFlight = new Map<ReceivedMessage['service'], number>();
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const service = serviceOf(req);
+    if (!service) return this.answer(req, res);
+    const now = (this.inFlight.get(service) ?? 0) + 1;
+    this.inFlight.set(service, now);
+    this.maxInFlight.set(service, Math.max(now, this.maxInFlight.get(service) ?? 0));
+    try {
+      await this.answer(req, res);
+    } finally {
+      this.inFlight.set(service, this.inFlight.get(service)! - 1);
+    }
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
     this.requests++;
     if (this.o.latencyMs) await new Promise((r) => setTimeout(r, this.o.latencyMs));
     const target = String(req.headers['x-amz-target'] ?? '');
-    const service = target.startsWith('PinpointSMSVoiceV2.') ? 'sms-v2' : req.url?.startsWith('/v2/email/') ? 'ses' : req.url?.startsWith('/v1/apps/') ? 'pinpoint' : undefined;
+    const service = serviceOf(req);
     const json = service === 'sms-v2';
     const fail = (status: number, type: string, message: string) => {
       this.rejectedRequests++;
