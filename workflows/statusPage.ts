@@ -24,9 +24,12 @@ const publishOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 } as const;
 const { publishPage } = proxyActivities<HeraldActivities>(publishOptions);
-// The publish runs inside the page's own workflow task (no activity task to schedule, dispatch and
-// report): the page shows a change one server round trip sooner. Histories recorded before the
-// publish-local patch replay through the activity above.
+// Publishing is an ordinary activity. For a while it ran as a local activity inside the page's own
+// workflow task (patch publish-local: one round trip sooner), but a slow publish — a big page, S3
+// retries, a starved CPU — then held that task past its timeout, and every retry of the task
+// rendered the whole page again without progress (seen in the week-long incident test under the full
+// suite's load). Histories recorded with that patch replay through the local activity; new runs
+// mark publish-by-activity and use the activity.
 const local = proxyLocalActivities<HeraldActivities>(publishOptions);
 
 const HISTORY_KEPT = 50;
@@ -58,7 +61,8 @@ export async function statusPage(input: StatusPageInput): Promise<void> {
     deriveComponents(state, now());
     state.updatedAt = now();
     version += 1;
-    await (patched('publish-local') ? local.publishPage : publishPage)({ pageId: input.pageId, drill: input.drill, state, version });
+    const viaLocal = !patched('publish-by-activity') && patched('publish-local');
+    await (viaLocal ? local.publishPage : publishPage)({ pageId: input.pageId, drill: input.drill, state, version });
   }
   await continueAsNew<typeof statusPage>({ ...input, state, publishedVersion: version });
 }
