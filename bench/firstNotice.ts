@@ -33,7 +33,8 @@ import { freePort } from '../test/support/ports';
 
 const ROOT = join(__dirname, '..');
 const COUNT = Number(process.env.BENCH_WEBHOOKS ?? 200);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+// BENCH_SERIAL=1 sends one webhook at a time (one lane), each after the previous incident is out.
+const CONCURRENCY = process.env.BENCH_SERIAL === '1' ? 1 : Number(process.env.BENCH_CONCURRENCY ?? 8);
 const TIMEOUT_MS = 120_000;
 const TOKEN = 'bench-webhook-token-0123456789';
 
@@ -108,8 +109,13 @@ async function main() {
           const r = await send(api, `group-${i}`);
           acceptMs.push(performance.now() - t0);
           accepted.set(r.id, r.at);
-          // BENCH_SERIAL=1: one incident at a time (the latency with no queue in front of it).
-          if (process.env.BENCH_SERIAL === '1') await until(async () => published.has(r.id) && firstSend.has(r.id), 30_000, r.id).catch(() => undefined);
+          // BENCH_SERIAL=1: one incident at a time (the latency with no queue in front of it). The
+          // next one waits a second more: the publish that wrote unresolved.json is still writing the
+          // rest of the snapshot and its history, and would otherwise sit in front of the next incident.
+          if (process.env.BENCH_SERIAL === '1') {
+            await until(async () => published.has(r.id) && firstSend.has(r.id), 30_000, r.id).catch(() => undefined);
+            await new Promise((settle) => setTimeout(settle, 1000));
+          }
         }
       }),
     );
