@@ -78,7 +78,12 @@ export function addressFor(r: Recipient, channel: Channel): string | null {
 export function createAudienceActivities({ plan, store }: { plan: Plan; store: Store }) {
   return {
     /** The next page of the round's audience, split into batch ranges (ids only; no recipient data leaves). */
-    async planAudiencePage(input: { request: NotifyRequest; afterId: string | null; pageSize: number; batchSize: number }): Promise<AudiencePage> {
+    async planAudiencePage(input: {
+      request: NotifyRequest;
+      afterId: string | null;
+      pageSize: number;
+      batchSize: number;
+    }): Promise<AudiencePage> {
       const { request, afterId, pageSize, batchSize } = input;
       let ids: string[];
       if (isSandboxRound(plan, request)) {
@@ -100,7 +105,14 @@ export function createAudienceActivities({ plan, store }: { plan: Plan; store: S
 }
 
 /** Recipients in (afterId, throughId], at most `limit`, for a round. */
-export async function recipientsInRange(plan: Plan, store: Store, request: NotifyRequest, afterId: string | null, throughId: string, limit: number): Promise<Recipient[]> {
+export async function recipientsInRange(
+  plan: Plan,
+  store: Store,
+  request: NotifyRequest,
+  afterId: string | null,
+  throughId: string,
+  limit: number,
+): Promise<Recipient[]> {
   if (isSandboxRound(plan, request)) {
     return sandboxRecipients(plan, request)
       .filter((r) => (afterId === null || r.id > afterId) && r.id <= throughId)

@@ -3,9 +3,24 @@ import type { DeliveryConfig } from '../core/config';
 import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { Channel, Plan } from '../core/plan/schema';
 import { createTemplateRenderer, DEFAULT_TEMPLATES_DIR, type TemplateRenderer } from '../core/render';
-import { FINAL_STATES, normaliseAddress, type LedgerCount, type LedgerResult, type Recipient, type Store, type SuppressionInput } from '../core/store';
+import {
+  FINAL_STATES,
+  normaliseAddress,
+  type LedgerCount,
+  type LedgerResult,
+  type Recipient,
+  type Store,
+  type SuppressionInput,
+} from '../core/store';
 import { ensureSecret, unsubscribeLink, unsubscribeToken } from '../core/store/unsubscribe';
-import { addressFor, audienceFilter, createAudienceActivities, isSandboxRound, recipientsInRange, sandboxRecipients } from './audience';
+import {
+  addressFor,
+  audienceFilter,
+  createAudienceActivities,
+  isSandboxRound,
+  recipientsInRange,
+  sandboxRecipients,
+} from './audience';
 import { GuardRefused, renderRoundContent, UNSUBSCRIBE_PLACEHOLDER, type RoundContent } from './deliverContent';
 import { AllRegionsDown, RateLimiter, RegionHealth, sendThroughRegions } from './providers/regions';
 import { RegionUnavailable, Throttled, type OutgoingMessage, type Provider, type SendOutcome } from './providers/types';
@@ -113,7 +128,9 @@ export function createDeliveryCore(deps: DeliveryDeps) {
   const { plan, store, providers, delivery, metrics } = deps;
   const health = deps.health ?? new RegionHealth(delivery.regionCooldownMs);
   let renderer: TemplateRenderer | undefined;
-  const limiters = new Map<Channel, RateLimiter>(Object.entries(delivery.rateLimits).map(([c, n]) => [c as Channel, new RateLimiter(n!)]));
+  const limiters = new Map<Channel, RateLimiter>(
+    Object.entries(delivery.rateLimits).map(([c, n]) => [c as Channel, new RateLimiter(n!)]),
+  );
   const contentCache = new Map<string, RoundContent>();
 
   async function contentOf(roundId: string): Promise<RoundContent> {
@@ -135,15 +152,27 @@ export function createDeliveryCore(deps: DeliveryDeps) {
     if (!content) {
       try {
         renderer ??= createTemplateRenderer(deps.templatesDir ?? DEFAULT_TEMPLATES_DIR);
-        content = renderRoundContent({ plan, request, renderer, statusUrl: request.statusUrl ?? deps.statusUrl, unsubscribeBase: delivery.unsubscribeUrl, now: new Date() });
+        content = renderRoundContent({
+          plan,
+          request,
+          renderer,
+          statusUrl: request.statusUrl ?? deps.statusUrl,
+          unsubscribeBase: delivery.unsubscribeUrl,
+          now: new Date(),
+        });
       } catch (err) {
         if (err instanceof GuardRefused) {
           metrics?.guardRefusal({ phase: request.phase, audience: request.standsFor ?? request.audienceId });
           throw ApplicationFailure.nonRetryable(err.message, 'GuardRefused');
         }
-        throw ApplicationFailure.nonRetryable(`round ${request.roundId} cannot be rendered: ${(err as Error).message}`, 'RenderFailed');
+        throw ApplicationFailure.nonRetryable(
+          `round ${request.roundId} cannot be rendered: ${(err as Error).message}`,
+          'RenderFailed',
+        );
       }
-      recipients = isSandboxRound(plan, request) ? sandboxRecipients(plan, request).length : await store.countAudience(audienceFilter(plan, request));
+      recipients = isSandboxRound(plan, request)
+        ? sandboxRecipients(plan, request).length
+        : await store.countAudience(audienceFilter(plan, request));
       content = (await store.saveRound(request.roundId, request, content, recipients)).content as RoundContent;
     }
     return {
@@ -160,7 +189,13 @@ export function createDeliveryCore(deps: DeliveryDeps) {
     return r.locale && content.locales.includes(r.locale) ? r.locale : content.fallbackLocale;
   }
 
-  function messageFor(content: RoundContent, request: NotifyRequest, r: Recipient, channel: Channel, address: string): OutgoingMessage {
+  function messageFor(
+    content: RoundContent,
+    request: NotifyRequest,
+    r: Recipient,
+    channel: Channel,
+    address: string,
+  ): OutgoingMessage {
     const locale = localeFor(content, r);
     const c = content.messages[`${locale} ${channel}`]!;
     const needsToken = content.kind === 'external' && (channel === 'email' || channel === 'webhook');
@@ -179,7 +214,15 @@ export function createDeliveryCore(deps: DeliveryDeps) {
     switch (channel) {
       case 'email':
         // The shared words with the placeholder: the provider puts the token in (SES bulk sends it as template data).
-        return { ...base, email: { subject: c.subject, text: c.text, html: c.html ?? '', ...(needsToken ? { unsubscribeToken: token, unsubscribeUrl: unsubscribeLink(delivery.unsubscribeUrl, token) } : {}) } };
+        return {
+          ...base,
+          email: {
+            subject: c.subject,
+            text: c.text,
+            html: c.html ?? '',
+            ...(needsToken ? { unsubscribeToken: token, unsubscribeUrl: unsubscribeLink(delivery.unsubscribeUrl, token) } : {}),
+          },
+        };
       case 'sms':
       case 'push':
         return { ...base, text: c.short };
@@ -220,7 +263,13 @@ export function createDeliveryCore(deps: DeliveryDeps) {
           if (!raw) continue;
           const entry = ledger.get(`${r.id} ${channel}`);
           if (entry && FINAL_STATES.has(entry.state)) continue;
-          candidates.push({ r, channel, address: normaliseAddress(channel, raw), attempts: entry?.attempts ?? 0, possibleDuplicate: entry?.state === 'sending' || !!entry?.possibleDuplicate });
+          candidates.push({
+            r,
+            channel,
+            address: normaliseAddress(channel, raw),
+            attempts: entry?.attempts ?? 0,
+            possibleDuplicate: entry?.state === 'sending' || !!entry?.possibleDuplicate,
+          });
         }
       }
       const suppressions = await store.suppressionsFor(candidates.map((c) => ({ channel: c.channel, address: c.address })));
@@ -229,10 +278,24 @@ export function createDeliveryCore(deps: DeliveryDeps) {
       for (const c of candidates) {
         const reason = c.r.consent === 'unsubscribed' ? 'opt-out' : suppressions.get(`${c.channel} ${c.address}`);
         if (reason) {
-          settled.push({ recipientId: c.r.id, channel: c.channel, address: c.address, state: reason === 'opt-out' ? 'opted_out' : 'suppressed', error: reason });
+          settled.push({
+            recipientId: c.r.id,
+            channel: c.channel,
+            address: c.address,
+            state: reason === 'opt-out' ? 'opted_out' : 'suppressed',
+            error: reason,
+          });
           continue;
         }
-        pending.push({ recipient: c.r, channel: c.channel, address: c.address, locale: localeFor(content, c.r), provider: providers[c.channel], possibleDuplicate: c.possibleDuplicate, attempts: c.attempts });
+        pending.push({
+          recipient: c.r,
+          channel: c.channel,
+          address: c.address,
+          locale: localeFor(content, c.r),
+          provider: providers[c.channel],
+          possibleDuplicate: c.possibleDuplicate,
+          attempts: c.attempts,
+        });
       }
       await store.recordResults(roundId, settled);
       for (const r of settled) metrics?.message({ channel: r.channel, provider: '-', region: '-', result: r.state });
@@ -278,18 +341,35 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         await limiters.get(messages[0]!.channel)?.take(messages.length);
         await store.markSending(
           roundId,
-          req.map((p) => ({ recipientId: p.recipient.id, channel: p.channel, address: p.address, possibleDuplicate: p.possibleDuplicate })),
+          req.map((p) => ({
+            recipientId: p.recipient.id,
+            channel: p.channel,
+            address: p.address,
+            possibleDuplicate: p.possibleDuplicate,
+          })),
         );
         let outcomes: SendOutcome[];
         let region: string | undefined;
         const began = performance.now();
         try {
-          const sent = await sendThroughRegions(provider, health, ctl.attempt, messages, metrics && ((down) => metrics.failover({ provider: provider.name, region: down })));
-          metrics?.providerRequest({ provider: provider.name, region: sent.region, channel: messages[0]!.channel, outcome: 'ok' }, (performance.now() - began) / 1000);
+          const sent = await sendThroughRegions(
+            provider,
+            health,
+            ctl.attempt,
+            messages,
+            metrics && ((down) => metrics.failover({ provider: provider.name, region: down })),
+          );
+          metrics?.providerRequest(
+            { provider: provider.name, region: sent.region, channel: messages[0]!.channel, outcome: 'ok' },
+            (performance.now() - began) / 1000,
+          );
           outcomes = sent.outcomes;
           region = sent.region;
         } catch (err) {
-          metrics?.providerRequest({ provider: provider.name, region: '-', channel: messages[0]!.channel, outcome: 'error' }, (performance.now() - began) / 1000);
+          metrics?.providerRequest(
+            { provider: provider.name, region: '-', channel: messages[0]!.channel, outcome: 'error' },
+            (performance.now() - began) / 1000,
+          );
           if (err instanceof Throttled || err instanceof AllRegionsDown) {
             stopped = true;
             retryDelayMs = Math.max(retryDelayMs, err.retryAfterMs);
@@ -308,14 +388,25 @@ export function createDeliveryCore(deps: DeliveryDeps) {
         req.forEach((p, i) => {
           const o = outcomes[i] ?? { kind: 'retry', error: 'no result' };
           const m = messages[i]!;
-          const base = { recipientId: m.recipientId, channel: m.channel, address: m.address, provider: provider.name, ...(region ? { region } : {}) };
+          const base = {
+            recipientId: m.recipientId,
+            channel: m.channel,
+            address: m.address,
+            provider: provider.name,
+            ...(region ? { region } : {}),
+          };
           if (o.kind === 'sent') results.push({ ...base, state: 'sent', ...(o.messageId ? { messageId: o.messageId } : {}) });
           else if (o.kind === 'failed') {
             results.push({ ...base, state: 'failed', error: o.error });
             if (o.bounce) suppress.push({ channel: m.channel, address: m.address, reason: 'bounce', detail: o.error });
           } else if (o.kind === 'opted_out') {
             results.push({ ...base, state: 'opted_out', error: o.error });
-            suppress.push({ channel: m.channel, address: m.address, reason: 'opt-out', detail: `provider reported opt-out in ${roundId}` });
+            suppress.push({
+              channel: m.channel,
+              address: m.address,
+              reason: 'opt-out',
+              detail: `provider reported opt-out in ${roundId}`,
+            });
           } else if (p.attempts + 1 >= MAX_ATTEMPTS_PER_DELIVERY && !stopped) {
             results.push({ ...base, state: 'failed', error: `gave up after ${p.attempts + 1} attempts: ${o.error}` });
           } else if (o.ambiguous) {
@@ -332,7 +423,8 @@ export function createDeliveryCore(deps: DeliveryDeps) {
           }
         });
         await store.recordResults(roundId, results);
-        for (const r of results) metrics?.message({ channel: r.channel, provider: provider.name, region: region ?? '-', result: r.state });
+        for (const r of results)
+          metrics?.message({ channel: r.channel, provider: provider.name, region: region ?? '-', result: r.state });
         await store.addSuppressions(suppress);
         for (const p of req) p.message = undefined;
         ctl.heartbeat(safe);
@@ -424,7 +516,9 @@ export interface DeliveryActivityDeps {
 /** The activities of a message round (workflows/notify): prepare, plan pages, deliver batches, report. */
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const secret = ensureSecret(deps.config);
-  const providers = deps.providers ?? createProviders(deps.config.delivery, { webhookSecret: deps.config.delivery.webhookSigningSecret ?? secret });
+  const providers =
+    deps.providers ??
+    createProviders(deps.config.delivery, { webhookSecret: deps.config.delivery.webhookSigningSecret ?? secret });
   const core = createDeliveryCore({
     plan: deps.plan,
     store: deps.store,
@@ -453,14 +547,24 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       const prepared = await core.prepareRound(request);
       if (inlineMax === 0 || prepared.recipients > inlineMax) return { inline: false, recipients: prepared.recipients };
       const startedAt = new Date().toISOString();
-      const page = await audience.planAudiencePage({ request, afterId: null, pageSize: inlineMax + 1, batchSize: prepared.batchSize });
+      const page = await audience.planAudiencePage({
+        request,
+        afterId: null,
+        pageSize: inlineMax + 1,
+        batchSize: prepared.batchSize,
+      });
       // The audience grew past the limit since it was counted: the ordinary round takes it.
       if (!page.done) return { inline: false, recipients: prepared.recipients };
       let recipients = 0;
       for (const b of page.batches) {
         const r = await core.deliverRange(
           { request, afterId: b.afterId, throughId: b.throughId, count: b.count },
-          { attempt: ctx.info.attempt, resumeCursor: null, heartbeat: () => undefined, cancelled: () => ctx.cancellationSignal.aborted },
+          {
+            attempt: ctx.info.attempt,
+            resumeCursor: null,
+            heartbeat: () => undefined,
+            cancelled: () => ctx.cancellationSignal.aborted,
+          },
         );
         recipients += r.recipients;
       }

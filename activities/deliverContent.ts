@@ -66,7 +66,8 @@ export function renderRoundContent(o: {
   const kind = wording.kind;
   // Locales both the recipients' audience and the wording's templates cover.
   const locales = audience.locales.filter((l) => wording.locales.includes(l));
-  if (locales.length === 0) locales.push(wording.locales.includes(plan.page.defaultLocale) ? plan.page.defaultLocale : wording.locales[0]!);
+  if (locales.length === 0)
+    locales.push(wording.locales.includes(plan.page.defaultLocale) ? plan.page.defaultLocale : wording.locales[0]!);
   const fallbackLocale = locales.includes(plan.page.defaultLocale) ? plan.page.defaultLocale : locales[0]!;
   const channels = [...new Set(request.channels)];
   const unsubscribeTemplate = unsubscribeLink(o.unsubscribeBase, UNSUBSCRIBE_PLACEHOLDER);
@@ -83,14 +84,24 @@ export function renderRoundContent(o: {
       });
       const rendered = renderer.render(ctx, request.templateId);
       const short =
-        channel === 'sms' ? fitLength(rendered.short, plan.limits.smsLength) : channel === 'push' ? fitLength(rendered.short, plan.limits.pushLength) : rendered.short;
+        channel === 'sms'
+          ? fitLength(rendered.short, plan.limits.smsLength)
+          : channel === 'push'
+            ? fitLength(rendered.short, plan.limits.pushLength)
+            : rendered.short;
       const content: ChannelContent = { subject: rendered.subject, text: rendered.text, short };
       if (kind === 'external') {
         const findings = guardExternalMessage({ subject: content.subject, text: content.text, short: content.short }, rules);
-        if (findings.length > 0) throw new GuardRefused(`the ${locale} ${channel} message for round ${request.roundId} was not sent: ${describeFindings(findings)}`);
+        if (findings.length > 0)
+          throw new GuardRefused(
+            `the ${locale} ${channel} message for round ${request.roundId} was not sent: ${describeFindings(findings)}`,
+          );
       }
       if (channel === 'email') content.html = renderer.renderEmailHtml(ctx, rendered);
-      if (channel === 'webhook') content.json = JSON.stringify(statuspageWebhook(plan, request, rendered, { locale, statusUrl, unsubscribe: unsubscribeTemplate, now: o.now }));
+      if (channel === 'webhook')
+        content.json = JSON.stringify(
+          statuspageWebhook(plan, request, rendered, { locale, statusUrl, unsubscribe: unsubscribeTemplate, now: o.now }),
+        );
       messages[`${locale} ${channel}`] = content;
     }
   }
@@ -106,7 +117,12 @@ function hostOf(url: string): string {
 }
 
 /** The body of Statuspage's subscriber webhook (incident form), plus Herald's own block. */
-export function statuspageWebhook(plan: Plan, request: NotifyRequest, rendered: RenderedMessage, o: { locale: string; statusUrl: string; unsubscribe: string; now: Date }) {
+export function statuspageWebhook(
+  plan: Plan,
+  request: NotifyRequest,
+  rendered: RenderedMessage,
+  o: { locale: string; statusUrl: string; unsubscribe: string; now: Date },
+) {
   const f = request.facts;
   const severity = plan.severities.find((s) => s.id === f.severity);
   const resolved = f.status === 'resolved' || f.status === 'completed' || f.status === 'cancelled';
@@ -114,12 +130,16 @@ export function statuspageWebhook(plan: Plan, request: NotifyRequest, rendered: 
   const now = o.now.toISOString();
   const pick = (t: Record<string, string> | undefined) => t?.[o.locale] ?? t?.[plan.page.defaultLocale] ?? '';
   return {
-    meta: { unsubscribe: o.unsubscribe, documentation: 'https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/', generated_at: now },
+    meta: {
+      unsubscribe: o.unsubscribe,
+      documentation: 'https://support.atlassian.com/statuspage/docs/enable-webhook-notifications/',
+      generated_at: now,
+    },
     page: {
       id: plan.page.id,
       name: plan.page.name,
       url: o.statusUrl,
-      status_indicator: resolved ? 'none' : STATUS_INDICATOR[impact] ?? 'minor',
+      status_indicator: resolved ? 'none' : (STATUS_INDICATOR[impact] ?? 'minor'),
       status_description: rendered.subject,
     },
     incident: {
@@ -132,7 +152,17 @@ export function statuspageWebhook(plan: Plan, request: NotifyRequest, rendered: 
       resolved_at: resolved ? now : null,
       ...(f.kind === 'maintenance' ? { scheduled_for: f.scheduledFor ?? null, scheduled_until: f.scheduledUntil ?? null } : {}),
       shortlink: o.statusUrl,
-      incident_updates: [{ id: request.roundId, incident_id: f.id, status: f.status, body: rendered.text, created_at: now, updated_at: now, display_at: now }],
+      incident_updates: [
+        {
+          id: request.roundId,
+          incident_id: f.id,
+          status: f.status,
+          body: rendered.text,
+          created_at: now,
+          updated_at: now,
+          display_at: now,
+        },
+      ],
       components: f.components.map((id) => {
         const c = plan.components.find((x) => x.id === id);
         return { id, name: pick(c?.name) || id, status: f.componentStatuses[id] ?? 'operational' };

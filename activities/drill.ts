@@ -10,8 +10,22 @@ import { sampleContext } from '../core/messageSamples';
 import { DEFAULT_TEMPLATES_DIR } from '../core/plan/load';
 import type { Channel, IncidentPhase, MaintenancePhase, Plan } from '../core/plan/schema';
 import { createTemplateRenderer } from '../core/render';
-import { approve, changeImpact, incidentStateQuery, postUpdate, resolveIncident, type IncidentState } from '../workflows/incident';
-import { cancelMaintenance, completeMaintenance, maintenanceStateQuery, postMaintenanceUpdate, rescheduleMaintenance, type MaintenanceState } from '../workflows/maintenance';
+import {
+  approve,
+  changeImpact,
+  incidentStateQuery,
+  postUpdate,
+  resolveIncident,
+  type IncidentState,
+} from '../workflows/incident';
+import {
+  cancelMaintenance,
+  completeMaintenance,
+  maintenanceStateQuery,
+  postMaintenanceUpdate,
+  rescheduleMaintenance,
+  type MaintenanceState,
+} from '../workflows/maintenance';
 
 // The drill's side effects: operator actions through the same Temporal Updates operators use,
 // the template and guard checks over every locale and channel involved, provider region probes,
@@ -63,7 +77,9 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
             await h.executeUpdate(changeImpact, { args: [{ components: a.components, severity: a.severity, by: BY }] });
             break;
           case 'reschedule':
-            await h.executeUpdate(rescheduleMaintenance, { args: [{ scheduledFor: a.scheduledFor, scheduledUntil: a.scheduledUntil, by: BY }] });
+            await h.executeUpdate(rescheduleMaintenance, {
+              args: [{ scheduledFor: a.scheduledFor, scheduledUntil: a.scheduledUntil, by: BY }],
+            });
             break;
           case 'maintenance-update':
             await h.executeUpdate(postMaintenanceUpdate, { args: [{ message: a.message, by: BY }] });
@@ -83,7 +99,11 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
     },
 
     /** Renders every template of the scenario for every locale, audience kind and channel involved, and guards the external ones. */
-    async drillCheckTemplates(input: { scenario: string; audiences: AudienceUse[]; inject: Fault[] }): Promise<{ templates: CheckResult; guard: CheckResult; renderedByLocale: Record<string, number> }> {
+    async drillCheckTemplates(input: {
+      scenario: string;
+      audiences: AudienceUse[];
+      inject: Fault[];
+    }): Promise<{ templates: CheckResult; guard: CheckResult; renderedByLocale: Record<string, number> }> {
       let dir = config.templatesDir ?? DEFAULT_TEMPLATES_DIR;
       let scratch: string | undefined;
       const scenario = plan.scenarios[input.scenario]!;
@@ -114,11 +134,16 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
                   const rendered = renderer.render(ctx, templateId);
                   renderedByLocale[locale] = (renderedByLocale[locale] ?? 0) + 1;
                   if (audience.kind === 'external') {
-                    const found = guardExternalMessage({ subject: rendered.subject, text: rendered.text, short: rendered.short }, rules);
+                    const found = guardExternalMessage(
+                      { subject: rendered.subject, text: rendered.text, short: rendered.short },
+                      rules,
+                    );
                     if (found.length > 0) leaks.push(`${templateId} (${locale}, ${channel}): ${describeFindings(found)}`);
                   }
                 } catch (err) {
-                  failures.push(`${templateId} for ${locale}/${audience.kind}/${channel}: ${(err as Error).message.split('\n')[0]}`);
+                  failures.push(
+                    `${templateId} for ${locale}/${audience.kind}/${channel}: ${(err as Error).message.split('\n')[0]}`,
+                  );
                 }
               }
             }
@@ -127,8 +152,19 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
         const total = Object.values(renderedByLocale).reduce((a, b) => a + b, 0);
         const unique = [...new Set(failures)];
         return {
-          templates: unique.length === 0 ? { passed: true, detail: `${total} messages rendered (${Object.entries(renderedByLocale).map(([l, n]) => `${l}: ${n}`).join(', ')})` } : { passed: false, detail: `${unique.length} template(s) failed to render: ${unique.slice(0, 3).join('; ')}` },
-          guard: leaks.length === 0 ? { passed: true, detail: 'no external message carries internal detail' } : { passed: false, detail: leaks.slice(0, 3).join('; ') },
+          templates:
+            unique.length === 0
+              ? {
+                  passed: true,
+                  detail: `${total} messages rendered (${Object.entries(renderedByLocale)
+                    .map(([l, n]) => `${l}: ${n}`)
+                    .join(', ')})`,
+                }
+              : { passed: false, detail: `${unique.length} template(s) failed to render: ${unique.slice(0, 3).join('; ')}` },
+          guard:
+            leaks.length === 0
+              ? { passed: true, detail: 'no external message carries internal detail' }
+              : { passed: false, detail: leaks.slice(0, 3).join('; ') },
           renderedByLocale,
         };
       } finally {
@@ -141,7 +177,8 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
       const d = config.delivery;
       const regionsFor = (channel: Channel): { provider: string; regions: { name: string; target: string }[] } => {
         const p = d.providers[channel];
-        const aws = (service: string, regions: { name: string; endpoint?: string }[]) => regions.map((r) => ({ name: r.name, target: r.endpoint ?? `https://${service}.${r.name}.amazonaws.com` }));
+        const aws = (service: string, regions: { name: string; endpoint?: string }[]) =>
+          regions.map((r) => ({ name: r.name, target: r.endpoint ?? `https://${service}.${r.name}.amazonaws.com` }));
         if (p === 'ses') return { provider: 'ses', regions: aws('email', d.ses.regions) };
         if (p === 'pinpoint') return { provider: 'pinpoint', regions: aws('pinpoint', d.pinpoint.regions) };
         if (p === 'sms-v2') return { provider: 'sms-v2', regions: aws('sms-voice', d.smsV2.regions) };
@@ -166,11 +203,16 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
           (await reachable(region.target)) ? up.push(label) : down.push(`${label} (${region.target} unreachable)`);
         }
       }
-      return down.length === 0 ? { passed: true, detail: `reachable: ${up.join(', ') || 'no regional providers in use'}` } : { passed: false, detail: `down: ${down.join(', ')}${up.length ? `; reachable: ${up.join(', ')}` : ''}` };
+      return down.length === 0
+        ? { passed: true, detail: `reachable: ${up.join(', ') || 'no regional providers in use'}` }
+        : { passed: false, detail: `down: ${down.join(', ')}${up.length ? `; reachable: ${up.join(', ')}` : ''}` };
     },
 
     /** The drill target's state, when it did not finish in time. */
-    async drillTargetState(input: { workflowId: string; kind: 'incident' | 'maintenance' }): Promise<IncidentState | MaintenanceState> {
+    async drillTargetState(input: {
+      workflowId: string;
+      kind: 'incident' | 'maintenance';
+    }): Promise<IncidentState | MaintenanceState> {
       const h = client.workflow.getHandle(input.workflowId);
       return input.kind === 'incident' ? h.query(incidentStateQuery) : h.query(maintenanceStateQuery);
     },
@@ -205,7 +247,10 @@ async function reachable(target: string): Promise<boolean> {
   } catch {
     return false;
   }
-  const port = Number(url.port || (url.protocol === 'https:' ? 443 : url.protocol.startsWith('smtps') ? 465 : url.protocol.startsWith('smtp') ? 587 : 80));
+  const port = Number(
+    url.port ||
+      (url.protocol === 'https:' ? 443 : url.protocol.startsWith('smtps') ? 465 : url.protocol.startsWith('smtp') ? 587 : 80),
+  );
   return new Promise((resolve) => {
     const socket = connect({ host: url.hostname, port, timeout: 3000 });
     socket.once('connect', () => (socket.destroy(), resolve(true)));

@@ -5,7 +5,14 @@ import { DEFAULT_TEMPLATES_DIR } from '../core/render';
 import type { Store } from '../core/store';
 import { subscriberIdFor } from '../core/store/subscribers';
 import { ensureSecret } from '../core/store/unsubscribe';
-import { confirmationLink, confirmationToken, openClaim, renderConfirmation, webhookTargetProblem, type SubscriptionClaim } from '../core/subscriptions';
+import {
+  confirmationLink,
+  confirmationToken,
+  openClaim,
+  renderConfirmation,
+  webhookTargetProblem,
+  type SubscriptionClaim,
+} from '../core/subscriptions';
 import { createProviders, type ChannelProviders } from './providers';
 import { AllRegionsDown, RegionHealth, sendThroughRegions } from './providers/regions';
 import { RegionUnavailable, Throttled, type OutgoingMessage } from './providers/types';
@@ -46,7 +53,8 @@ export type ConfirmationOutcome =
 export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
   const { config, plan, store } = deps;
   const secret = deps.secret ?? ensureSecret(config);
-  const providers = deps.providers ?? createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? secret });
+  const providers =
+    deps.providers ?? createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? secret });
   const health = deps.health ?? new RegionHealth(config.delivery.regionCooldownMs);
 
   async function sendSubscriptionConfirmation(input: ConfirmationInput): Promise<ConfirmationOutcome> {
@@ -59,7 +67,11 @@ export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
       // Retrying cannot help; the person asks again once the secrets agree.
       throw ApplicationFailure.nonRetryable((err as Error).message, 'SealedClaimUnreadable');
     }
-    const fields = { [claim.channel === 'sms' ? 'phone' : claim.channel]: claim.address } as { email?: string; phone?: string; webhook?: string };
+    const fields = { [claim.channel === 'sms' ? 'phone' : claim.channel]: claim.address } as {
+      email?: string;
+      phone?: string;
+      webhook?: string;
+    };
     const recipientId = subscriberIdFor(fields);
     const where = { recipientId, channel: claim.channel, workflowId: info.workflowExecution?.workflowId, attempt: info.attempt };
 
@@ -102,7 +114,11 @@ export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
       result = await sendThroughRegions(provider, health, info.attempt, [message]);
     } catch (err) {
       if (err instanceof Throttled || err instanceof AllRegionsDown) {
-        throw ApplicationFailure.create({ type: err.name, message: err.message, nextRetryDelay: Math.max(500, err.retryAfterMs) });
+        throw ApplicationFailure.create({
+          type: err.name,
+          message: err.message,
+          nextRetryDelay: Math.max(500, err.retryAfterMs),
+        });
       }
       if (err instanceof RegionUnavailable) throw ApplicationFailure.create({ type: err.name, message: err.message });
       throw err;
@@ -112,16 +128,37 @@ export function createSubscriptionActivities(deps: SubscriptionActivityDeps) {
     switch (o.kind) {
       case 'sent':
         log.info('subscription confirmation sent', sent);
-        return { outcome: 'sent', provider: provider.name, region: result.region, ...(o.messageId ? { messageId: o.messageId } : {}) };
+        return {
+          outcome: 'sent',
+          provider: provider.name,
+          region: result.region,
+          ...(o.messageId ? { messageId: o.messageId } : {}),
+        };
       case 'retry':
-        throw ApplicationFailure.create({ type: 'ConfirmationToRetry', message: `${provider.name}: ${o.error}`, ...(o.retryAfterMs ? { nextRetryDelay: o.retryAfterMs } : {}) });
+        throw ApplicationFailure.create({
+          type: 'ConfirmationToRetry',
+          message: `${provider.name}: ${o.error}`,
+          ...(o.retryAfterMs ? { nextRetryDelay: o.retryAfterMs } : {}),
+        });
       case 'opted_out':
-        await store.addSuppressions([{ channel: claim.channel, address: claim.address, reason: 'opt-out', detail: `provider reported opt-out in ${roundId}` }]);
+        await store.addSuppressions([
+          {
+            channel: claim.channel,
+            address: claim.address,
+            reason: 'opt-out',
+            detail: `provider reported opt-out in ${roundId}`,
+          },
+        ]);
         log.info('subscription confirmation not delivered: opted out at the provider', { ...sent, error: o.error });
         return { outcome: 'opted_out', provider: provider.name, error: o.error };
       case 'failed':
-        if (o.bounce) await store.addSuppressions([{ channel: claim.channel, address: claim.address, reason: 'bounce', detail: o.error }]);
-        log.info('subscription confirmation not delivered: refused by the provider', { ...sent, error: o.error, bounce: o.bounce ?? false });
+        if (o.bounce)
+          await store.addSuppressions([{ channel: claim.channel, address: claim.address, reason: 'bounce', detail: o.error }]);
+        log.info('subscription confirmation not delivered: refused by the provider', {
+          ...sent,
+          error: o.error,
+          bounce: o.bounce ?? false,
+        });
         return { outcome: 'failed', provider: provider.name, error: o.error };
     }
   }

@@ -55,7 +55,13 @@ export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
   rateLimitIp: { perSecond: 50, burst: 200 },
   webhookRateLimit: { perSecond: 200, burst: 1000 },
   temporalTimeoutMs: 10_000,
-  subscriptions: { apiPublicUrl: 'http://localhost:3000', confirmTtlMs: 48 * 3_600_000, rateLimitIp: { perSecond: 0.05, burst: 10 }, perAddressPerHour: 3, allowPrivateWebhooks: false },
+  subscriptions: {
+    apiPublicUrl: 'http://localhost:3000',
+    confirmTtlMs: 48 * 3_600_000,
+    rateLimitIp: { perSecond: 0.05, burst: 10 },
+    perAddressPerHour: 3,
+    allowPrivateWebhooks: false,
+  },
 };
 
 export function createApp(deps: ApiDeps): Express {
@@ -77,12 +83,15 @@ export function createApp(deps: ApiDeps): Express {
       await client.connection.withDeadline(Date.now() + 2000, () => client.connection.workflowService.getSystemInfo({}));
       res.json({ status: 'ok', temporal: 'reachable' });
     } catch (err) {
-      res.status(503).type('application/problem+json').json({
-        type: 'https://herald.dev/problems/temporal-unreachable',
-        title: 'Temporal unreachable',
-        status: 503,
-        detail: (err as Error).message.split('\n')[0],
-      });
+      res
+        .status(503)
+        .type('application/problem+json')
+        .json({
+          type: 'https://herald.dev/problems/temporal-unreachable',
+          title: 'Temporal unreachable',
+          status: 503,
+          detail: (err as Error).message.split('\n')[0],
+        });
     }
   });
   const openapi = openApiDocument(plan);
@@ -94,17 +103,39 @@ export function createApp(deps: ApiDeps): Express {
   const perTokenLimiter = tokenBucket(api.rateLimit);
   const requireRole = (role: Role): RequestHandler => {
     const auth = bearerAuth(tokens, role);
-    const limit = rateLimit(perTokenLimiter, (_req, res) => `token:${String(res.locals.actor)}`, 429, () => metrics.rateLimited.inc({ limiter: 'token' }));
+    const limit = rateLimit(
+      perTokenLimiter,
+      (_req, res) => `token:${String(res.locals.actor)}`,
+      429,
+      () => metrics.rateLimited.inc({ limiter: 'token' }),
+    );
     return (req, res, next) => auth(req, res, (err?: unknown) => (err ? next(err) : limit(req, res, next)));
   };
-  const routeDeps: RouteDeps = { client, plan, taskQueue, requireRole, publicUrl, metrics, log, temporalTimeoutMs: api.temporalTimeoutMs };
+  const routeDeps: RouteDeps = {
+    client,
+    plan,
+    taskQueue,
+    requireRole,
+    publicUrl,
+    metrics,
+    log,
+    temporalTimeoutMs: api.temporalTimeoutMs,
+  };
 
   // --- monitoring webhooks: raw bodies (signatures), 256 kB, their own limits and answers ---------
   app.use(unsubscribeRoutes({ store: deps.store, secret: deps.secret, pageName: plan.page.name }));
   app.use(webhookRoutes({ ...routeDeps, ledger, api, snsFetch: deps.snsFetch, webhookAuth: bearerAuth(tokens, 'webhook') }));
 
   // --- operator API: JSON bodies up to 64 kB, limited per address before auth and per token after --
-  app.use('/v1', rateLimit(tokenBucket(api.rateLimitIp), (req) => `ip:${clientAddress(req)}`, 429, () => metrics.rateLimited.inc({ limiter: 'ip' })));
+  app.use(
+    '/v1',
+    rateLimit(
+      tokenBucket(api.rateLimitIp),
+      (req) => `ip:${clientAddress(req)}`,
+      429,
+      () => metrics.rateLimited.inc({ limiter: 'ip' }),
+    ),
+  );
   // Public subscriptions: JSON or form posts (the status page's form), before the JSON-only check.
   app.use(
     subscriptionRoutes({
@@ -163,7 +194,9 @@ function requestLog(log: Logger): RequestHandler {
         status: res.statusCode,
         ms: Date.now() - start,
         ...(res.locals.actor ? { actor: res.locals.actor } : {}),
-        ...(/^\/v1\/(incidents|maintenances)\/[a-z0-9-]+/.test(req.path) ? { [req.path.startsWith('/v1/incidents') ? 'incidentId' : 'maintenanceId']: req.path.split('/')[3] } : {}),
+        ...(/^\/v1\/(incidents|maintenances)\/[a-z0-9-]+/.test(req.path)
+          ? { [req.path.startsWith('/v1/incidents') ? 'incidentId' : 'maintenanceId']: req.path.split('/')[3] }
+          : {}),
       };
       if (res.statusCode >= 500) log.warn(entry, 'request failed');
       else if (quiet) log.debug(entry, 'request');

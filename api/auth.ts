@@ -27,7 +27,10 @@ export function bearerAuth(grants: TokenGrant[], need: Role): RequestHandler {
       res.set('WWW-Authenticate', 'Bearer realm="herald", error="invalid_token"');
       return next(new Problem(401, 'Unauthorized', 'the token is not valid'));
     }
-    const allowed = need === 'webhook' ? found.role === 'webhook' || found.role === 'admin' : found.role !== 'webhook' && RANK[found.role] >= RANK[need];
+    const allowed =
+      need === 'webhook'
+        ? found.role === 'webhook' || found.role === 'admin'
+        : found.role !== 'webhook' && RANK[found.role] >= RANK[need];
     if (!allowed) return next(new Problem(403, 'Forbidden', `this route needs the ${need} role`));
     res.locals.actor = found.name;
     res.locals.role = found.role;

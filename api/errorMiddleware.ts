@@ -22,7 +22,10 @@ import { label, loadLabels, negotiateLocale } from '../core/statuspage/locale';
 // The package's templates (the answers' words): beside api/ when run from source, two levels up
 // from the build (dist/api/). Only what this file imports is built (tsconfig.build.json), so it
 // needs neither tsx nor the rest of Herald: `require('herald/middleware')`.
-const DEFAULT_TEMPLATES_DIR = [join(__dirname, '..', 'templates'), join(__dirname, '..', '..', 'templates')].find((d) => existsSync(join(d, 'pages', 'locales'))) ?? join(__dirname, '..', 'templates');
+const DEFAULT_TEMPLATES_DIR =
+  [join(__dirname, '..', 'templates'), join(__dirname, '..', '..', 'templates')].find((d) =>
+    existsSync(join(d, 'pages', 'locales')),
+  ) ?? join(__dirname, '..', 'templates');
 
 type ComponentStatus = 'operational' | 'degraded_performance' | 'partial_outage' | 'major_outage' | 'under_maintenance';
 
@@ -114,7 +117,8 @@ export function heraldOutageResponses(options: OutageResponsesOptions): OutageRe
   let inFlight: Promise<Summary | null> | null = null;
 
   const read = async (): Promise<Summary> => {
-    if (options.snapshotDir) return JSON.parse(await readFile(join(options.snapshotDir, 'api', 'v2', 'summary.json'), 'utf8')) as Summary;
+    if (options.snapshotDir)
+      return JSON.parse(await readFile(join(options.snapshotDir, 'api', 'v2', 'summary.json'), 'utf8')) as Summary;
     const res = await doFetch(summaryUrl, { signal: AbortSignal.timeout(2000), headers: { accept: 'application/json' } });
     if (!res.ok) throw new Error(`summary.json: HTTP ${res.status}`);
     return (await res.json()) as Summary;
@@ -142,19 +146,38 @@ export function heraldOutageResponses(options: OutageResponsesOptions): OutageRe
   /** The worst-hit guarded component and the open incident or maintenance behind it. */
   const situation = (s: Summary | null) => {
     if (!s) return null;
-    const rank: ComponentStatus[] = ['operational', 'degraded_performance', 'partial_outage', 'under_maintenance', 'major_outage'];
-    const hit = guarded(s).filter((c) => c.status !== 'operational').sort((a, b) => rank.indexOf(b.status) - rank.indexOf(a.status));
+    const rank: ComponentStatus[] = [
+      'operational',
+      'degraded_performance',
+      'partial_outage',
+      'under_maintenance',
+      'major_outage',
+    ];
+    const hit = guarded(s)
+      .filter((c) => c.status !== 'operational')
+      .sort((a, b) => rank.indexOf(b.status) - rank.indexOf(a.status));
     const ids = new Set(guarded(s).map((c) => c.id));
     const touches = (i: SummaryItem) => i.components.some((c) => ids.has(c.id));
-    const maintenance = s.scheduled_maintenances.find((m) => (m.status === 'in_progress' || m.status === 'verifying') && touches(m));
+    const maintenance = s.scheduled_maintenances.find(
+      (m) => (m.status === 'in_progress' || m.status === 'verifying') && touches(m),
+    );
     const incident = s.incidents.find(touches);
     if (hit.length === 0 && !incident && !maintenance) return null;
     const worst = hit[0]?.status ?? (maintenance ? 'under_maintenance' : 'degraded_performance');
-    const item = worst === 'under_maintenance' && maintenance ? { kind: 'maintenance' as const, ...maintenance } : incident ? { kind: 'incident' as const, ...incident } : maintenance ? { kind: 'maintenance' as const, ...maintenance } : null;
+    const item =
+      worst === 'under_maintenance' && maintenance
+        ? { kind: 'maintenance' as const, ...maintenance }
+        : incident
+          ? { kind: 'incident' as const, ...incident }
+          : maintenance
+            ? { kind: 'maintenance' as const, ...maintenance }
+            : null;
     return { worst, components: hit, item, page: s.page };
   };
 
-  const retryAfter = (item: { kind: string; eta?: string | null; next_update_at?: string | null; scheduled_until?: string } | null): number => {
+  const retryAfter = (
+    item: { kind: string; eta?: string | null; next_update_at?: string | null; scheduled_until?: string } | null,
+  ): number => {
     const candidates = item?.kind === 'maintenance' ? [item.scheduled_until] : [item?.eta, item?.next_update_at];
     for (const c of candidates) {
       const t = c ? new Date(c).getTime() - now() : NaN;
@@ -166,20 +189,36 @@ export function heraldOutageResponses(options: OutageResponsesOptions): OutageRe
   const localeOf = (req: Request) => negotiateLocale(req.get('accept-language'), locales, defaultLocale);
   const componentName = (c: { id: string; name: string }, locale: string) => options.names?.[c.id]?.[locale] ?? c.name;
 
-  const send = (req: Request, res: Response, kind: 'outage' | 'maintenance' | 'upstreamFailure' | 'upstreamTimeout', status: number, s: ReturnType<typeof situation>) => {
+  const send = (
+    req: Request,
+    res: Response,
+    kind: 'outage' | 'maintenance' | 'upstreamFailure' | 'upstreamTimeout',
+    status: number,
+    s: ReturnType<typeof situation>,
+  ) => {
     const locale = localeOf(req);
     const t = loadLabels(templatesDir, locale);
     const timeZone = options.timeZone ?? s?.page.time_zone ?? 'Etc/UTC';
     const item = s?.item ?? null;
-    const names = new Intl.ListFormat(locale, { type: 'conjunction' }).format((s?.components ?? []).map((c) => componentName(c, locale)));
+    const names = new Intl.ListFormat(locale, { type: 'conjunction' }).format(
+      (s?.components ?? []).map((c) => componentName(c, locale)),
+    );
     const key = kind === 'upstreamFailure' && item ? 'upstreamFailureIncident' : kind;
     const sentences = [label(t, `problem.${key}.detail`, { component: names, incident: item?.name ?? '' })];
     const when = (iso: string) => formatMessageTime(new Date(iso), locale, timeZone);
-    if (item?.kind === 'maintenance' && item.scheduled_until) sentences.push(label(t, 'problem.untilSentence', { until: when(item.scheduled_until) }));
-    else if (item?.eta && new Date(item.eta).getTime() > now()) sentences.push(label(t, 'problem.etaSentence', { eta: when(item.eta) }));
-    if (item?.next_update_at && new Date(item.next_update_at).getTime() > now()) sentences.push(label(t, 'problem.nextUpdateSentence', { at: when(item.next_update_at) }));
+    if (item?.kind === 'maintenance' && item.scheduled_until)
+      sentences.push(label(t, 'problem.untilSentence', { until: when(item.scheduled_until) }));
+    else if (item?.eta && new Date(item.eta).getTime() > now())
+      sentences.push(label(t, 'problem.etaSentence', { eta: when(item.eta) }));
+    if (item?.next_update_at && new Date(item.next_update_at).getTime() > now())
+      sentences.push(label(t, 'problem.nextUpdateSentence', { at: when(item.next_update_at) }));
     sentences.push(label(t, 'problem.statusSentence', { url: item?.shortlink ?? statusUrl }));
-    const typeSlug = { outage: 'outage', maintenance: 'maintenance', upstreamFailure: 'upstream-failure', upstreamTimeout: 'upstream-timeout' }[kind];
+    const typeSlug = {
+      outage: 'outage',
+      maintenance: 'maintenance',
+      upstreamFailure: 'upstream-failure',
+      upstreamTimeout: 'upstream-timeout',
+    }[kind];
     const problem: Problem = {
       type: `${statusUrl}/problems/${typeSlug}`,
       title: label(t, `problem.${key}.title`),
@@ -189,7 +228,8 @@ export function heraldOutageResponses(options: OutageResponsesOptions): OutageRe
       status_page: statusUrl,
     };
     if (item) problem.incident = { id: item.id, name: item.name, status: item.status, url: item.shortlink, kind: item.kind };
-    if (s?.components.length) problem.components = s.components.map((c) => ({ id: c.id, name: componentName(c, locale), status: c.status }));
+    if (s?.components.length)
+      problem.components = s.components.map((c) => ({ id: c.id, name: componentName(c, locale), status: c.status }));
     if (item?.eta) problem.eta = item.eta;
     res.status(status);
     res.set({
@@ -237,7 +277,8 @@ export function heraldOutageResponses(options: OutageResponsesOptions): OutageRe
     const e = (err ?? {}) as { status?: number; statusCode?: number; name?: string; code?: string };
     const status = e.status ?? e.statusCode;
     if (status && status >= 400 && status < 500) return next(err);
-    const timedOut = status === 504 || e.name === 'TimeoutError' || e.code === 'ETIMEDOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT';
+    const timedOut =
+      status === 504 || e.name === 'TimeoutError' || e.code === 'ETIMEDOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT';
     void summary().then((s) => {
       const now = situation(s);
       if (now?.item) send(req, res, now.item.kind === 'maintenance' ? 'maintenance' : 'upstreamFailure', 503, now);

@@ -22,8 +22,18 @@ export interface ApiMetrics {
 export function createApiMetrics(client: Client, { cacheMs = 5000, timeoutMs = 5000 } = {}): ApiMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'herald_api_' });
-  const webhooks = new Counter({ name: 'herald_webhooks_total', help: 'Monitoring webhook deliveries by source and result', labelNames: ['source', 'result'] as const, registers: [registry] });
-  const requests = new Counter({ name: 'herald_api_requests_total', help: 'API requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [registry] });
+  const webhooks = new Counter({
+    name: 'herald_webhooks_total',
+    help: 'Monitoring webhook deliveries by source and result',
+    labelNames: ['source', 'result'] as const,
+    registers: [registry],
+  });
+  const requests = new Counter({
+    name: 'herald_api_requests_total',
+    help: 'API requests by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'herald_api_request_duration_seconds',
     help: 'API request duration by route',
@@ -31,8 +41,18 @@ export function createApiMetrics(client: Client, { cacheMs = 5000, timeoutMs = 5
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const guardRefusals = new Counter({ name: 'herald_guard_refusals_total', help: 'Operator texts the content guard refused, by route', labelNames: ['route'] as const, registers: [registry] });
-  const rateLimited = new Counter({ name: 'herald_rate_limited_total', help: 'Requests refused by a rate limiter', labelNames: ['limiter'] as const, registers: [registry] });
+  const guardRefusals = new Counter({
+    name: 'herald_guard_refusals_total',
+    help: 'Operator texts the content guard refused, by route',
+    labelNames: ['route'] as const,
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: 'herald_rate_limited_total',
+    help: 'Requests refused by a rate limiter',
+    labelNames: ['limiter'] as const,
+    registers: [registry],
+  });
 
   let cached: { at: number; incidents: Record<string, number>; maintenances: Record<string, number> } | undefined;
   let pending: Promise<NonNullable<typeof cached>> | undefined;
@@ -43,8 +63,14 @@ export function createApiMetrics(client: Client, { cacheMs = 5000, timeoutMs = 5
         const count = async (q: string) => Number((await client.workflow.count(q)).count);
         const run = async () => {
           const [inc, mnt] = await Promise.all([
-            Promise.all(INCIDENT_STATUSES.map((s) => count(`HeraldKind = 'incident' AND HeraldStatus = '${s}' AND HeraldDrill = false`))),
-            Promise.all(MAINTENANCE_STATUSES.map((s) => count(`HeraldKind = 'maintenance' AND HeraldStatus = '${s}' AND HeraldDrill = false`))),
+            Promise.all(
+              INCIDENT_STATUSES.map((s) => count(`HeraldKind = 'incident' AND HeraldStatus = '${s}' AND HeraldDrill = false`)),
+            ),
+            Promise.all(
+              MAINTENANCE_STATUSES.map((s) =>
+                count(`HeraldKind = 'maintenance' AND HeraldStatus = '${s}' AND HeraldDrill = false`),
+              ),
+            ),
           ]);
           return {
             at: Date.now(),
@@ -60,7 +86,11 @@ export function createApiMetrics(client: Client, { cacheMs = 5000, timeoutMs = 5
     })();
     return pending;
   };
-  const up = new Gauge({ name: 'herald_temporal_visibility_up', help: '1 when the last visibility count succeeded', registers: [registry] });
+  const up = new Gauge({
+    name: 'herald_temporal_visibility_up',
+    help: '1 when the last visibility count succeeded',
+    registers: [registry],
+  });
   new Gauge({
     name: 'herald_incidents',
     help: 'Incidents (not drills) by Statuspage status, from Temporal visibility',
@@ -95,7 +125,11 @@ export function createApiMetrics(client: Client, { cacheMs = 5000, timeoutMs = 5
     const start = process.hrtime.bigint();
     res.once('finish', () => {
       // The route pattern (/v1/incidents/:id), never the raw path: ids must not explode the label set.
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : res.statusCode === 404 ? 'unmatched' : (res.locals.routeName as string | undefined) ?? 'unmatched';
+      const route = req.route?.path
+        ? `${req.baseUrl}${String(req.route.path)}`
+        : res.statusCode === 404
+          ? 'unmatched'
+          : ((res.locals.routeName as string | undefined) ?? 'unmatched');
       requests.inc({ method: req.method, route, status: String(res.statusCode) });
       duration.observe({ method: req.method, route }, Number(process.hrtime.bigint() - start) / 1e9);
     });

@@ -34,10 +34,16 @@ export function invalidBody(error: ZodError): Problem {
 }
 
 /** gRPC status codes meaning "Temporal is not answering now": a retry later may well succeed. */
-const UNAVAILABLE_CODES = new Set([1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+const UNAVAILABLE_CODES = new Set([
+  1 /* CANCELLED */, 4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */,
+]);
 
 function grpcCode(err: unknown): number | undefined {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+  for (
+    let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    e = e.cause as typeof e, depth++
+  ) {
     if (typeof e.code === 'number') return e.code;
   }
   return undefined;
@@ -46,11 +52,16 @@ function grpcCode(err: unknown): number | undefined {
 /** Temporal unreachable, overloaded or past the call's deadline → 503 with Retry-After (senders retry 5xx). */
 export function temporalUnavailable(err: unknown): Problem | undefined {
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
-    return new Problem(503, 'Temporal unavailable', 'the workflow did not answer in time (is a worker running?); retry shortly', { retryAfter: 5 });
+    return new Problem(503, 'Temporal unavailable', 'the workflow did not answer in time (is a worker running?); retry shortly', {
+      retryAfter: 5,
+    });
   }
   const code = grpcCode(err);
   const msg = (err as Error)?.message ?? '';
-  if ((code !== undefined && UNAVAILABLE_CODES.has(code)) || /Deadline exceeded|DEADLINE_EXCEEDED|UNAVAILABLE|ECONNREFUSED|Failed to connect|No connection established/.test(msg)) {
+  if (
+    (code !== undefined && UNAVAILABLE_CODES.has(code)) ||
+    /Deadline exceeded|DEADLINE_EXCEEDED|UNAVAILABLE|ECONNREFUSED|Failed to connect|No connection established/.test(msg)
+  ) {
     if (err instanceof Problem) return undefined;
     return new Problem(503, 'Temporal unavailable', 'Herald cannot reach Temporal right now; retry shortly', { retryAfter: 5 });
   }
@@ -65,7 +76,10 @@ export function temporalUnavailable(err: unknown): Problem | undefined {
 export function updateRejected(err: unknown, what: string): Problem | undefined {
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
   const message = ((err.cause as Error | undefined)?.message ?? err.message).split('\n')[0]!.slice(0, 1000);
-  const conflict = /already (resolved|postmortem|completed|cancelled)|cannot go back|nothing is waiting for approval|is not waiting for approval|cannot (reschedule|cancel|complete|post an update)|has started/i.test(message);
+  const conflict =
+    /already (resolved|postmortem|completed|cancelled)|cannot go back|nothing is waiting for approval|is not waiting for approval|cannot (reschedule|cancel|complete|post an update)|has started/i.test(
+      message,
+    );
   const m = /^([A-Za-z][\w.]*(?:, [A-Za-z][\w.]*)*): (.+)$/.exec(message);
   const errors: FieldError[] = m ? m[1]!.split(', ').map((path) => ({ path, message: m[2]! })) : [];
   return conflict
@@ -87,15 +101,24 @@ export function problemHandler(onUnexpected: (err: unknown) => void): ErrorReque
     if (err instanceof Problem) return sendProblem(res, err, req.originalUrl);
     const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
     // body-parser's errors carry a status and a type we can translate without leaking internals.
-    if (e?.type === 'entity.parse.failed') return sendProblem(res, new Problem(400, 'Malformed JSON', 'the request body is not valid JSON'), req.originalUrl);
-    if (e?.type === 'entity.too.large') return sendProblem(res, new Problem(413, 'Request body too large', e.message), req.originalUrl);
-    if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return sendProblem(res, new Problem(415, 'Unsupported encoding', e.message), req.originalUrl);
-    if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid' || e?.type === 'stream.encoding.set') return sendProblem(res, new Problem(400, 'Bad request', 'the request body could not be read'), req.originalUrl);
+    if (e?.type === 'entity.parse.failed')
+      return sendProblem(res, new Problem(400, 'Malformed JSON', 'the request body is not valid JSON'), req.originalUrl);
+    if (e?.type === 'entity.too.large')
+      return sendProblem(res, new Problem(413, 'Request body too large', e.message), req.originalUrl);
+    if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+      return sendProblem(res, new Problem(415, 'Unsupported encoding', e.message), req.originalUrl);
+    if (e?.type === 'request.aborted' || e?.type === 'request.size.invalid' || e?.type === 'stream.encoding.set')
+      return sendProblem(res, new Problem(400, 'Bad request', 'the request body could not be read'), req.originalUrl);
     const unavailable = temporalUnavailable(err);
     if (unavailable) return sendProblem(res, unavailable, req.originalUrl);
     const status = e?.status ?? e?.statusCode;
-    if (typeof status === 'number' && status >= 400 && status < 500) return sendProblem(res, new Problem(status, 'Bad request', e.message), req.originalUrl);
+    if (typeof status === 'number' && status >= 400 && status < 500)
+      return sendProblem(res, new Problem(status, 'Bad request', e.message), req.originalUrl);
     onUnexpected(err);
-    sendProblem(res, new Problem(500, 'Internal error', 'Herald could not complete the request; it was logged.'), req.originalUrl);
+    sendProblem(
+      res,
+      new Problem(500, 'Internal error', 'Herald could not complete the request; it was logged.'),
+      req.originalUrl,
+    );
   };
 }

@@ -48,12 +48,19 @@ export function tokenBucket({ perSecond, burst }: RateLimit, now: () => number =
  * Refuses requests over the key's rate. Operator clients get 429; monitoring senders get 503,
  * because Alertmanager (and most senders) retry only 5xx and a throttled alert must not be lost.
  */
-export function rateLimit(limiter: Limiter, keyOf: (req: Request, res: Response) => string, status: 429 | 503 = 429, onRefused?: () => void): RequestHandler {
+export function rateLimit(
+  limiter: Limiter,
+  keyOf: (req: Request, res: Response) => string,
+  status: 429 | 503 = 429,
+  onRefused?: () => void,
+): RequestHandler {
   return (req, res, next) => {
     const wait = limiter.take(keyOf(req, res));
     if (wait === 0) return next();
     onRefused?.();
-    next(new Problem(status, status === 429 ? 'Too many requests' : 'Busy', `slow down: retry in ${wait} s`, { retryAfter: wait }));
+    next(
+      new Problem(status, status === 429 ? 'Too many requests' : 'Busy', `slow down: retry in ${wait} s`, { retryAfter: wait }),
+    );
   };
 }
 

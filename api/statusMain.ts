@@ -15,7 +15,8 @@ if (cluster.isPrimary && config.statusWorkers > 1) {
   for (let i = 0; i < config.statusWorkers; i++) fork();
   let listening = 0;
   cluster.on('listening', () => {
-    if (++listening === config.statusWorkers) log.info({ port: config.statusPort, dir: config.publicDir, workers: config.statusWorkers }, 'status server listening');
+    if (++listening === config.statusWorkers)
+      log.info({ port: config.statusPort, dir: config.publicDir, workers: config.statusWorkers }, 'status server listening');
   });
   cluster.on('exit', (worker, code) => {
     if (stopping) {

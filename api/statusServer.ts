@@ -36,7 +36,8 @@ const htmlSecurityHeaders = (formAction: string[] = []): OutgoingHttpHeaders => 
   'Content-Security-Policy': `${HTML_SECURITY_HEADERS['Content-Security-Policy']}${formAction.map((o) => ` ${o}`).join('')}`,
 });
 const HTML_SECURITY_HEADERS: OutgoingHttpHeaders = {
-  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'Content-Security-Policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   'Referrer-Policy': 'strict-origin-when-cross-origin',
   'X-Frame-Options': 'DENY',
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), interest-cohort=()',
@@ -53,7 +54,12 @@ const brotliAsync = promisify(brotliCompress);
  * snapshot never stalls requests; brotli quality 6 is within a few per cent of 11 on these pages
  * at a hundredth of the time, which keeps a new snapshot live within milliseconds of its publish.
  */
-async function entryFor(path: string, body: Buffer, previous?: Entry, htmlHeaders: OutgoingHttpHeaders = HTML_SECURITY_HEADERS): Promise<Entry> {
+async function entryFor(
+  path: string,
+  body: Buffer,
+  previous?: Entry,
+  htmlHeaders: OutgoingHttpHeaders = HTML_SECURITY_HEADERS,
+): Promise<Entry> {
   const contentType = contentTypeFor(path);
   const hash = createHash('sha1').update(body).digest('base64url');
   if (previous?.identity.etag === `"${hash}"`) return previous; // unchanged since the last snapshot
@@ -69,7 +75,12 @@ async function entryFor(path: string, body: Buffer, previous?: Entry, htmlHeader
   const variant = (b: Buffer, etag: string, encoding?: string): Variant => ({
     body: b,
     etag,
-    headers: flat({ ...base, ETag: etag, 'Content-Length': String(b.length), ...(encoding ? { 'Content-Encoding': encoding } : {}) }),
+    headers: flat({
+      ...base,
+      ETag: etag,
+      'Content-Length': String(b.length),
+      ...(encoding ? { 'Content-Encoding': encoding } : {}),
+    }),
     notModified: flat({ ...base, ETag: etag }),
   });
   const identity = variant(body, `"${hash}"`);
@@ -88,7 +99,11 @@ async function entryFor(path: string, body: Buffer, previous?: Entry, htmlHeader
 }
 
 /** Reads a published snapshot directory into memory (files read at once, compressed off-thread). */
-export async function loadSnapshotIntoMemory(dir: string, previous?: Map<string, Entry>, htmlHeaders?: OutgoingHttpHeaders): Promise<Map<string, Entry>> {
+export async function loadSnapshotIntoMemory(
+  dir: string,
+  previous?: Map<string, Entry>,
+  htmlHeaders?: OutgoingHttpHeaders,
+): Promise<Map<string, Entry>> {
   const read: [string, Buffer][] = [];
   const walk = (d: string) => {
     for (const name of readdirSync(d)) {
@@ -98,7 +113,9 @@ export async function loadSnapshotIntoMemory(dir: string, previous?: Map<string,
     }
   };
   walk(dir);
-  const entries = await Promise.all(read.map(async ([path, body]) => ['/' + path, await entryFor(path, body, previous?.get('/' + path), htmlHeaders)] as const));
+  const entries = await Promise.all(
+    read.map(async ([path, body]) => ['/' + path, await entryFor(path, body, previous?.get('/' + path), htmlHeaders)] as const),
+  );
   return new Map(entries);
 }
 
@@ -196,11 +213,20 @@ function notModified(header: string | undefined, entry: Entry): boolean {
 function handle(req: IncomingMessage, res: ServerResponse, files: Map<string, Entry>): void {
   const method = req.method ?? 'GET';
   if (method === 'OPTIONS') {
-    res.writeHead(204, { ...CORS_HEADERS, 'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS', 'Access-Control-Max-Age': '86400', Allow: 'GET, HEAD, OPTIONS' }).end();
+    res
+      .writeHead(204, {
+        ...CORS_HEADERS,
+        'Access-Control-Allow-Methods': 'GET, HEAD, OPTIONS',
+        'Access-Control-Max-Age': '86400',
+        Allow: 'GET, HEAD, OPTIONS',
+      })
+      .end();
     return;
   }
   if (method !== 'GET' && method !== 'HEAD') {
-    res.writeHead(405, { Allow: 'GET, HEAD, OPTIONS', 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }).end('Method not allowed\n');
+    res
+      .writeHead(405, { Allow: 'GET, HEAD, OPTIONS', 'Content-Type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS })
+      .end('Method not allowed\n');
     return;
   }
   const path = requestPath(req.url ?? '/');
@@ -209,7 +235,13 @@ function handle(req: IncomingMessage, res: ServerResponse, files: Map<string, En
     if (files.has(`${path}/index.html`)) {
       // A directory without its slash: redirect, so the page's relative links resolve inside it.
       const q = (req.url ?? '').indexOf('?');
-      res.writeHead(301, { Location: `${encodeURI(path)}/${q >= 0 ? (req.url ?? '').slice(q) : ''}`, 'Cache-Control': 'public, max-age=3600', ...SECURITY_HEADERS }).end();
+      res
+        .writeHead(301, {
+          Location: `${encodeURI(path)}/${q >= 0 ? (req.url ?? '').slice(q) : ''}`,
+          'Cache-Control': 'public, max-age=3600',
+          ...SECURITY_HEADERS,
+        })
+        .end();
       return;
     }
     entry = files.get(`${path}.html`);
@@ -226,7 +258,12 @@ function handle(req: IncomingMessage, res: ServerResponse, files: Map<string, En
     return;
   }
   const accept = req.headers['accept-encoding'];
-  const variant = accept && entry.br && accept.includes('br') ? entry.br : accept && entry.gzip && accept.includes('gzip') ? entry.gzip : entry.identity;
+  const variant =
+    accept && entry.br && accept.includes('br')
+      ? entry.br
+      : accept && entry.gzip && accept.includes('gzip')
+        ? entry.gzip
+        : entry.identity;
   if (notModified(req.headers['if-none-match'], entry)) {
     res.writeHead(304, variant.notModified).end();
     return;

@@ -27,7 +27,11 @@ async function main() {
     const client = new Client({ connection });
     const roundId = `chaos-${Date.now()}`;
     const started = Date.now();
-    const handle = await client.workflow.start(notify, { workflowId: roundId, taskQueue: 'chaos', args: [benchRequest(roundId)] });
+    const handle = await client.workflow.start(notify, {
+      workflowId: roundId,
+      taskQueue: 'chaos',
+      args: [benchRequest(roundId)],
+    });
     let done = false;
     const outcome = handle.result().finally(() => (done = true));
     let killed = 0;
@@ -38,7 +42,9 @@ async function main() {
         worker.proc.kill('SIGKILL');
         await new Promise((r) => worker.proc.once('exit', r));
         killed++;
-        console.error(`kill ${killed}: SIGKILL at ${accepted} accepted messages (${((Date.now() - started) / 1000).toFixed(1)} s); restarting the worker`);
+        console.error(
+          `kill ${killed}: SIGKILL at ${accepted} accepted messages (${((Date.now() - started) / 1000).toFixed(1)} s); restarting the worker`,
+        );
         worker = rig.worker = startWorker(env);
         await worker.ready;
       } else await new Promise((r) => setTimeout(r, 100));

@@ -55,13 +55,22 @@ export interface FakeAwsProcess {
   regions: Record<string, string>;
   control: string;
   proc: ChildProcess;
-  stats(): Promise<{ accepted: number; unique: number; duplicates: number; perRegion: Record<string, { requests: number; accepted: number; rejected: number }> }>;
+  stats(): Promise<{
+    accepted: number;
+    unique: number;
+    duplicates: number;
+    perRegion: Record<string, { requests: number; accepted: number; rejected: number }>;
+  }>;
   reset(): Promise<void>;
   mode(region: string, mode: 'up' | 'down' | 'throttle', count?: number): Promise<void>;
 }
 
 export async function startFakeAwsProcess(regions: string[]): Promise<FakeAwsProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'test', 'support', 'fakeAws.ts'), '--regions', regions.join(',')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [...nodeArgs(), '--import', 'tsx', join(ROOT, 'test', 'support', 'fakeAws.ts'), '--regions', regions.join(',')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: proc.stdout! });
     rl.once('line', (l) => resolve(l));
@@ -85,7 +94,17 @@ export async function prebuildBundle(dir: string): Promise<string> {
   return file;
 }
 
-export function benchEnv(o: { dataDir: string; temporal: string; taskQueue: string; fake: FakeAwsProcess; batch: number; page: number; concurrency: number; providerConcurrency: string; bundle: string }): Record<string, string> {
+export function benchEnv(o: {
+  dataDir: string;
+  temporal: string;
+  taskQueue: string;
+  fake: FakeAwsProcess;
+  batch: number;
+  page: number;
+  concurrency: number;
+  providerConcurrency: string;
+  bundle: string;
+}): Record<string, string> {
   const endpoints = Object.entries(o.fake.regions)
     .map(([r, url]) => `${r}=${url}`)
     .join(',');
@@ -126,7 +145,15 @@ export async function seed(store: Store, n: number): Promise<void> {
         const count = Math.min(rowsPer, n - i);
         for (let k = i; k < i + count; k++) {
           const id = `s${String(k).padStart(8, '0')}`;
-          values.push(id, k % 2 === 0 ? `${id}@example.com` : null, k % 2 === 1 ? `+1555${String(k).padStart(7, '0')}` : null, k % 5 === 0 ? 'zh-TW' : 'en', now, now, now);
+          values.push(
+            id,
+            k % 2 === 0 ? `${id}@example.com` : null,
+            k % 2 === 1 ? `+1555${String(k).padStart(7, '0')}` : null,
+            k % 5 === 0 ? 'zh-TW' : 'en',
+            now,
+            now,
+            now,
+          );
         }
         await tx.run(
           `INSERT INTO subscribers (id, email, phone, locale, internal, all_components, consent, confirmed_at, created_at, updated_at) VALUES ${Array.from({ length: count }, () => "(?, ?, ?, ?, 0, 1, 'confirmed', ?, ?, ?)").join(', ')}`,
@@ -139,7 +166,15 @@ export async function seed(store: Store, n: number): Promise<void> {
 
 export function benchRequest(roundId: string): NotifyRequest {
   const sample = paymentsOutageRound(roundId);
-  return { ...sample, facts: { ...sample.facts, id: 'incident-bench', startedAt: new Date().toISOString(), nextUpdateAt: new Date(Date.now() + 30 * 60_000).toISOString() } };
+  return {
+    ...sample,
+    facts: {
+      ...sample.facts,
+      id: 'incident-bench',
+      startedAt: new Date().toISOString(),
+      nextUpdateAt: new Date(Date.now() + 30 * 60_000).toISOString(),
+    },
+  };
 }
 
 export interface WorkerProcess {
@@ -164,14 +199,26 @@ export function cpuSecondsOf(pid: number): number {
 
 /** The worker's environment as npm start gives it: NODE_OPTIONS with the worker's heap bound (worker/nodeOptions.ts). */
 function workerEnv(env: Record<string, string | undefined>): Record<string, string> {
-  const nodeOptions = workerNodeOptions({ ...env, HERALD_WORKER_HEAP_MB: env.HERALD_WORKER_HEAP_MB ?? process.env.HERALD_WORKER_HEAP_MB, NODE_OPTIONS: env.NODE_OPTIONS ?? process.env.NODE_OPTIONS });
-  return Object.fromEntries(Object.entries({ ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }).filter((e): e is [string, string] => e[1] !== undefined));
+  const nodeOptions = workerNodeOptions({
+    ...env,
+    HERALD_WORKER_HEAP_MB: env.HERALD_WORKER_HEAP_MB ?? process.env.HERALD_WORKER_HEAP_MB,
+    NODE_OPTIONS: env.NODE_OPTIONS ?? process.env.NODE_OPTIONS,
+  });
+  return Object.fromEntries(
+    Object.entries({ ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) }).filter(
+      (e): e is [string, string] => e[1] !== undefined,
+    ),
+  );
 }
 
 /** The real worker (worker/main.ts) in its own process; resolves `ready` once it polls. */
 export function startWorker(env: Record<string, string>): WorkerProcess {
   // The SDK's own log lines go to stderr, which is dropped; readiness comes from Herald's log on stdout.
-  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'worker', 'main.ts')], { cwd: ROOT, env: workerEnv({ PATH: process.env.PATH, ...env, HERALD_LOG_LEVEL: 'info' }), stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', join(ROOT, 'worker', 'main.ts')], {
+    cwd: ROOT,
+    env: workerEnv({ PATH: process.env.PATH, ...env, HERALD_LOG_LEVEL: 'info' }),
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
   let peak = 0;
   let hwm = 0;
   const sample = () => {
@@ -212,7 +259,15 @@ async function rawMain() {
   const plan = loadPlan(config.planFile, config.templatesDir);
   const store = await openConfiguredStore(config);
   const providers = createProviders(config.delivery, { webhookSecret: ensureSecret(config) });
-  const core = createDeliveryCore({ plan, store, providers, delivery: config.delivery, secret: ensureSecret(config), statusUrl: config.publicUrl, templatesDir: config.templatesDir });
+  const core = createDeliveryCore({
+    plan,
+    store,
+    providers,
+    delivery: config.delivery,
+    secret: ensureSecret(config),
+    statusUrl: config.publicUrl,
+    templatesDir: config.templatesDir,
+  });
   const audience = createAudienceActivities({ plan, store });
   const request = benchRequest(process.argv[process.argv.indexOf('--raw') + 1]!);
   const started = Date.now();
@@ -220,13 +275,21 @@ async function rawMain() {
   let cursor: string | null = null;
   let recipients = 0;
   for (;;) {
-    const page = await audience.planAudiencePage({ request, afterId: cursor, pageSize: prepared.pageSize, batchSize: prepared.batchSize });
+    const page = await audience.planAudiencePage({
+      request,
+      afterId: cursor,
+      pageSize: prepared.pageSize,
+      batchSize: prepared.batchSize,
+    });
     const queue = [...page.batches];
     const run = async () => {
       for (let b = queue.shift(); b; b = queue.shift()) {
         for (let attempt = 1; ; attempt++) {
           try {
-            const r: BatchResult = await core.deliverRange({ request, afterId: b.afterId, throughId: b.throughId, count: b.count }, { attempt, resumeCursor: null, heartbeat() {} });
+            const r: BatchResult = await core.deliverRange(
+              { request, afterId: b.afterId, throughId: b.throughId, count: b.count },
+              { attempt, resumeCursor: null, heartbeat() {} },
+            );
             recipients += r.recipients;
             break;
           } catch (err) {
@@ -273,8 +336,23 @@ export async function withBenchRig(
   let result: string | undefined;
   try {
     fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
-    server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), dbFile: join(work, 'temporal.db'), stdio: 'ignore' });
-    const env = benchEnv({ dataDir: join(work, 'data'), temporal: server.address, taskQueue: o.name, fake, batch: o.batch, page: o.page, concurrency: o.concurrency, providerConcurrency: o.providerConcurrency, bundle: await prebuildBundle(work) });
+    server = await startDevServer({
+      binary: temporalCliPath(),
+      port: await freePort(),
+      dbFile: join(work, 'temporal.db'),
+      stdio: 'ignore',
+    });
+    const env = benchEnv({
+      dataDir: join(work, 'data'),
+      temporal: server.address,
+      taskQueue: o.name,
+      fake,
+      batch: o.batch,
+      page: o.page,
+      concurrency: o.concurrency,
+      providerConcurrency: o.providerConcurrency,
+      bundle: await prebuildBundle(work),
+    });
     const t0 = Date.now();
     const store = await openConfiguredStore(loadConfig(env));
     await seed(store, o.recipients);
@@ -301,15 +379,26 @@ async function main() {
     const { env, fake, server } = rig;
     // Raw loop, in its own process like the worker (--skip-raw leaves it out: ratioToRaw is then null).
     const skipRaw = process.argv.includes('--skip-raw');
-    const raw = skipRaw ? { seconds: NaN, sent: 0, cpuSeconds: NaN } : await new Promise<{ seconds: number; sent: number; cpuSeconds: number }>((resolve, reject) => {
-      const p = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', __filename, '--raw', `bench-raw-${Date.now()}`], { cwd: ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      p.stdout!.on('data', (d) => (out += d));
-      p.once('exit', (c) => (c === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`raw loop exited with ${c}`))));
-    });
+    const raw = skipRaw
+      ? { seconds: NaN, sent: 0, cpuSeconds: NaN }
+      : await new Promise<{ seconds: number; sent: number; cpuSeconds: number }>((resolve, reject) => {
+          const p = spawn(process.execPath, [...nodeArgs(), '--import', 'tsx', __filename, '--raw', `bench-raw-${Date.now()}`], {
+            cwd: ROOT,
+            env: { PATH: process.env.PATH, ...env },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          p.stdout!.on('data', (d) => (out += d));
+          p.once('exit', (c) =>
+            c === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`raw loop exited with ${c}`)),
+          );
+        });
     const rawStats = await fake.stats();
     if (skipRaw) console.error('raw loop: skipped (--skip-raw)');
-    else console.error(`raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s, ${raw.cpuSeconds.toFixed(1)} CPU s (whole process); sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`);
+    else
+      console.error(
+        `raw loop: ${raw.seconds.toFixed(2)} s, ${Math.round(recipients / raw.seconds)}/s, ${raw.cpuSeconds.toFixed(1)} CPU s (whole process); sent ${raw.sent}; providers accepted ${rawStats.accepted} (${rawStats.unique} distinct)`,
+      );
     await fake.reset();
 
     const worker = (rig.worker = startWorker(env));
@@ -321,14 +410,24 @@ async function main() {
     worker.resetPeak();
     const cpuBefore = { worker: cpuSecondsOf(worker.proc.pid!), fake: cpuSecondsOf(fake.proc.pid!) };
     const started = Date.now();
-    const report: NotifyReport = await client.workflow.execute(notify, { workflowId: roundId, taskQueue: 'bench', args: [benchRequest(roundId)] });
+    const report: NotifyReport = await client.workflow.execute(notify, {
+      workflowId: roundId,
+      taskQueue: 'bench',
+      args: [benchRequest(roundId)],
+    });
     const seconds = (Date.now() - started) / 1000;
     const stats = await fake.stats();
     const peakRssMb = worker.peakRssMb();
     await connection.close();
-    console.error(`temporal: ${seconds.toFixed(2)} s; report sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; providers ${JSON.stringify(stats.perRegion)}`);
-    console.error(`CPU during the round (load-independent): worker ${(cpuSecondsOf(worker.proc.pid!) - cpuBefore.worker).toFixed(1)} s, local AWS ${(cpuSecondsOf(fake.proc.pid!) - cpuBefore.fake).toFixed(1)} s`);
-    console.error(`worker RSS: ${idleRss} MB ready, ${peakRssMb} MB peak during the round (sampled every 250 ms), ${worker.hwmMb()} MB kernel high-water mark since start`);
+    console.error(
+      `temporal: ${seconds.toFixed(2)} s; report sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; providers ${JSON.stringify(stats.perRegion)}`,
+    );
+    console.error(
+      `CPU during the round (load-independent): worker ${(cpuSecondsOf(worker.proc.pid!) - cpuBefore.worker).toFixed(1)} s, local AWS ${(cpuSecondsOf(fake.proc.pid!) - cpuBefore.fake).toFixed(1)} s`,
+    );
+    console.error(
+      `worker RSS: ${idleRss} MB ready, ${peakRssMb} MB peak during the round (sampled every 250 ms), ${worker.hwmMb()} MB kernel high-water mark since start`,
+    );
     return JSON.stringify({
       recipients,
       seconds: Number(seconds.toFixed(2)),

@@ -65,14 +65,35 @@ async function main() {
   const plan = loadPlan(config.planFile);
   try {
     log(`starting the Temporal dev server on :${temporalPort} …`);
-    dev = await startDevServer({ binary: temporalCliPath(), port: temporalPort, dbFile: join(dataDir, 'temporal.db'), stdio: 'ignore' });
+    dev = await startDevServer({
+      binary: temporalCliPath(),
+      port: temporalPort,
+      dbFile: join(dataDir, 'temporal.db'),
+      stdio: 'ignore',
+    });
 
     // Subscribers who hear about every component: one customer (email) and one member of staff.
     const store = await openConfiguredStore(config);
     const now = new Date().toISOString();
     await store.upsertSubscribers([
-      { id: 'bench-customer', email: 'customer@example.com', locale: 'en', internal: false, components: '*', consent: 'confirmed', confirmedAt: now },
-      { id: 'bench-staff', email: 'staff@example.com', locale: 'en', internal: true, components: '*', consent: 'confirmed', confirmedAt: now },
+      {
+        id: 'bench-customer',
+        email: 'customer@example.com',
+        locale: 'en',
+        internal: false,
+        components: '*',
+        consent: 'confirmed',
+        confirmedAt: now,
+      },
+      {
+        id: 'bench-staff',
+        email: 'staff@example.com',
+        locale: 'en',
+        internal: true,
+        components: '*',
+        consent: 'confirmed',
+        confirmedAt: now,
+      },
     ] as never);
     await store.close();
     await ensureInitialSnapshot(config, plan);
@@ -92,7 +113,11 @@ async function main() {
 
     // Warm up (bundle loaded, caches filled): a few groups not counted.
     const warm = await Promise.all([0, 1, 2].map((i) => send(api, `warmup-${i}`)));
-    await until(async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)), 60_000, 'the warm-up incidents to be published and notified');
+    await until(
+      async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)),
+      60_000,
+      'the warm-up incidents to be published and notified',
+    );
 
     const loadAtStart = round(loadavg()[0]!);
     const cpuBefore = cpuTimes();
@@ -120,12 +145,21 @@ async function main() {
       }),
     );
     const sendSeconds = (Date.now() - started) / 1000;
-    await until(async () => [...accepted.keys()].every((id) => published.has(id) && firstSend.has(id)), TIMEOUT_MS, 'every incident to be published and notified').catch((err) => log((err as Error).message));
+    await until(
+      async () => [...accepted.keys()].every((id) => published.has(id) && firstSend.has(id)),
+      TIMEOUT_MS,
+      'every incident to be published and notified',
+    ).catch((err) => log((err as Error).message));
     const cpuSeconds = cpuTimes(cpuBefore);
     watcher.close();
     clearInterval(poller);
     scanOutbox(config.delivery.outboxDir, firstSend);
-    const breakdownMs = await breakdown(`127.0.0.1:${temporalPort}`, [...accepted].filter((_, i) => i % Math.max(1, Math.floor(COUNT / 20)) === 0), firstSend, published).catch((err) => ({ error: (err as Error).message }));
+    const breakdownMs = await breakdown(
+      `127.0.0.1:${temporalPort}`,
+      [...accepted].filter((_, i) => i % Math.max(1, Math.floor(COUNT / 20)) === 0),
+      firstSend,
+      published,
+    ).catch((err) => ({ error: (err as Error).message }));
 
     const snapshotMs = [...accepted].flatMap(([id, at]) => (published.has(id) ? [published.get(id)! - at] : []));
     const sendMs = [...accepted].flatMap(([id, at]) => (firstSend.has(id) ? [firstSend.get(id)! - at] : []));
@@ -142,7 +176,13 @@ async function main() {
       breakdownMs,
       // Other work on the machine shows here: the figures are only comparable at a similar load.
       machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
-      pass: snapshotMs.length === COUNT && sendMs.length === COUNT && stats(snapshotMs).p50 <= 300 && stats(snapshotMs).p99 <= 1000 && stats(sendMs).p50 <= 300 && stats(sendMs).p99 <= 1000,
+      pass:
+        snapshotMs.length === COUNT &&
+        sendMs.length === COUNT &&
+        stats(snapshotMs).p50 <= 300 &&
+        stats(snapshotMs).p99 <= 1000 &&
+        stats(sendMs).p50 <= 300 &&
+        stats(sendMs).p99 <= 1000,
     };
     let floor: Awaited<ReturnType<typeof temporalFloor>> | undefined;
     if (process.env.BENCH_FLOOR !== '0') {
@@ -152,15 +192,32 @@ async function main() {
       log(`the floor: ${COUNT} empty workflows with one local activity, the same burst …`);
       floor = await temporalFloor(dataDir, env);
     }
-    const ratioToFloor = floor && { p50: round(result.firstProviderRequestMs.p50 / floor.firstLocalActivityMs.p50), p99: round(result.firstProviderRequestMs.p99 / floor.firstLocalActivityMs.p99) };
+    const ratioToFloor = floor && {
+      p50: round(result.firstProviderRequestMs.p50 / floor.firstLocalActivityMs.p50),
+      p99: round(result.firstProviderRequestMs.p99 / floor.firstLocalActivityMs.p99),
+    };
     printed = [
       '',
       `webhook answered             p50 ${result.acceptedMs.p50} ms   p99 ${result.acceptedMs.p99} ms`,
       `(a) status snapshot shows it p50 ${result.snapshotPublishedMs.p50} ms   p99 ${result.snapshotPublishedMs.p99} ms   (missing ${result.snapshotPublishedMs.missing})`,
       `(b) first provider request   p50 ${result.firstProviderRequestMs.p50} ms   p99 ${result.firstProviderRequestMs.p99} ms   (missing ${result.firstProviderRequestMs.missing})`,
-      ...(floor && ratioToFloor ? [`floor (empty workflow, one local activity) p50 ${floor.firstLocalActivityMs.p50} ms   p99 ${floor.firstLocalActivityMs.p99} ms   → (b) is ${ratioToFloor.p50}× / ${ratioToFloor.p99}× the floor`] : []),
-      `CPU seconds during the burst: ${Object.entries(cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}${floor ? `; floor: ${Object.entries(floor.cpuSeconds).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`,
-      `median step times (ms): ${Object.entries(breakdownMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      ...(floor && ratioToFloor
+        ? [
+            `floor (empty workflow, one local activity) p50 ${floor.firstLocalActivityMs.p50} ms   p99 ${floor.firstLocalActivityMs.p99} ms   → (b) is ${ratioToFloor.p50}× / ${ratioToFloor.p99}× the floor`,
+          ]
+        : []),
+      `CPU seconds during the burst: ${Object.entries(cpuSeconds)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}${
+        floor
+          ? `; floor: ${Object.entries(floor.cpuSeconds)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}`
+          : ''
+      }`,
+      `median step times (ms): ${Object.entries(breakdownMs)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
       `targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'} (load average ${result.machine.loadAverage1m} on ${result.machine.cpus} CPUs)`,
       JSON.stringify({ ...result, ...(floor ? { floor, ratioToFloor } : {}) }),
     ];
@@ -185,12 +242,27 @@ async function send(api: string, group: string): Promise<{ id: string; at: numbe
     commonLabels: { alertname: 'HighLatency', group, component: 'api', severity: 'warning' },
     commonAnnotations: { summary: 'p99 latency above 2 s' },
     externalURL: 'http://alertmanager.local',
-    alerts: [{ status: 'firing', labels: { alertname: 'HighLatency', group, component: 'api', severity: 'warning' }, annotations: { summary: 'p99 latency above 2 s' }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://prometheus.local/graph', fingerprint: group }],
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'HighLatency', group, component: 'api', severity: 'warning' },
+        annotations: { summary: 'p99 latency above 2 s' },
+        startsAt: new Date().toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        generatorURL: 'http://prometheus.local/graph',
+        fingerprint: group,
+      },
+    ],
   };
-  const res = await fetch(`${api}/v1/webhooks/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${api}/v1/webhooks/alertmanager`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const at = Date.now();
   const json = (await res.json()) as { incidentId?: string; detail?: string };
-  if (res.status !== 202 || !json.incidentId) throw new Error(`webhook for ${group} answered ${res.status}: ${json.detail ?? ''}`);
+  if (res.status !== 202 || !json.incidentId)
+    throw new Error(`webhook for ${group} answered ${res.status}: ${json.detail ?? ''}`);
   return { id: json.incidentId, at };
 }
 
@@ -234,11 +306,16 @@ function scanOutbox(dir: string, seen: Map<string, number>) {
 
 function spawnChild(name: string, entry: string, env: Record<string, string>) {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_CPU_PROF, name)] : [];
-  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', join(ROOT, entry)], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...prof, '--import', 'tsx', join(ROOT, entry)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   procs[name] = proc;
   // The SDK's INFO lines (worker state changes) are noise here; warnings and errors pass through.
   proc.stderr!.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n')) if (line.trim() && !/\[INFO\]/.test(line)) process.stderr.write(`${name}: ${line}\n`);
+    for (const line of d.toString().split('\n'))
+      if (line.trim() && !/\[INFO\]/.test(line)) process.stderr.write(`${name}: ${line}\n`);
   });
   proc.once('exit', (code, signal) => {
     if (code !== 0 && code !== null) log(`${name} exited with ${signal ?? code}`);
@@ -256,7 +333,12 @@ function cpuTimes(since?: Record<string, number>): Record<string, number> {
       return NaN;
     }
   };
-  const now: Record<string, number> = { temporal: ticks(dev?.process.pid), worker: ticks(procs.worker?.pid), api: ticks(procs.api?.pid), bench: ticks(process.pid) };
+  const now: Record<string, number> = {
+    temporal: ticks(dev?.process.pid),
+    worker: ticks(procs.worker?.pid),
+    api: ticks(procs.api?.pid),
+    bench: ticks(process.pid),
+  };
   return Object.fromEntries(Object.entries(now).map(([k, v]) => [k, round(v - (since?.[k] ?? 0))]));
 }
 
@@ -267,16 +349,31 @@ type HistoryEvent = Record<string, unknown> & { eventTime?: { seconds?: unknown;
  * request and to the published snapshot, from the history event times of the incident, its
  * customers' initial round and the status page workflow.
  */
-async function breakdown(address: string, sample: [string, number][], firstSend: Map<string, number>, published: Map<string, number>): Promise<Record<string, number>> {
+async function breakdown(
+  address: string,
+  sample: [string, number][],
+  firstSend: Map<string, number>,
+  published: Map<string, number>,
+): Promise<Record<string, number>> {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const ms = (e: HistoryEvent | undefined) => (e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6) : NaN);
+  const ms = (e: HistoryEvent | undefined) =>
+    e?.eventTime ? Number(e.eventTime.seconds) * 1000 + Math.round((e.eventTime.nanos ?? 0) / 1e6) : NaN;
   const has = (attr: string) => (e: HistoryEvent) => e[attr] != null;
   const activity = (events: HistoryEvent[], type: string) => {
-    const scheduled = events.find((e) => (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name === type);
+    const scheduled = events.find(
+      (e) =>
+        (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name === type,
+    );
     const id = scheduled ? Number((scheduled as { eventId?: unknown }).eventId) : NaN;
-    const started = events.find((e) => Number((e.activityTaskStartedEventAttributes as { scheduledEventId?: unknown } | undefined)?.scheduledEventId) === id);
-    const completed = events.find((e) => Number((e.activityTaskCompletedEventAttributes as { scheduledEventId?: unknown } | undefined)?.scheduledEventId) === id);
+    const started = events.find(
+      (e) =>
+        Number((e.activityTaskStartedEventAttributes as { scheduledEventId?: unknown } | undefined)?.scheduledEventId) === id,
+    );
+    const completed = events.find(
+      (e) =>
+        Number((e.activityTaskCompletedEventAttributes as { scheduledEventId?: unknown } | undefined)?.scheduledEventId) === id,
+    );
     return { scheduled: ms(scheduled), started: ms(started), completed: ms(completed) };
   };
   const steps: Record<string, number[]> = {};
@@ -298,11 +395,22 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
     add('pageChange.queue', change.started - change.scheduled);
     add('pageChange.run', change.completed - change.started);
     // The status page: the signal carrying this incident, the task that took it, its publish.
-    const signalAt = page.findIndex((e) => ((e.workflowExecutionSignaledEventAttributes as { input?: { payloads?: { data?: Uint8Array | null }[] | null } } | undefined)?.input?.payloads ?? []).some((p) => !!p.data && Buffer.from(p.data).toString('utf8').includes(`"id":"${id}"`)));
+    const signalAt = page.findIndex((e) =>
+      (
+        (
+          e.workflowExecutionSignaledEventAttributes as
+            { input?: { payloads?: { data?: Uint8Array | null }[] | null } } | undefined
+        )?.input?.payloads ?? []
+      ).some((p) => !!p.data && Buffer.from(p.data).toString('utf8').includes(`"id":"${id}"`)),
+    );
     if (signalAt >= 0) {
       const rest = page.slice(signalAt);
       const took = rest.find(has('workflowTaskStartedEventAttributes'));
-      const publishAt = rest.findIndex((e) => (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name === 'publishPage');
+      const publishAt = rest.findIndex(
+        (e) =>
+          (e.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined)?.activityType?.name ===
+          'publishPage',
+      );
       const pub = publishAt >= 0 ? activity(rest.slice(publishAt), 'publishPage') : undefined;
       add('page.signalToTask', ms(took) - ms(page[signalAt]));
       // With publish-local the publish runs inside that task: from the task to the file seen.
@@ -321,7 +429,8 @@ async function breakdown(address: string, sample: [string, number][], firstSend:
     add('child.start', ms(childStarted) - ms(child));
     let round: HistoryEvent[] = [];
     try {
-      round = ((await client.workflow.getHandle(`notify-${id}-1-initial-customers`).fetchHistory()).events ?? []) as HistoryEvent[];
+      round = ((await client.workflow.getHandle(`notify-${id}-1-initial-customers`).fetchHistory()).events ??
+        []) as HistoryEvent[];
     } catch {
       continue;
     }
@@ -377,7 +486,16 @@ async function temporalFloor(dataDir: string, env: Record<string, string>) {
     await client.workflow.start('floorIncident', { taskQueue, workflowId: id, args: [id] });
     return Date.now();
   };
-  const marks = () => new Map(existsSync(marksFile) ? readFileSync(marksFile, 'utf8').trim().split('\n').map((l) => l.split(' ')).map(([id, t]) => [id!, Number(t)] as const) : []);
+  const marks = () =>
+    new Map(
+      existsSync(marksFile)
+        ? readFileSync(marksFile, 'utf8')
+            .trim()
+            .split('\n')
+            .map((l) => l.split(' '))
+            .map(([id, t]) => [id!, Number(t)] as const)
+        : [],
+    );
   const warm = await Promise.all([0, 1, 2].map((i) => start(`floor-warmup-${i}`)));
   await until(async () => marks().size >= warm.length, 60_000, "the floor's warm-up");
   const before = cpuTimes();
@@ -395,7 +513,10 @@ async function temporalFloor(dataDir: string, env: Record<string, string>) {
   const cpuSeconds = cpuTimes(before);
   const ran = marks();
   await connection.close();
-  return { firstLocalActivityMs: stats([...accepted].map(([id, at]) => ran.get(id)! - at)), cpuSeconds: { temporal: cpuSeconds.temporal!, worker: cpuSeconds.worker! } };
+  return {
+    firstLocalActivityMs: stats([...accepted].map(([id, at]) => ran.get(id)! - at)),
+    cpuSeconds: { temporal: cpuSeconds.temporal!, worker: cpuSeconds.worker! },
+  };
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string) {

@@ -63,7 +63,10 @@ interface WrkResult {
 }
 
 function wrk(url: string, seconds: number): WrkResult {
-  const r = spawnSync(WRK, ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', url], { encoding: 'utf8', timeout: (seconds + 30) * 1000 });
+  const r = spawnSync(WRK, ['-t', String(THREADS), '-c', String(CONNECTIONS), '-d', `${seconds}s`, '--latency', url], {
+    encoding: 'utf8',
+    timeout: (seconds + 30) * 1000,
+  });
   if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr || r.stdout}`);
   const out = r.stdout;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
@@ -73,7 +76,8 @@ function wrk(url: string, seconds: number): WrkResult {
     const v = Number(m[1]);
     return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
   };
-  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
+  const errors =
+    Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
   if (!(rps > 0)) throw new Error(`could not read wrk's output:\n${out}`);
   return { rps, p50ms: ms('50'), p99ms: ms('99'), errors };
 }
@@ -132,7 +136,14 @@ async function throughput(work: string) {
     const port = await freePort();
     const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'api', 'statusMain.ts')], {
       cwd: ROOT,
-      env: { ...process.env, HERALD_DATA_DIR: dataDir, HERALD_STATUS_PORT: String(port), HERALD_STATUS_WORKERS: String(workers), HERALD_LOG_LEVEL: 'warn', HERALD_PLAN: EXAMPLE_PLAN },
+      env: {
+        ...process.env,
+        HERALD_DATA_DIR: dataDir,
+        HERALD_STATUS_PORT: String(port),
+        HERALD_STATUS_WORKERS: String(workers),
+        HERALD_LOG_LEVEL: 'warn',
+        HERALD_PLAN: EXAMPLE_PLAN,
+      },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     children.push(proc);
@@ -142,7 +153,9 @@ async function throughput(work: string) {
   };
   const startNginx = async (workers: number) => {
     const port = await freePort();
-    const proc = spawn(NGINX, ['-c', nginxConfig(work, publicDir, port, String(workers)), '-p', work], { stdio: ['ignore', 'inherit', 'inherit'] });
+    const proc = spawn(NGINX, ['-c', nginxConfig(work, publicDir, port, String(workers)), '-p', work], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     children.push(proc);
     const url = `http://127.0.0.1:${port}/api/v2/summary.json`;
     await waitForHttp(url).catch((err: Error) => {
@@ -154,7 +167,9 @@ async function throughput(work: string) {
   const measure = async (name: string, server: { url: string; stop: () => Promise<void> }) => {
     wrk(server.url, 2); // warm-up: JIT, caches, connections
     const r = wrk(server.url, DURATION_S);
-    console.log(`  ${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}`);
+    console.log(
+      `  ${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50ms} ms  p99 ${r.p99ms} ms  errors ${r.errors}`,
+    );
     await server.stop();
     return r;
   };
@@ -167,14 +182,18 @@ async function throughput(work: string) {
   if (!a.equals(b)) throw new Error('the status server and nginx serve different summary.json bodies');
 
   const cpus = Math.min(8, availableParallelism());
-  console.log(`summary.json: ${summaryBytes} bytes; wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION_S}s each, one after the other, on ${availableParallelism()} CPUs (wrk included)`);
+  console.log(
+    `summary.json: ${summaryBytes} bytes; wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION_S}s each, one after the other, on ${availableParallelism()} CPUs (wrk included)`,
+  );
   const herald = await measure(`herald status server (${cpus} processes)`, await startHerald(cpus));
   const nginx = await measure(`nginx (${cpus} workers)`, await startNginx(cpus));
   const heraldOne = await measure('herald status server (1 process)', probeHerald);
   const nginxOne = await measure('nginx (1 worker)', probeNginx);
   const ratio = herald.rps / nginx.rps;
   const ratioOne = heraldOne.rps / nginxOne.rps;
-  console.log(`  ratio herald / nginx, ${cpus} processes each: ${ratio.toFixed(2)} (target ≥ 0.5); one process each: ${ratioOne.toFixed(2)}`);
+  console.log(
+    `  ratio herald / nginx, ${cpus} processes each: ${ratio.toFixed(2)} (target ≥ 0.5); one process each: ${ratioOne.toFixed(2)}`,
+  );
   return { summaryBytes, processes: cpus, herald, nginx, heraldOne, nginxOne, ratio, ratioOne };
 }
 
@@ -191,7 +210,12 @@ async function publishLatency(work: string) {
     });
     const plan = examplePlan();
     const nativeConnection = await NativeConnection.connect({ address: temporal.address });
-    const { worker } = await createHeraldWorker({ config, plan, workflowBundle: await bundleWorkflows(), connection: nativeConnection });
+    const { worker } = await createHeraldWorker({
+      config,
+      plan,
+      workflowBundle: await bundleWorkflows(),
+      connection: nativeConnection,
+    });
     const running = worker.run();
     const connection = await Connection.connect({ address: temporal.address });
     const client = new Client({ connection });
@@ -200,7 +224,13 @@ async function publishLatency(work: string) {
     const latencies: number[] = [];
     const send = async (i: number) => {
       const at = new Date().toISOString();
-      incident.updates.push({ id: `bench-u${i}`, status: 'identified', body: `Update ${i}: the fix is rolling out.`, createdAt: at, affectedComponents: null });
+      incident.updates.push({
+        id: `bench-u${i}`,
+        status: 'identified',
+        body: `Update ${i}: the fix is rolling out.`,
+        createdAt: at,
+        affectedComponents: null,
+      });
       incident.updatedAt = at;
       const marker = `"bench-u${i}"`;
       const started = performance.now();
@@ -225,7 +255,11 @@ async function publishLatency(work: string) {
     // A realistic page first: 48 resolved incidents of history, so every publish renders ~125 files.
     const handle = client.workflow.getHandle(statusPageWorkflowId(plan.page.id, false));
     await send(0); // starts the workflow; not counted
-    for (let i = 0; i < 48; i++) await handle.signal(pageChangeSignal, { kind: 'incident', incident: pastIncident(`inc-history-${i}`, 2 + i * 1.8, 20 + (i % 7) * 15, new Date()) });
+    for (let i = 0; i < 48; i++)
+      await handle.signal(pageChangeSignal, {
+        kind: 'incident',
+        incident: pastIncident(`inc-history-${i}`, 2 + i * 1.8, 20 + (i % 7) * 15, new Date()),
+      });
     await send(0.5); // waits until the history is published too; not counted
     for (let i = 1; i <= CHANGES; i++) latencies.push(await send(i));
     await connection.close();
@@ -234,9 +268,17 @@ async function publishLatency(work: string) {
     await nativeConnection.close();
     latencies.sort((a, b) => a - b);
     const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)]!;
-    const result = { changes: latencies.length, p50ms: Math.round(pct(50)), p90ms: Math.round(pct(90)), p99ms: Math.round(pct(99)), maxMs: Math.round(latencies.at(-1)!) };
+    const result = {
+      changes: latencies.length,
+      p50ms: Math.round(pct(50)),
+      p90ms: Math.round(pct(90)),
+      p99ms: Math.round(pct(99)),
+      maxMs: Math.round(latencies.at(-1)!),
+    };
     const files = readdirSync(join(config.publicDir, 'incidents')).length;
-    console.log(`publish latency, change signalled → snapshot on disk (${files} incident pages per locale), ${result.changes} changes: p50 ${result.p50ms} ms  p90 ${result.p90ms} ms  p99 ${result.p99ms} ms  max ${result.maxMs} ms (target p99 ≤ 1000 ms)`);
+    console.log(
+      `publish latency, change signalled → snapshot on disk (${files} incident pages per locale), ${result.changes} changes: p50 ${result.p50ms} ms  p90 ${result.p90ms} ms  p99 ${result.p99ms} ms  max ${result.maxMs} ms (target p99 ≤ 1000 ms)`,
+    );
     return result;
   } finally {
     await temporal.stop();

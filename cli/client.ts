@@ -21,7 +21,11 @@ export class CliError extends Error {
 export function withApi(cmd: Command): Command {
   return cmd
     .addOption(new Option('--api <url>', 'Herald API address (default: http://localhost:$HERALD_API_PORT)').env('HERALD_API_URL'))
-    .addOption(new Option('--token <token>', "bearer token (default: the operator token in the data directory's tokens.json)").env('HERALD_TOKEN'))
+    .addOption(
+      new Option('--token <token>', "bearer token (default: the operator token in the data directory's tokens.json)").env(
+        'HERALD_TOKEN',
+      ),
+    )
     .option('--json', 'print JSON instead of tables');
 }
 
@@ -56,7 +60,10 @@ export function apiClient(o: ApiOptions): ApiClient {
     try {
       res = await fetch(`${base}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
       });
@@ -73,7 +80,8 @@ export function apiClient(o: ApiOptions): ApiClient {
     }
     if (!res.ok) {
       const p = (json ?? {}) as { title?: string; detail?: string; errors?: { path: string; message: string }[] };
-      if (res.status === 401 && !token) throw new CliError('no token: pass --token, set HERALD_TOKEN, or run where the data directory has tokens.json');
+      if (res.status === 401 && !token)
+        throw new CliError('no token: pass --token, set HERALD_TOKEN, or run where the data directory has tokens.json');
       const detail = p.detail ?? (p.errors ?? []).map((e) => `${e.path}: ${e.message}`).join('; ');
       throw new CliError(`${p.title ?? `HTTP ${res.status}`} (${res.status})${detail ? `: ${detail}` : ''}`);
     }
@@ -83,7 +91,11 @@ export function apiClient(o: ApiOptions): ApiClient {
 }
 
 /** Prints rows as a table, or the raw value as JSON with --json. */
-export function print(o: ApiOptions, value: unknown, rows?: () => { head: string[]; rows: (string | number | null | undefined)[][] }): void {
+export function print(
+  o: ApiOptions,
+  value: unknown,
+  rows?: () => { head: string[]; rows: (string | number | null | undefined)[][] },
+): void {
   if (o.json || !rows) {
     console.log(JSON.stringify(value, null, o.json ? 2 : undefined));
     return;
@@ -98,16 +110,27 @@ export function print(o: ApiOptions, value: unknown, rows?: () => { head: string
 export function printRecord(o: ApiOptions, value: unknown, fields: [string, unknown][]): void {
   if (o.json) return print(o, value);
   const table = new Table({ style: { head: [], border: [] }, wordWrap: true, colWidths: [20, 80] });
-  for (const [k, v] of fields) table.push({ [k]: v === null || v === undefined ? '—' : Array.isArray(v) ? v.join(', ') : String(v) });
+  for (const [k, v] of fields)
+    table.push({ [k]: v === null || v === undefined ? '—' : Array.isArray(v) ? v.join(', ') : String(v) });
   console.log(table.toString());
 }
 
-export const collect = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+export const collect = (value: string, previous: string[] = []) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 /** An instant from ISO 8601 or a relative "+2h", "+30m", "+1d". */
 export function instant(value: string): string {
   const rel = /^\+(\d+)(m|h|d)$/.exec(value);
-  if (rel) return new Date(Date.now() + Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd']).toISOString();
-  if (Number.isNaN(Date.parse(value))) throw new CliError(`"${value}" is not a date-time (use ISO 8601, e.g. 2026-12-01T02:00:00Z, or +2h)`);
+  if (rel)
+    return new Date(
+      Date.now() + Number(rel[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[rel[2] as 'm' | 'h' | 'd'],
+    ).toISOString();
+  if (Number.isNaN(Date.parse(value)))
+    throw new CliError(`"${value}" is not a date-time (use ISO 8601, e.g. 2026-12-01T02:00:00Z, or +2h)`);
   return new Date(value).toISOString();
 }

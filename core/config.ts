@@ -47,7 +47,10 @@ const Env = z.object({
   HERALD_S3_BUCKETS: z.string().default(''),
   HERALD_S3_ENDPOINT: z.url().optional(),
   HERALD_S3_PREFIX: z.string().default(''),
-  HERALD_STATUS_WORKERS: z.string().regex(/^(auto|[1-9]\d?)$/, 'use auto or a number of processes, e.g. 2').default('auto'),
+  HERALD_STATUS_WORKERS: z
+    .string()
+    .regex(/^(auto|[1-9]\d?)$/, 'use auto or a number of processes, e.g. 2')
+    .default('auto'),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
@@ -59,9 +62,15 @@ const Env = z.object({
   TEMPORAL_TLS_KEY: z.string().min(1).optional(),
   TEMPORAL_TLS_CA: z.string().min(1).optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
-  TEMPORAL_RETENTION: z.string().regex(/^\d+(h|d)$/).default('90d'),
+  TEMPORAL_RETENTION: z
+    .string()
+    .regex(/^\d+(h|d)$/)
+    .default('90d'),
   // Delivery (issue 4): store, batching, providers and their regions.
-  HERALD_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  HERALD_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   HERALD_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_UNSUBSCRIBE_URL: z.url().optional(),
   HERALD_DELIVERY_BATCH_SIZE: z.coerce.number().int().min(1).max(5000).default(500),
@@ -69,10 +78,16 @@ const Env = z.object({
   HERALD_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(500).default(8),
   HERALD_PROVIDER_CONCURRENCY: z
     .string()
-    .regex(/^\s*\d+\s*(,\s*(email|sms|push|voice|chat|webhook)\s*=\s*\d+\s*)*$/, 'a number of requests, optionally with per-channel caps, e.g. 16 or 16,email=4')
+    .regex(
+      /^\s*\d+\s*(,\s*(email|sms|push|voice|chat|webhook)\s*=\s*\d+\s*)*$/,
+      'a number of requests, optionally with per-channel caps, e.g. 16 or 16,email=4',
+    )
     .default('16'),
   HERALD_INLINE_ROUND_MAX: z.coerce.number().int().min(0).max(10_000).default(200),
-  HERALD_REGION_COOLDOWN: z.string().regex(/^\d+(ms|s|m)$/, 'use e.g. 30s').default('30s'),
+  HERALD_REGION_COOLDOWN: z
+    .string()
+    .regex(/^\d+(ms|s|m)$/, 'use e.g. 30s')
+    .default('30s'),
   HERALD_EMAIL_PROVIDER: z.enum(['outbox', 'ses', 'smtp']).default('outbox'),
   HERALD_SMS_PROVIDER: z.enum(['outbox', 'pinpoint', 'sms-v2']).default('outbox'),
   HERALD_PUSH_PROVIDER: z.enum(['outbox', 'pinpoint']).default('outbox'),
@@ -94,23 +109,47 @@ const Env = z.object({
   HERALD_SMS_V2_ENDPOINTS: z.string().default(''),
   HERALD_SMS_V2_CONFIGURATION_SET: z.string().min(1).optional(),
   HERALD_WEBHOOK_SIGNING_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  HERALD_HTTP_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, 'use e.g. 10s').default('10s'),
+  HERALD_HTTP_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s)$/, 'use e.g. 10s')
+    .default('10s'),
   // API, webhooks and CLI (issue 6): more tokens, webhook secrets, limits.
   HERALD_VIEWER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_TOKENS: z.string().default(''),
   HERALD_SNS_TOPICS: z.string().default(''),
   HERALD_GRAFANA_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  HERALD_GRAFANA_TIMESTAMP_HEADER: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
+  HERALD_GRAFANA_TIMESTAMP_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a header name')
+    .optional(),
   HERALD_GENERIC_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  HERALD_RATE_LIMIT: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 20/s,60').default('20/s,60'),
-  HERALD_RATE_LIMIT_IP: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 50/s,200').default('50/s,200'),
-  HERALD_WEBHOOK_RATE_LIMIT: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 200/s,1000').default('200/s,1000'),
-  HERALD_TEMPORAL_TIMEOUT: z.string().regex(/^\d+(ms|s)$/, 'use e.g. 10s').default('10s'),
+  HERALD_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 20/s,60')
+    .default('20/s,60'),
+  HERALD_RATE_LIMIT_IP: z
+    .string()
+    .regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 50/s,200')
+    .default('50/s,200'),
+  HERALD_WEBHOOK_RATE_LIMIT: z
+    .string()
+    .regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 200/s,1000')
+    .default('200/s,1000'),
+  HERALD_TEMPORAL_TIMEOUT: z
+    .string()
+    .regex(/^\d+(ms|s)$/, 'use e.g. 10s')
+    .default('10s'),
   // Public subscriptions (issue 5): confirmation links, limits, webhook targets.
   HERALD_API_PUBLIC_URL: z.url().optional(),
-  HERALD_SUBSCRIBE_CONFIRM_TTL: z.string().regex(/^\d+(m|h|d)$/, 'use e.g. 48h').default('48h'),
-  HERALD_SUBSCRIBE_RATE_LIMIT_IP: z.string().regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 0.05/s,10').default('0.05/s,10'),
+  HERALD_SUBSCRIBE_CONFIRM_TTL: z
+    .string()
+    .regex(/^\d+(m|h|d)$/, 'use e.g. 48h')
+    .default('48h'),
+  HERALD_SUBSCRIBE_RATE_LIMIT_IP: z
+    .string()
+    .regex(/^\d+(\.\d+)?\/s(,\d+)?$/, 'use requests per second and an optional burst, e.g. 0.05/s,10')
+    .default('0.05/s,10'),
   HERALD_SUBSCRIBE_ADDRESS_LIMIT: z.coerce.number().int().min(1).max(1000).default(3),
   HERALD_SUBSCRIBE_PRIVATE_WEBHOOKS: Flag.default(false),
 });
@@ -240,7 +279,11 @@ export interface DeliveryConfig {
   webhookSigningSecret?: string;
 }
 
-const list = (text: string) => text.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 /** "us-east-1=http://…,us-west-2=http://…" → map; a value without "name=" applies to every region ("*"). */
 function regionMap(text: string, name: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -254,7 +297,7 @@ function regionMap(text: string, name: string): Record<string, string> {
 }
 function regions(names: string, endpoints: string, variable: string): ProviderRegion[] {
   const ep = regionMap(endpoints, variable);
-  const out = list(names).map((n) => ({ name: n, ...(ep[n] ?? ep['*'] ? { endpoint: ep[n] ?? ep['*'] } : {}) }));
+  const out = list(names).map((n) => ({ name: n, ...((ep[n] ?? ep['*']) ? { endpoint: ep[n] ?? ep['*'] } : {}) }));
   if (out.length === 0) throw new ConfigError(`${variable}: list at least one region`);
   return out;
 }
@@ -263,15 +306,20 @@ function millis(text: string): number {
   return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
 }
 /** "16,email=4": 16 requests in flight per batch, of which at most 4 e-mail requests. */
-function providerConcurrency(text: string): { providerConcurrency: number; providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>> } {
+function providerConcurrency(text: string): {
+  providerConcurrency: number;
+  providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>>;
+} {
   const [total, ...caps] = text.split(',').map((x) => x.trim());
   const providerConcurrency = Number(total);
   const variable = 'HERALD_PROVIDER_CONCURRENCY';
-  if (!(providerConcurrency >= 1 && providerConcurrency <= 1000)) throw new ConfigError(`${variable}: between 1 and 1000 requests in flight, got ${total}`);
+  if (!(providerConcurrency >= 1 && providerConcurrency <= 1000))
+    throw new ConfigError(`${variable}: between 1 and 1000 requests in flight, got ${total}`);
   const providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>> = {};
   for (const [channel, value] of Object.entries(regionMap(caps.join(','), variable))) {
     const n = Number(value);
-    if (!(n >= 1 && n <= providerConcurrency)) throw new ConfigError(`${variable}: ${channel}=${value} must be between 1 and the total (${providerConcurrency})`);
+    if (!(n >= 1 && n <= providerConcurrency))
+      throw new ConfigError(`${variable}: ${channel}=${value} must be between 1 and the total (${providerConcurrency})`);
     providerConcurrencyByChannel[channel as DeliveryChannel] = n;
   }
   return { providerConcurrency, providerConcurrencyByChannel };
@@ -280,7 +328,8 @@ function providerConcurrency(text: string): { providerConcurrency: number; provi
 function rateLimits(text: string): Partial<Record<DeliveryChannel, number>> {
   const out: Partial<Record<DeliveryChannel, number>> = {};
   for (const [channel, value] of Object.entries(regionMap(text, 'HERALD_RATE_LIMITS'))) {
-    if (!['email', 'sms', 'push', 'voice', 'chat', 'webhook'].includes(channel)) throw new ConfigError(`HERALD_RATE_LIMITS: unknown channel "${channel}" (use e.g. email=14,sms=20)`);
+    if (!['email', 'sms', 'push', 'voice', 'chat', 'webhook'].includes(channel))
+      throw new ConfigError(`HERALD_RATE_LIMITS: unknown channel "${channel}" (use e.g. email=14,sms=20)`);
     const n = Number(value);
     if (!(n > 0)) throw new ConfigError(`HERALD_RATE_LIMITS: ${channel} needs a positive number of messages per second`);
     out[channel as DeliveryChannel] = n;
@@ -325,7 +374,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
       uiPort: e.TEMPORAL_UI_PORT,
       apiKey: e.TEMPORAL_API_KEY,
       tls: tlsWanted
-        ? { certPath: e.TEMPORAL_TLS_CERT, keyPath: e.TEMPORAL_TLS_KEY, caPath: e.TEMPORAL_TLS_CA, serverName: e.TEMPORAL_TLS_SERVER_NAME }
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT,
+            keyPath: e.TEMPORAL_TLS_KEY,
+            caPath: e.TEMPORAL_TLS_CA,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
         : undefined,
       retention: e.TEMPORAL_RETENTION,
     },
@@ -350,12 +404,18 @@ function apiConfig(e: z.infer<typeof Env>): ApiConfig {
   const tokens: ConfiguredToken[] = [];
   if (e.HERALD_VIEWER_TOKEN) tokens.push({ name: 'viewer', role: 'viewer', token: e.HERALD_VIEWER_TOKEN });
   if (e.HERALD_ADMIN_TOKEN) tokens.push({ name: 'admin', role: 'admin', token: e.HERALD_ADMIN_TOKEN });
-  const items = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
+  const items = (text: string) =>
+    text
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   for (const item of items(e.HERALD_TOKENS)) {
     const [name, role, ...rest] = item.split(':');
     const token = rest.join(':');
-    if (!name || !/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ConfigError(`HERALD_TOKENS: "${item.split(':')[0]}" is not a token name (letters, digits, . _ @ -)`);
-    if (!['viewer', 'operator', 'admin', 'webhook'].includes(role ?? '')) throw new ConfigError(`HERALD_TOKENS: token ${name} needs a role viewer, operator, admin or webhook (name:role:token)`);
+    if (!name || !/^[A-Za-z0-9._@-]{1,64}$/.test(name))
+      throw new ConfigError(`HERALD_TOKENS: "${item.split(':')[0]}" is not a token name (letters, digits, . _ @ -)`);
+    if (!['viewer', 'operator', 'admin', 'webhook'].includes(role ?? ''))
+      throw new ConfigError(`HERALD_TOKENS: token ${name} needs a role viewer, operator, admin or webhook (name:role:token)`);
     if (token.length < 16) throw new ConfigError(`HERALD_TOKENS: token ${name} must be at least 16 characters`);
     tokens.push({ name, role: role as TokenRole, token });
   }
@@ -368,10 +428,14 @@ function apiConfig(e: z.infer<typeof Env>): ApiConfig {
     rateLimit: rate(e.HERALD_RATE_LIMIT),
     rateLimitIp: rate(e.HERALD_RATE_LIMIT_IP),
     webhookRateLimit: rate(e.HERALD_WEBHOOK_RATE_LIMIT),
-    temporalTimeoutMs: e.HERALD_TEMPORAL_TIMEOUT.endsWith('ms') ? parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) : parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) * 1000,
+    temporalTimeoutMs: e.HERALD_TEMPORAL_TIMEOUT.endsWith('ms')
+      ? parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10)
+      : parseInt(e.HERALD_TEMPORAL_TIMEOUT, 10) * 1000,
     subscriptions: {
       apiPublicUrl: (e.HERALD_API_PUBLIC_URL ?? `http://${apiHost(e.HERALD_BIND)}:${e.HERALD_API_PORT}`).replace(/\/+$/, ''),
-      confirmTtlMs: parseInt(e.HERALD_SUBSCRIBE_CONFIRM_TTL, 10) * { m: 60_000, h: 3_600_000, d: 86_400_000 }[e.HERALD_SUBSCRIBE_CONFIRM_TTL.slice(-1) as 'm' | 'h' | 'd'],
+      confirmTtlMs:
+        parseInt(e.HERALD_SUBSCRIBE_CONFIRM_TTL, 10) *
+        { m: 60_000, h: 3_600_000, d: 86_400_000 }[e.HERALD_SUBSCRIBE_CONFIRM_TTL.slice(-1) as 'm' | 'h' | 'd'],
       rateLimitIp: rate(e.HERALD_SUBSCRIBE_RATE_LIMIT_IP),
       perAddressPerHour: e.HERALD_SUBSCRIBE_ADDRESS_LIMIT,
       allowPrivateWebhooks: e.HERALD_SUBSCRIBE_PRIVATE_WEBHOOKS,
@@ -381,7 +445,9 @@ function apiConfig(e: z.infer<typeof Env>): ApiConfig {
 
 function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig {
   const appIds = regionMap(e.HERALD_PINPOINT_APP_IDS, 'HERALD_PINPOINT_APP_IDS');
-  const pinpointRegions = regions(e.HERALD_PINPOINT_REGIONS, e.HERALD_PINPOINT_ENDPOINTS, 'HERALD_PINPOINT_ENDPOINTS').map((r) => ({ ...r, applicationId: appIds[r.name] ?? appIds['*'] ?? '' }));
+  const pinpointRegions = regions(e.HERALD_PINPOINT_REGIONS, e.HERALD_PINPOINT_ENDPOINTS, 'HERALD_PINPOINT_ENDPOINTS').map(
+    (r) => ({ ...r, applicationId: appIds[r.name] ?? appIds['*'] ?? '' }),
+  );
   const providers = {
     email: e.HERALD_EMAIL_PROVIDER,
     sms: e.HERALD_SMS_PROVIDER,
@@ -392,9 +458,11 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
   };
   const usesPinpoint = providers.sms === 'pinpoint' || providers.push === 'pinpoint' || providers.voice === 'pinpoint';
   const missing = pinpointRegions.find((r) => !r.applicationId);
-  if (usesPinpoint && missing) throw new ConfigError(`HERALD_PINPOINT_APP_IDS: no Pinpoint application id for region ${missing.name}`);
+  if (usesPinpoint && missing)
+    throw new ConfigError(`HERALD_PINPOINT_APP_IDS: no Pinpoint application id for region ${missing.name}`);
   const smtpUrls = list(e.HERALD_SMTP_URLS);
-  if (providers.email === 'smtp' && smtpUrls.length === 0) throw new ConfigError('HERALD_SMTP_URLS: list at least one smtp:// or smtps:// URL when HERALD_EMAIL_PROVIDER=smtp');
+  if (providers.email === 'smtp' && smtpUrls.length === 0)
+    throw new ConfigError('HERALD_SMTP_URLS: list at least one smtp:// or smtps:// URL when HERALD_EMAIL_PROVIDER=smtp');
   return {
     databaseUrl: e.HERALD_DATABASE_URL,
     secret: e.HERALD_SECRET,
@@ -410,11 +478,18 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
     providers,
     rateLimits: rateLimits(e.HERALD_RATE_LIMITS),
     emailFrom: e.HERALD_EMAIL_FROM,
-    ses: { regions: regions(e.HERALD_SES_REGIONS, e.HERALD_SES_ENDPOINTS, 'HERALD_SES_ENDPOINTS'), configurationSet: e.HERALD_SES_CONFIGURATION_SET, api: e.HERALD_SES_API },
+    ses: {
+      regions: regions(e.HERALD_SES_REGIONS, e.HERALD_SES_ENDPOINTS, 'HERALD_SES_ENDPOINTS'),
+      configurationSet: e.HERALD_SES_CONFIGURATION_SET,
+      api: e.HERALD_SES_API,
+    },
     smtp: { urls: smtpUrls },
     pinpoint: { regions: pinpointRegions },
     smsOrigination: regionMap(e.HERALD_SMS_ORIGINATION, 'HERALD_SMS_ORIGINATION'),
-    smsV2: { regions: regions(e.HERALD_SMS_V2_REGIONS, e.HERALD_SMS_V2_ENDPOINTS, 'HERALD_SMS_V2_ENDPOINTS'), configurationSet: e.HERALD_SMS_V2_CONFIGURATION_SET },
+    smsV2: {
+      regions: regions(e.HERALD_SMS_V2_REGIONS, e.HERALD_SMS_V2_ENDPOINTS, 'HERALD_SMS_V2_ENDPOINTS'),
+      configurationSet: e.HERALD_SMS_V2_CONFIGURATION_SET,
+    },
     webhookSigningSecret: e.HERALD_WEBHOOK_SIGNING_SECRET,
   };
 }

@@ -10,12 +10,38 @@ const Offset = z.string().refine(isDuration, 'must be a duration from the drill 
 const Words = z.string().trim().min(1).max(2000);
 
 export const DrillStep = z.discriminatedUnion('action', [
-  z.strictObject({ at: Offset, action: z.literal('fire'), alert: z.string().min(1), components: z.array(z.string()).min(1), severity: z.string().optional(), impact: Words }),
-  z.strictObject({ at: Offset, action: z.literal('update'), status: z.enum(['investigating', 'identified', 'monitoring']), message: Words, eta: Offset.optional() }),
+  z.strictObject({
+    at: Offset,
+    action: z.literal('fire'),
+    alert: z.string().min(1),
+    components: z.array(z.string()).min(1),
+    severity: z.string().optional(),
+    impact: Words,
+  }),
+  z.strictObject({
+    at: Offset,
+    action: z.literal('update'),
+    status: z.enum(['investigating', 'identified', 'monitoring']),
+    message: Words,
+    eta: Offset.optional(),
+  }),
   z.strictObject({ at: Offset, action: z.literal('monitoring'), state: z.enum(['firing', 'resolved']) }),
-  z.strictObject({ at: Offset, action: z.literal('impact'), components: z.array(z.string()).min(1).optional(), severity: z.string().optional() }),
+  z.strictObject({
+    at: Offset,
+    action: z.literal('impact'),
+    components: z.array(z.string()).min(1).optional(),
+    severity: z.string().optional(),
+  }),
   z.strictObject({ at: Offset, action: z.literal('resolve'), message: Words }),
-  z.strictObject({ at: Offset, action: z.literal('schedule'), title: Words, components: z.array(z.string()).min(1), startsIn: Offset, lasts: Offset, message: Words }),
+  z.strictObject({
+    at: Offset,
+    action: z.literal('schedule'),
+    title: Words,
+    components: z.array(z.string()).min(1),
+    startsIn: Offset,
+    lasts: Offset,
+    message: Words,
+  }),
   z.strictObject({ at: Offset, action: z.literal('reschedule'), startsIn: Offset, lasts: Offset }),
   z.strictObject({ at: Offset, action: z.literal('maintenance-update'), message: Words }),
   z.strictObject({ at: Offset, action: z.literal('complete') }),
@@ -72,12 +98,27 @@ export function defaultTimeline(plan: Plan, scenarioId: string): DrillStep[] {
     const lead = Math.max(0, ...scenario.reminders.map(parseDuration)) + 10 * 60_000;
     const startsIn = `${Math.round(lead / 60_000)}m`;
     return [
-      { at: '0s', action: 'schedule', title: 'Planned upgrade (drill)', components: [component], startsIn, lasts: '1h', message: 'The service will be briefly unavailable during planned work.' },
+      {
+        at: '0s',
+        action: 'schedule',
+        title: 'Planned upgrade (drill)',
+        components: [component],
+        startsIn,
+        lasts: '1h',
+        message: 'The service will be briefly unavailable during planned work.',
+      },
       { at: `${Math.round(lead / 60_000) + 30}m`, action: 'maintenance-update', message: 'The work is going to plan.' },
       { at: `${Math.round(lead / 60_000) + 55}m`, action: 'complete' },
     ];
   }
-  const fire: DrillStep = { at: '0s', action: 'fire', alert: `Drill${scenarioId.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`, components: [component], severity: scenario.defaultSeverity, impact: 'Some customers cannot use this service right now.' };
+  const fire: DrillStep = {
+    at: '0s',
+    action: 'fire',
+    alert: `Drill${scenarioId.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}`,
+    components: [component],
+    severity: scenario.defaultSeverity,
+    impact: 'Some customers cannot use this service right now.',
+  };
   if (scenario.autoResolve) {
     return [
       fire,
@@ -87,7 +128,13 @@ export function defaultTimeline(plan: Plan, scenarioId: string): DrillStep[] {
   }
   return [
     fire,
-    { at: '10m', action: 'update', status: 'identified', message: 'We have found the cause and are working on a fix.', eta: '60m' },
+    {
+      at: '10m',
+      action: 'update',
+      status: 'identified',
+      message: 'We have found the cause and are working on a fix.',
+      eta: '60m',
+    },
     { at: '95m', action: 'resolve', message: 'The service is working normally again. We are sorry for the disruption.' },
   ];
 }
@@ -103,10 +150,29 @@ export function timelineFromIncident(incident: {
 }): DrillStep[] {
   const t0 = Date.parse(incident.startedAt);
   const offset = (iso: string) => `${Math.max(0, Math.round((Date.parse(iso) - t0) / 1000))}s`;
-  const steps: DrillStep[] = [{ at: '0s', action: 'fire', alert: incident.title.slice(0, 80), components: incident.components, severity: incident.severity, impact: incident.impact }];
+  const steps: DrillStep[] = [
+    {
+      at: '0s',
+      action: 'fire',
+      alert: incident.title.slice(0, 80),
+      components: incident.components,
+      severity: incident.severity,
+      impact: incident.impact,
+    },
+  ];
   for (const e of incident.timeline) {
-    if (e.kind === 'update' && e.message && (e.status === 'investigating' || e.status === 'identified' || e.status === 'monitoring')) {
-      steps.push({ at: offset(e.at), action: 'update', status: e.status, message: e.message, ...(e.eta ? { eta: offset(e.eta) } : {}) });
+    if (
+      e.kind === 'update' &&
+      e.message &&
+      (e.status === 'investigating' || e.status === 'identified' || e.status === 'monitoring')
+    ) {
+      steps.push({
+        at: offset(e.at),
+        action: 'update',
+        status: e.status,
+        message: e.message,
+        ...(e.eta ? { eta: offset(e.eta) } : {}),
+      });
     } else if (e.kind === 'resolved') {
       steps.push({ at: offset(e.at), action: 'resolve', message: e.message ?? 'Resolved.' });
     }
@@ -178,9 +244,13 @@ export function renderDrillMarkdown(r: DrillReport): string {
 }
 
 export function renderDrillHtml(r: DrillReport): string {
-  const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  const esc = (s: string) =>
+    s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
   const rows = r.checks
-    .map((c) => `<tr><th scope="row">${esc(c.name)}</th><td class="${c.passed ? 'pass' : 'fail'}">${c.passed ? 'Pass' : 'Fail'}</td><td>${esc(c.detail)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><th scope="row">${esc(c.name)}</th><td class="${c.passed ? 'pass' : 'fail'}">${c.passed ? 'Pass' : 'Fail'}</td><td>${esc(c.detail)}</td></tr>`,
+    )
     .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -193,8 +263,12 @@ table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:.4
 <table><caption>Checks</caption><thead><tr><th scope="col">Check</th><th scope="col">Result</th><th scope="col">Detail</th></tr></thead><tbody>
 ${rows}
 </tbody></table>
-<h2>Counts per audience</h2><ul>${Object.entries(r.counts.byAudience).map(([a, c]) => `<li>${esc(a)}: ${c.rounds} rounds, ${c.sent} sent, ${c.failed} failed</li>`).join('')}</ul>
-<h2>Counts per channel</h2><ul>${Object.entries(r.counts.byChannel).map(([ch, c]) => `<li>${esc(ch)}: ${c.sent} sent, ${c.failed} failed</li>`).join('')}</ul>
+<h2>Counts per audience</h2><ul>${Object.entries(r.counts.byAudience)
+    .map(([a, c]) => `<li>${esc(a)}: ${c.rounds} rounds, ${c.sent} sent, ${c.failed} failed</li>`)
+    .join('')}</ul>
+<h2>Counts per channel</h2><ul>${Object.entries(r.counts.byChannel)
+    .map(([ch, c]) => `<li>${esc(ch)}: ${c.sent} sent, ${c.failed} failed</li>`)
+    .join('')}</ul>
 </main></body></html>
 `;
 }

@@ -23,20 +23,27 @@ export class DrillRequestError extends Error {}
 
 export function buildDrillInput(plan: Plan, req: DrillRequest, o: { statusUrl: string; drillId?: string }): DrillInputShape {
   const scenario = plan.scenarios[req.scenario];
-  if (!scenario) throw new DrillRequestError(`unknown scenario "${req.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})`);
+  if (!scenario)
+    throw new DrillRequestError(`unknown scenario "${req.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})`);
   const timeScale = req.timeScale ?? plan.drills.timeScale;
   const timeline = req.timeline ? DrillTimeline.parse(req.timeline) : defaultTimeline(plan, req.scenario);
   const componentIds = new Set(plan.components.map((c) => c.id));
   for (const step of timeline) {
     const components = 'components' in step ? (step.components ?? []) : [];
-    for (const c of components) if (!componentIds.has(c)) throw new DrillRequestError(`timeline step at ${step.at}: unknown component "${c}"`);
-    if ((step.action === 'fire' || step.action === 'update' || step.action === 'resolve') && scenario.kind !== 'incident') throw new DrillRequestError(`timeline step "${step.action}" needs an incident scenario`);
-    if ((step.action === 'schedule' || step.action === 'complete') && scenario.kind !== 'maintenance') throw new DrillRequestError(`timeline step "${step.action}" needs a maintenance scenario`);
+    for (const c of components)
+      if (!componentIds.has(c)) throw new DrillRequestError(`timeline step at ${step.at}: unknown component "${c}"`);
+    if ((step.action === 'fire' || step.action === 'update' || step.action === 'resolve') && scenario.kind !== 'incident')
+      throw new DrillRequestError(`timeline step "${step.action}" needs an incident scenario`);
+    if ((step.action === 'schedule' || step.action === 'complete') && scenario.kind !== 'maintenance')
+      throw new DrillRequestError(`timeline step "${step.action}" needs a maintenance scenario`);
   }
   const options = { drill: true, timeScale, statusUrl: o.statusUrl };
   const policy =
     scenario.kind === 'incident'
-      ? { ...incidentPolicy(plan, req.scenario, options), ...(req.inject.includes('cadence-missed') ? { faults: { noHoldingUpdates: true } } : {}) }
+      ? {
+          ...incidentPolicy(plan, req.scenario, options),
+          ...(req.inject.includes('cadence-missed') ? { faults: { noHoldingUpdates: true } } : {}),
+        }
       : maintenancePolicy(plan, req.scenario, options);
   const audiences: AudienceUse[] = scenario.audiences.map((sa) => {
     const a = plan.audiences.find((x) => x.id === sa.audience)!;

@@ -245,7 +245,10 @@ function compileRules(rules: GuardRules): Compiled {
   for (const raw of rules.codeNames ?? []) {
     const name = raw.trim();
     if (!name) continue;
-    const words = name.split(/[\s_-]+/).filter(Boolean).map(escapeRegExp);
+    const words = name
+      .split(/[\s_-]+/)
+      .filter(Boolean)
+      .map(escapeRegExp);
     if (words.length === 0) continue;
     // Whole word: no Latin letter or digit directly before or after. "_" and "-" are boundaries
     // (team_bluebird, kestrel-db leak the name as much as "kestrel" does), and so are CJK
@@ -255,11 +258,7 @@ function compileRules(rules: GuardRules): Compiled {
     codeNames.push({ name, re: new RegExp(`${before}${words.join('[\\s_-]+')}${after}`, 'giu') });
   }
   const internal = [
-    ...new Set(
-      (rules.internalDomains ?? [])
-        .map((d) => splitHostPort(hostEntry(d)).host.replace(/^\*?\./, ''))
-        .filter(Boolean),
-    ),
+    ...new Set((rules.internalDomains ?? []).map((d) => splitHostPort(hostEntry(d)).host.replace(/^\*?\./, '')).filter(Boolean)),
   ];
   const allowedNames = [...new Set((rules.allowedDomains ?? []).map(hostEntry).filter(Boolean))];
   const allowed = allowedNames.map((entry): AllowedHost => {
@@ -267,7 +266,10 @@ function compileRules(rules: GuardRules): Compiled {
     const { host, port } = splitHostPort(entry.replace(/^\*?\./, ''));
     return port ? { host, port, subdomains } : { host, subdomains };
   });
-  const internalPatterns = internal.map((domain) => ({ domain, re: new RegExp(`(?<![\\w.@-])(?:[a-z0-9-]+\\.)*${escapeRegExp(domain)}(?![\\w-]|\\.[a-z0-9])`, 'gi') }));
+  const internalPatterns = internal.map((domain) => ({
+    domain,
+    re: new RegExp(`(?<![\\w.@-])(?:[a-z0-9-]+\\.)*${escapeRegExp(domain)}(?![\\w-]|\\.[a-z0-9])`, 'gi'),
+  }));
   return { codeNames, internal, internalPatterns, allowed, allowedNames };
 }
 
@@ -324,9 +326,38 @@ function count(s: string, ch: string): number {
 
 /** Top-level names that only exist inside private networks (or are reserved for tests). */
 const PRIVATE_TLDS: ReadonlySet<string> = new Set([
-  'internal', 'local', 'localdomain', 'localhost', 'lan', 'corp', 'home', 'intranet', 'intra',
-  'priv', 'private', 'consul', 'cluster', 'svc', 'test', 'invalid', 'example', 'arpa', 'k8s', 'kube',
-  'prod', 'prd', 'production', 'staging', 'stage', 'stg', 'qa', 'uat', 'infra', 'mgmt', 'vpc', 'ops',
+  'internal',
+  'local',
+  'localdomain',
+  'localhost',
+  'lan',
+  'corp',
+  'home',
+  'intranet',
+  'intra',
+  'priv',
+  'private',
+  'consul',
+  'cluster',
+  'svc',
+  'test',
+  'invalid',
+  'example',
+  'arpa',
+  'k8s',
+  'kube',
+  'prod',
+  'prd',
+  'production',
+  'staging',
+  'stage',
+  'stg',
+  'qa',
+  'uat',
+  'infra',
+  'mgmt',
+  'vpc',
+  'ops',
 ]);
 
 /**
@@ -334,39 +365,139 @@ const PRIVATE_TLDS: ReadonlySet<string> = new Set([
  * A dotted word ending in anything else (`Node.js`, `e.g.`, `a.m.`, `v2.3.1`) is not a host name.
  */
 const GENERIC_TLDS: ReadonlySet<string> = new Set([
-  'com', 'net', 'org', 'edu', 'gov', 'mil', 'int', 'info', 'biz', 'name', 'pro', 'mobi', 'asia',
-  'aero', 'coop', 'museum', 'jobs', 'travel', 'tel', 'cat', 'app', 'dev', 'cloud', 'tech', 'online',
-  'site', 'xyz', 'top', 'club', 'shop', 'store', 'blog', 'page', 'run', 'services', 'systems',
-  'network', 'digital', 'global', 'solutions', 'software', 'email', 'link', 'live', 'news', 'media',
-  'company', 'center', 'host', 'hosting', 'space', 'website', 'one', 'inc', 'llc', 'ltd', 'agency',
-  'studio', 'design', 'team', 'work', 'works', 'world', 'zone', 'today', 'support', 'help', 'aws',
-  'amazon', 'google', 'goog', 'microsoft', 'azure', 'apple', 'bank', 'finance', 'money', 'pay',
-  'security', 'systems', 'tools', 'codes', 'engineering', 'africa', 'london', 'nyc', 'tokyo', 'taipei',
+  'com',
+  'net',
+  'org',
+  'edu',
+  'gov',
+  'mil',
+  'int',
+  'info',
+  'biz',
+  'name',
+  'pro',
+  'mobi',
+  'asia',
+  'aero',
+  'coop',
+  'museum',
+  'jobs',
+  'travel',
+  'tel',
+  'cat',
+  'app',
+  'dev',
+  'cloud',
+  'tech',
+  'online',
+  'site',
+  'xyz',
+  'top',
+  'club',
+  'shop',
+  'store',
+  'blog',
+  'page',
+  'run',
+  'services',
+  'systems',
+  'network',
+  'digital',
+  'global',
+  'solutions',
+  'software',
+  'email',
+  'link',
+  'live',
+  'news',
+  'media',
+  'company',
+  'center',
+  'host',
+  'hosting',
+  'space',
+  'website',
+  'one',
+  'inc',
+  'llc',
+  'ltd',
+  'agency',
+  'studio',
+  'design',
+  'team',
+  'work',
+  'works',
+  'world',
+  'zone',
+  'today',
+  'support',
+  'help',
+  'aws',
+  'amazon',
+  'google',
+  'goog',
+  'microsoft',
+  'azure',
+  'apple',
+  'bank',
+  'finance',
+  'money',
+  'pay',
+  'security',
+  'systems',
+  'tools',
+  'codes',
+  'engineering',
+  'africa',
+  'london',
+  'nyc',
+  'tokyo',
+  'taipei',
 ]);
 
 /** Dotted names of products and technologies, not hosts or files. */
 const TECH_NAMES: ReadonlySet<string> = new Set([
-  'node.js', 'vue.js', 'next.js', 'nuxt.js', 'react.js', 'express.js', 'd3.js', 'three.js',
-  'chart.js', 'angular.js', 'ember.js', 'backbone.js', 'socket.io', 'asp.net', 'vb.net', 'ado.net',
+  'node.js',
+  'vue.js',
+  'next.js',
+  'nuxt.js',
+  'react.js',
+  'express.js',
+  'd3.js',
+  'three.js',
+  'chart.js',
+  'angular.js',
+  'ember.js',
+  'backbone.js',
+  'socket.io',
+  'asp.net',
+  'vb.net',
+  'ado.net',
 ]);
 
 /** Ticketing and paging systems: a link to one of them is a ticket reference. */
 const TICKET_HOSTS = [
-  'atlassian.net', 'zendesk.com', 'pagerduty.com', 'service-now.com', 'servicenow.com',
-  'opsgenie.com', 'linear.app', 'freshdesk.com', 'freshservice.com', 'incident.io', 'firehydrant.io',
-  'firehydrant.com', 'rootly.com', 'victorops.com', 'trello.com', 'asana.com', 'youtrack.cloud',
+  'atlassian.net',
+  'zendesk.com',
+  'pagerduty.com',
+  'service-now.com',
+  'servicenow.com',
+  'opsgenie.com',
+  'linear.app',
+  'freshdesk.com',
+  'freshservice.com',
+  'incident.io',
+  'firehydrant.io',
+  'firehydrant.com',
+  'rootly.com',
+  'victorops.com',
+  'trello.com',
+  'asana.com',
+  'youtrack.cloud',
 ];
 const CHAT_HOSTS = ['slack.com', 'teams.microsoft.com', 'chat.google.com', 'discord.com', 'mattermost.com'];
 
-type HostClass =
-  | 'allowed'
-  | 'internal-domain'
-  | 'private-ip'
-  | 'public-ip'
-  | 'private-name'
-  | 'ticket'
-  | 'chat'
-  | 'public';
+type HostClass = 'allowed' | 'internal-domain' | 'private-ip' | 'public-ip' | 'private-name' | 'ticket' | 'chat' | 'public';
 
 function longestSuffixMatch(host: string, list: readonly string[]): number {
   let best = -1;
@@ -403,7 +534,10 @@ function classifyHost(rawHost: string, ctx: Compiled, where: HostContext = {}): 
   if (!host.includes('.')) return 'private-name';
   if (PRIVATE_TLDS.has(host.slice(host.lastIndexOf('.') + 1))) return 'private-name';
   if (longestSuffixMatch(host, TICKET_HOSTS) >= 0 || /^(?:[\w-]+\.)*jira\./.test(host)) return 'ticket';
-  if (/^(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)$/.test(host) && /\/(?:issues|pull|pulls|merge_requests)(?:\/|$)/.test(path))
+  if (
+    /^(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org)$/.test(host) &&
+    /\/(?:issues|pull|pulls|merge_requests)(?:\/|$)/.test(path)
+  )
     return 'ticket';
   if (longestSuffixMatch(host, CHAT_HOSTS) >= 0) return 'chat';
   return 'public';
@@ -416,8 +550,13 @@ function isIPv4(s: string): boolean {
 function isPrivateIPv4(s: string): boolean {
   const [a = 0, b = 0] = s.split('.').map(Number);
   return (
-    a === 10 || a === 127 || a === 0 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) ||
-    (a === 169 && b === 254) || (a === 100 && b >= 64 && b <= 127)
+    a === 10 ||
+    a === 127 ||
+    a === 0 ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 169 && b === 254) ||
+    (a === 100 && b >= 64 && b <= 127)
   );
 }
 
@@ -584,7 +723,10 @@ const FILE_PATTERNS: RegExp[] = [
   /(?<![\w.\/-])\.(?:env|npmrc|bashrc|zshrc|ssh|aws|kube|gitconfig|htaccess|htpasswd|netrc|pgpass|dockerconfigjson)(?![\w-])/g,
 ];
 
-const BARE_FILE_NAME = new RegExp(`(?<![\\w.\\/\\\\@-])([\\w-]+(?:\\.[\\w-]+)*)\\.(${FILE_EXTENSIONS})(?::\\d+(?::\\d+)?)?(?![\\w-]|\\.[A-Za-z0-9])`, 'g');
+const BARE_FILE_NAME = new RegExp(
+  `(?<![\\w.\\/\\\\@-])([\\w-]+(?:\\.[\\w-]+)*)\\.(${FILE_EXTENSIONS})(?::\\d+(?::\\d+)?)?(?![\\w-]|\\.[A-Za-z0-9])`,
+  'g',
+);
 
 function detectFilePaths(text: string, add: Add): void {
   for (const re of FILE_PATTERNS) {
@@ -636,7 +778,8 @@ function extendHost(text: string, end: number): number {
  * Times ("14:30", "14:30:00"), dates and "1.5 hours" never form a valid address.
  */
 function detectIpAddresses(text: string, ctx: Compiled, add: Add, protectedSpans: Span[]): void {
-  const v4 = /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\/\d{1,2})?(?![\w]|\.\d)/g;
+  const v4 =
+    /(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\/\d{1,2})?(?![\w]|\.\d)/g;
   for (const m of text.matchAll(v4)) {
     const before = text.slice(Math.max(0, m.index - 16), m.index);
     if (/(?:\bversion|\brelease|\bbuild|\bver\.?|\bv)\s*$/i.test(before)) continue;
@@ -704,7 +847,8 @@ function detectDomainNames(text: string, ctx: Compiled, add: Add, protectedSpans
 }
 
 function detectResourceIds(text: string, add: Add): void {
-  const re = /(?<![\w-])(?:i|vol|sg|subnet|vpc|ami|eni|snap|igw|nat|rtb|acl|eipalloc|tgw|vpce|lt|fs|elb)-[0-9a-f]{8}(?:[0-9a-f]{9})?(?![\w-])/g;
+  const re =
+    /(?<![\w-])(?:i|vol|sg|subnet|vpc|ami|eni|snap|igw|nat|rtb|acl|eipalloc|tgw|vpce|lt|fs|elb)-[0-9a-f]{8}(?:[0-9a-f]{9})?(?![\w-])/g;
   for (const m of text.matchAll(re)) add('resource-id', m.index, m[0], P.resource);
 }
 
@@ -748,9 +892,11 @@ function detectExceptionNames(text: string, add: Add): void {
 
 /** Prefixes of things that look like tickets (ABC-123) but are standards, algorithms or currencies. */
 const NOT_TICKET_PREFIXES: ReadonlySet<string> = new Set(
-  ('SHA AES RSA ECDSA DES UTF ISO IEC IEEE RFC CVE CWE TLS SSL HTTP HTTPS IP IPV COVID SOC PCI GDPR ' +
+  (
+    'SHA AES RSA ECDSA DES UTF ISO IEC IEEE RFC CVE CWE TLS SSL HTTP HTTPS IP IPV COVID SOC PCI GDPR ' +
     'HIPAA ANSI ECMA ES MD CRC DDR USB PCIE WCAG NIST FIPS GPT ARM LTE ASCII GB MB KB TB NT US USD EUR ' +
-    'TWD NTD JPY EN ZH UTC GMT EST PST CST CET ISBN ISSN SKU FY VAT SEV P SLA SLO RTO RPO H X').split(' '),
+    'TWD NTD JPY EN ZH UTC GMT EST PST CST CET ISBN ISSN SKU FY VAT SEV P SLA SLO RTO RPO H X'
+  ).split(' '),
 );
 
 /**
@@ -774,7 +920,8 @@ function detectTickets(text: string, add: Add): void {
   }
 }
 
-const CHAT_PREFIXES = /^(?:incident|inc|sev|ops|oncall|on-call|war|warroom|alert|alerts|eng|sre|infra|platform|team|prod|outage|devops|noc|dev)/;
+const CHAT_PREFIXES =
+  /^(?:incident|inc|sev|ops|oncall|on-call|war|warroom|alert|alerts|eng|sre|infra|platform|team|prod|outage|devops|noc|dev)/;
 
 /**
  * Chat channels: lower-case "#name" with a dash or underscore or a typical incident prefix
@@ -793,12 +940,14 @@ function detectChatChannels(text: string, add: Add): void {
 
 /** Words that, joined to a number with dashes, make a machine name (redis-master-3, api-gw-02). */
 const INFRA_WORDS: ReadonlySet<string> = new Set(
-  ('db rds redis pg postgres postgresql mysql mariadb mongo mongodb kafka rabbit rabbitmq mq es elastic ' +
+  (
+    'db rds redis pg postgres postgresql mysql mariadb mongo mongodb kafka rabbit rabbitmq mq es elastic ' +
     'elasticsearch opensearch zk zookeeper etcd consul vault nomad nginx haproxy envoy lb elb alb nlb gw ' +
     'gateway proxy cache memcache memcached broker bastion jump worker workers node nodes srv server host ' +
     'vm ec2 k8s kube pod shard replica primary secondary master slave leader follower app api web ' +
     'ingress queue cassandra jenkins runner prod prd stg staging qa uat canary edge sql nfs smtp ldap dns ' +
-    'ns mx batch cron job scheduler ctrl controller backend frontend svc int ip').split(' '),
+    'ns mx batch cron job scheduler ctrl controller backend frontend svc int ip'
+  ).split(' '),
 );
 
 /**
@@ -819,7 +968,8 @@ function detectSingleLabelHosts(text: string, ctx: Compiled, add: Add, protected
       add('hostname', m.index, text.slice(m.index, extendHost(text, m.index + m[0].length)), P.singleHost);
     }
   }
-  const numbered = /(?<![\w.@\/\\-])(?:db|pg|redis|mysql|mongo|kafka|zk|etcd|lb|gw|srv|worker|host|vm|prd|stg|sql|rds)\d{1,3}[a-z]?(?![\w-]|\.[a-z0-9])/g;
+  const numbered =
+    /(?<![\w.@\/\\-])(?:db|pg|redis|mysql|mongo|kafka|zk|etcd|lb|gw|srv|worker|host|vm|prd|stg|sql|rds)\d{1,3}[a-z]?(?![\w-]|\.[a-z0-9])/g;
   for (const m of text.matchAll(numbered)) {
     add('hostname', m.index, text.slice(m.index, extendHost(text, m.index + m[0].length)), P.singleHost);
   }
@@ -847,8 +997,7 @@ function detectCodeNames(text: string, ctx: Compiled, add: Add): void {
  * an internal domain. Consecutive stack frames become one finding.
  */
 function resolve(text: string, candidates: Candidate[], protectedSpans: Span[]): Candidate[] {
-  const inside = (c: Candidate) =>
-    protectedSpans.some((s) => c.index >= s.index && c.index + c.text.length <= s.end);
+  const inside = (c: Candidate) => protectedSpans.some((s) => c.index >= s.index && c.index + c.text.length <= s.end);
   const sorted = candidates
     .filter((c) => REPORTED_INSIDE_ALLOWED.has(c.kind) || !inside(c))
     .sort((a, b) => a.priority - b.priority || b.text.length - a.text.length || a.index - b.index);
@@ -876,8 +1025,7 @@ function resolve(text: string, candidates: Candidate[], protectedSpans: Span[]):
 
 function messageFor(c: Candidate, ctx: Compiled): string {
   const q = quote(c.text);
-  const allowedNote =
-    ctx.allowedNames.length > 0 ? ` (only ${ctx.allowedNames.join(', ')} may appear)` : '';
+  const allowedNote = ctx.allowedNames.length > 0 ? ` (only ${ctx.allowedNames.join(', ')} may appear)` : '';
   switch (c.kind) {
     case 'hostname':
       return `remove the server name ${q}`;

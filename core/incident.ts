@@ -10,10 +10,23 @@ export { INCIDENT_STATUSES };
 export const IncidentStatus = z.enum(INCIDENT_STATUSES);
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
 
-const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes').max(64);
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
+  .max(64);
 // Text people read: no control characters (titles not even line breaks).
-const Title = z.string().trim().min(3).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
-const Body = z.string().trim().min(1).max(4000).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
+const Title = z
+  .string()
+  .trim()
+  .min(3)
+  .max(200)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
+const Body = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4000)
+  .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
 const Instant = z.iso.datetime({ offset: true });
 
 /** POST /v1/incidents: an operator declares an incident. */
@@ -54,9 +67,12 @@ export const ChangeIncidentImpact = z
     componentStatuses: z.record(Id, z.enum(COMPONENT_STATUSES)).optional(),
     impact: Body.optional(),
   })
-  .refine((c) => c.severity !== undefined || c.components !== undefined || c.componentStatuses !== undefined || c.impact !== undefined, {
-    message: 'nothing to change: give severity, components, componentStatuses or impact',
-  });
+  .refine(
+    (c) => c.severity !== undefined || c.components !== undefined || c.componentStatuses !== undefined || c.impact !== undefined,
+    {
+      message: 'nothing to change: give severity, components, componentStatuses or impact',
+    },
+  );
 export type ChangeIncidentImpact = z.infer<typeof ChangeIncidentImpact>;
 
 /** POST /v1/incidents/:id/approve — one publication by its seq, or every pending one. */

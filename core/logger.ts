@@ -8,6 +8,9 @@ export function createLogger(name: string, level: string = 'info'): Logger {
     name,
     level,
     base: { service: name },
-    redact: { paths: ['token', '*.token', 'authorization', '*.authorization', 'req.headers.authorization', 'apiKey', '*.apiKey'], censor: '[redacted]' },
+    redact: {
+      paths: ['token', '*.token', 'authorization', '*.authorization', 'req.headers.authorization', 'apiKey', '*.apiKey'],
+      censor: '[redacted]',
+    },
   });
 }

@@ -6,13 +6,27 @@ import { z } from 'zod';
 
 export const MAINTENANCE_STATUSES = ['scheduled', 'in_progress', 'completed', 'cancelled'] as const;
 
-const Id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes').max(64);
+const Id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
+  .max(64);
 // Text people read: no control characters (titles not even line breaks).
-const Title = z.string().trim().min(3).max(200).regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
-const Body = z.string().trim().min(1).max(4000).regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
+const Title = z
+  .string()
+  .trim()
+  .min(3)
+  .max(200)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
+const Body = z
+  .string()
+  .trim()
+  .min(1)
+  .max(4000)
+  .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
 const Instant = z.iso.datetime({ offset: true });
 
-const window = <T extends { scheduledFor: string; scheduledUntil: string }>(w: T) => Date.parse(w.scheduledUntil) > Date.parse(w.scheduledFor);
+const window = <T extends { scheduledFor: string; scheduledUntil: string }>(w: T) =>
+  Date.parse(w.scheduledUntil) > Date.parse(w.scheduledFor);
 const windowIssue = { message: 'scheduledUntil must be after scheduledFor', path: ['scheduledUntil'] };
 
 /** POST /v1/maintenances */

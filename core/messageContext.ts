@@ -43,7 +43,8 @@ export interface ContextOptions {
   unsubscribeUrl?: string;
 }
 
-const label = (labels: Record<string, Record<string, string>>, locale: string, key: string) => labels[locale]?.[key] ?? labels.en?.[key] ?? key;
+const label = (labels: Record<string, Record<string, string>>, locale: string, key: string) =>
+  labels[locale]?.[key] ?? labels.en?.[key] ?? key;
 
 export function humanDuration(ms: number, locale: string): string {
   const hours = Math.round(ms / 3_600_000);
@@ -57,7 +58,8 @@ export function humanDuration(ms: number, locale: string): string {
 export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextOptions): MessageContext {
   const { locale } = o;
   const pick = (text: Record<string, string> | undefined) => text?.[locale] ?? text?.[plan.page.defaultLocale];
-  const time = (iso: string | null | undefined) => (iso ? formatMessageTime(new Date(iso), locale, plan.page.timeZone) : undefined);
+  const time = (iso: string | null | undefined) =>
+    iso ? formatMessageTime(new Date(iso), locale, plan.page.timeZone) : undefined;
   const scenario = plan.scenarios[facts.scenario];
   const components = facts.components.map((id) => {
     const c = plan.components.find((x) => x.id === id);
@@ -79,7 +81,10 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
     page: { name: plan.page.name, url: plan.page.url.replace(/\/+$/, '') },
     scenario: { id: facts.scenario, name: pick(scenario?.name) ?? facts.scenario },
     components,
-    businessFunctions: joinForSentence(components.map((c) => c.businessFunction), locale),
+    businessFunctions: joinForSentence(
+      components.map((c) => c.businessFunction),
+      locale,
+    ),
     workarounds: components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
     statusUrl: o.statusUrl,
     ...(o.unsubscribeUrl ? { unsubscribeUrl: o.unsubscribeUrl } : {}),

@@ -49,7 +49,8 @@ const SAMPLE_TEXT: Labels = {
   en: {
     impact: 'Some customers cannot complete these actions and see an error page instead.',
     update: 'We have found the cause and are rolling out a fix. Most requests are succeeding again.',
-    etaMissed: 'The fix is taking longer to roll out than we planned. We are moving customers over in smaller steps to keep it safe.',
+    etaMissed:
+      'The fix is taking longer to roll out than we planned. We are moving customers over in smaller steps to keep it safe.',
     maintenanceUpdate: 'The work is going to plan and about half done.',
     overrun: 'The final checks are taking longer than planned.',
     maintenanceTitle: 'Database upgrade',
@@ -81,7 +82,16 @@ function messageTimeFormat(locale: string, timeZone: string): Intl.DateTimeForma
   const key = `${locale}|${timeZone}`;
   let f = timeFormats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(locale, { weekday: 'short', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone, timeZoneName: 'short' });
+    f = new Intl.DateTimeFormat(locale, {
+      weekday: 'short',
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZone,
+      timeZoneName: 'short',
+    });
     if (timeFormats.size >= 100) timeFormats.clear();
     timeFormats.set(key, f);
   }
@@ -100,14 +110,17 @@ export function sampleContext(plan: Plan, options: SampleOptions): MessageContex
   const phase = options.phase ?? (scenario.kind === 'incident' ? 'initial' : 'announce');
   const now = options.now ?? SAMPLE_NOW;
   const at = (offsetMs: number) => formatMessageTime(new Date(now.getTime() + offsetMs), locale, plan.page.timeZone);
-  const pick = (text: Record<string, string> | undefined): string | undefined => text?.[locale] ?? text?.[plan.page.defaultLocale];
+  const pick = (text: Record<string, string> | undefined): string | undefined =>
+    text?.[locale] ?? text?.[plan.page.defaultLocale];
   const label = (labels: Labels, key: string) => labels[locale]?.[key] ?? labels.en![key] ?? key;
   const sample = (key: string) => label(SAMPLE_TEXT, key);
   const pageUrl = plan.page.url.replace(/\/+$/, '');
 
   let status: ComponentStatus = 'operational';
-  if (scenario.kind === 'incident' && phase !== 'resolved') status = scenario.componentStatus[scenario.defaultSeverity] ?? 'major_outage';
-  if (scenario.kind === 'maintenance' && (phase === 'start' || phase === 'update' || phase === 'overrun')) status = 'under_maintenance';
+  if (scenario.kind === 'incident' && phase !== 'resolved')
+    status = scenario.componentStatus[scenario.defaultSeverity] ?? 'major_outage';
+  if (scenario.kind === 'maintenance' && (phase === 'start' || phase === 'update' || phase === 'overrun'))
+    status = 'under_maintenance';
 
   const components: MessageComponent[] = plan.components.slice(0, 2).map((c) => {
     const workaround = pick(c.workaround);
@@ -129,29 +142,43 @@ export function sampleContext(plan: Plan, options: SampleOptions): MessageContex
     page: { name: plan.page.name, url: pageUrl },
     scenario: { id: scenarioId, name: scenarioName },
     components,
-    businessFunctions: joinForSentence(components.map((c) => c.businessFunction), locale),
+    businessFunctions: joinForSentence(
+      components.map((c) => c.businessFunction),
+      locale,
+    ),
     workarounds: components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
     statusUrl: '',
   };
 
   if (scenario.kind === 'incident') {
     const severity = plan.severities.find((s) => s.id === scenario.defaultSeverity) ?? plan.severities[0]!;
-    const incidentStatus = { initial: 'investigating', update: 'identified', holding: 'identified', etaMissed: 'identified', resolved: 'resolved' }[
-      phase as IncidentPhase
-    ];
+    const incidentStatus = {
+      initial: 'investigating',
+      update: 'identified',
+      holding: 'identified',
+      etaMissed: 'identified',
+      resolved: 'resolved',
+    }[phase as IncidentPhase];
     const cadence = 30 * MINUTE;
     ctx.incident = {
       id: 'inc-sample',
       title: locale.startsWith('zh')
-        ? `${scenarioName}（${joinForSentence(components.map((c) => c.name), locale)}）`
-        : `${scenarioName} (${joinForSentence(components.map((c) => c.name), locale)})`,
+        ? `${scenarioName}（${joinForSentence(
+            components.map((c) => c.name),
+            locale,
+          )}）`
+        : `${scenarioName} (${joinForSentence(
+            components.map((c) => c.name),
+            locale,
+          )})`,
       status: incidentStatus ?? 'investigating',
       statusLabel: label(INCIDENT_STATUS_LABELS, incidentStatus ?? 'investigating'),
       severity: { id: severity.id, name: severity.name },
       impact: sample('impact'),
       startedAt: at(-45 * MINUTE),
       owner: 'alex.chen',
-      technicalDetail: 'Alert ApiHighErrorRate firing for api-gw-2.acme.internal (5xx 38%); runbook https://wiki.corp.acme.net/runbooks/api-gw',
+      technicalDetail:
+        'Alert ApiHighErrorRate firing for api-gw-2.acme.internal (5xx 38%); runbook https://wiki.corp.acme.net/runbooks/api-gw',
     };
     ctx.statusUrl = `${pageUrl}/incidents/inc-sample`;
     if (phase !== 'resolved') ctx.nextUpdateAt = at(cadence);
@@ -161,7 +188,8 @@ export function sampleContext(plan: Plan, options: SampleOptions): MessageContex
     }
   } else {
     // Where "now" falls relative to the window: before it for the notices ahead of it, inside or after it otherwise.
-    const startOffset = { reminder: 24 * HOUR, start: 0, update: -HOUR, overrun: -2 * HOUR, complete: -2 * HOUR }[phase as string] ?? 72 * HOUR;
+    const startOffset =
+      { reminder: 24 * HOUR, start: 0, update: -HOUR, overrun: -2 * HOUR, complete: -2 * HOUR }[phase as string] ?? 72 * HOUR;
     const length = 2 * HOUR;
     const start = phase === 'reschedule' ? startOffset + 24 * HOUR : startOffset;
     const end = start + length + (phase === 'overrun' ? 30 * MINUTE : 0);
@@ -170,7 +198,9 @@ export function sampleContext(plan: Plan, options: SampleOptions): MessageContex
       title: sample('maintenanceTitle'),
       scheduledFor: at(start),
       scheduledUntil: at(end),
-      ...(phase === 'reschedule' ? { previousScheduledFor: at(startOffset), previousScheduledUntil: at(startOffset + length) } : {}),
+      ...(phase === 'reschedule'
+        ? { previousScheduledFor: at(startOffset), previousScheduledUntil: at(startOffset + length) }
+        : {}),
       ...(phase === 'overrun' ? { previousScheduledUntil: at(start + length) } : {}),
       ...(phase === 'reminder' ? { startsIn: sample('startsIn') } : {}),
     };

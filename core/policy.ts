@@ -19,7 +19,10 @@ export interface IncidentPolicy {
   pageId: string;
   statusUrl: string;
   componentIds: string[];
-  severities: Record<string, { impact: 'none' | 'minor' | 'major' | 'critical'; cadenceMs: number; componentStatus: ComponentStatus }>;
+  severities: Record<
+    string,
+    { impact: 'none' | 'minor' | 'major' | 'critical'; cadenceMs: number; componentStatus: ComponentStatus }
+  >;
   initialNoticeWithinMs: number;
   approvalTimeoutMs: number;
   quietPeriodMs: number;
@@ -56,15 +59,32 @@ export interface PolicyOptions {
   continueAsNewAfterEvents?: number;
 }
 
-function audiencesFor(plan: Plan, scenarioAudiences: { audience: string; channels?: Channel[]; requiresApproval: boolean }[], drill: boolean): PolicyAudience[] {
+function audiencesFor(
+  plan: Plan,
+  scenarioAudiences: { audience: string; channels?: Channel[]; requiresApproval: boolean }[],
+  drill: boolean,
+): PolicyAudience[] {
   return scenarioAudiences.map((sa) => {
     const audience = plan.audiences.find((a) => a.id === sa.audience)!;
     const channels = sa.channels ?? audience.channels;
-    if (!drill) return { audienceId: audience.id, standsFor: audience.id, kind: audience.kind, channels, requiresApproval: sa.requiresApproval };
+    if (!drill)
+      return {
+        audienceId: audience.id,
+        standsFor: audience.id,
+        kind: audience.kind,
+        channels,
+        requiresApproval: sa.requiresApproval,
+      };
     const sandbox = plan.audiences.find((a) => a.id === plan.drills.audience)!;
     // The sandbox receives what this audience would, on the channels it has of those.
     const sandboxChannels = channels.filter((c) => sandbox.channels.includes(c));
-    return { audienceId: sandbox.id, standsFor: audience.id, kind: audience.kind, channels: sandboxChannels.length > 0 ? sandboxChannels : sandbox.channels, requiresApproval: sa.requiresApproval };
+    return {
+      audienceId: sandbox.id,
+      standsFor: audience.id,
+      kind: audience.kind,
+      channels: sandboxChannels.length > 0 ? sandboxChannels : sandbox.channels,
+      requiresApproval: sa.requiresApproval,
+    };
   });
 }
 
@@ -91,7 +111,10 @@ export function incidentPolicy(plan: Plan, scenarioId: string, o: PolicyOptions 
   return {
     ...shared,
     severities: Object.fromEntries(
-      plan.severities.map((s) => [s.id, { impact: s.impact, cadenceMs: ms(scenario.cadence[s.id]!), componentStatus: scenario.componentStatus[s.id]! }]),
+      plan.severities.map((s) => [
+        s.id,
+        { impact: s.impact, cadenceMs: ms(scenario.cadence[s.id]!), componentStatus: scenario.componentStatus[s.id]! },
+      ]),
     ),
     initialNoticeWithinMs: ms(scenario.initialNoticeWithin),
     approvalTimeoutMs: ms(scenario.approvalTimeout),

@@ -112,7 +112,10 @@ const EMAIL_SHAPE: ShapeOf<EmailLayoutVariables>['fields'] = {
     kind: 'object',
     fields: {
       subject: V,
-      blocks: { kind: 'list', item: { kind: 'object', fields: { lines: { kind: 'list', item: V }, items: { kind: 'list', item: V } } } },
+      blocks: {
+        kind: 'list',
+        item: { kind: 'object', fields: { lines: { kind: 'list', item: V }, items: { kind: 'list', item: V } } },
+      },
     },
   },
 };
@@ -283,7 +286,12 @@ export function checkTemplateVariables(templatesDir: string = DEFAULT_TEMPLATES_
         if (use.undeclared) problems.push({ file, variable: use.undeclared, line: use.line, column: use.column });
       });
     } catch (err) {
-      problems.push({ file, variable: '(syntax)', line: (err as { lineno?: number }).lineno, column: (err as { colno?: number }).colno });
+      problems.push({
+        file,
+        variable: '(syntax)',
+        line: (err as { lineno?: number }).lineno,
+        column: (err as { colno?: number }).colno,
+      });
     }
   }
   return problems;
@@ -363,7 +371,8 @@ function analyseTemplate(source: string, root: ObjectShape, report: (use: Variab
   };
 
   const templateRef = (template: unknown, scope: Scope) => {
-    if (isNode(template) && template.typename === 'Literal' && typeof template.value === 'string') report({ imports: template.value });
+    if (isNode(template) && template.typename === 'Literal' && typeof template.value === 'string')
+      report({ imports: template.value });
     else walk(template, scope);
   };
 

@@ -20,7 +20,8 @@ export function routeAlert(plan: Plan, labels: AlertLabels): RouteResult {
 
   const scenario = rule?.scenario ?? routing.defaultScenario;
   const planScenario = plan.scenarios[scenario];
-  if (!planScenario || planScenario.kind !== 'incident') return { error: `routing names scenario "${scenario}", which is not an incident scenario of the plan` };
+  if (!planScenario || planScenario.kind !== 'incident')
+    return { error: `routing names scenario "${scenario}", which is not an incident scenario of the plan` };
 
   let severity: string | undefined = rule?.severity;
   if (!severity) {
@@ -38,12 +39,17 @@ export function routeAlert(plan: Plan, labels: AlertLabels): RouteResult {
     if (value === undefined || value.trim() === '') {
       return { error: `the alert has no "${routing.componentLabel}" label and no routing rule names its components` };
     }
-    components = value.split(',').map((c) => c.trim()).filter(Boolean);
+    components = value
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
   }
   const known = new Set(plan.components.map((c) => c.id));
   const unknown = components.filter((c) => !known.has(c));
   if (unknown.length > 0) {
-    return { error: `unknown component${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => JSON.stringify(c.slice(0, 64))).join(', ')} in label "${routing.componentLabel}" (plan has ${[...known].join(', ')})` };
+    return {
+      error: `unknown component${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => JSON.stringify(c.slice(0, 64))).join(', ')} in label "${routing.componentLabel}" (plan has ${[...known].join(', ')})`,
+    };
   }
   if (components.length === 0) return { error: `label "${routing.componentLabel}" names no component` };
   return { scenario, severity, components: [...new Set(components)] };

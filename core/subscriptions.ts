@@ -32,13 +32,21 @@ export const SubscriptionRequest = z
     webhook: optionalText(z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(2048)),
     /** Component ids; absent or empty = every component. A form sends one value per checked box. */
     components: z
-      .preprocess((v) => (typeof v === 'string' ? (v === '' ? [] : [v]) : v), z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a component id')).max(200))
+      .preprocess(
+        (v) => (typeof v === 'string' ? (v === '' ? [] : [v]) : v),
+        z.array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a component id')).max(200),
+      )
       .optional(),
     locale: optionalText(z.enum(SUBSCRIPTION_LOCALES)),
   })
   .superRefine((v, ctx) => {
     const given = (['email', 'phone', 'webhook'] as const).filter((k) => v[k] !== undefined);
-    if (given.length !== 1) ctx.addIssue({ code: 'custom', path: [given[1] ?? 'email'], message: given.length === 0 ? 'give one of email, phone or webhook' : 'give only one of email, phone or webhook' });
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: [given[1] ?? 'email'],
+        message: given.length === 0 ? 'give one of email, phone or webhook' : 'give only one of email, phone or webhook',
+      });
   });
 export type SubscriptionRequest = z.output<typeof SubscriptionRequest>;
 
@@ -58,7 +66,9 @@ export function claimFromRequest(r: SubscriptionRequest, now: number, ttlMs: num
   const channel: SubscriptionChannel = r.email ? 'email' : r.phone ? 'sms' : 'webhook';
   const address = r.email ? r.email.trim().toLowerCase() : (r.phone ?? r.webhook!).trim();
   const components = r.components && r.components.length > 0 ? [...new Set(r.components)].sort() : '*';
-  const locale = r.locale ?? ((SUBSCRIPTION_LOCALES as readonly string[]).includes(fallbackLocale) ? (fallbackLocale as SubscriptionLocale) : 'en');
+  const locale =
+    r.locale ??
+    ((SUBSCRIPTION_LOCALES as readonly string[]).includes(fallbackLocale) ? (fallbackLocale as SubscriptionLocale) : 'en');
   const issuedAt = Math.floor(now / 1000);
   return { channel, address, components, locale, issuedAt, expiresAt: issuedAt + Math.ceil(ttlMs / 1000) };
 }
@@ -69,11 +79,23 @@ export function claimFromRequest(r: SubscriptionRequest, now: number, ttlMs: num
 
 const CHANNEL_CODE: Record<SubscriptionChannel, string> = { email: 'e', sms: 's', webhook: 'w' };
 const CODE_CHANNEL: Record<string, SubscriptionChannel> = { e: 'email', s: 'sms', w: 'webhook' };
-const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(`subscribe:${payload}`).digest('base64url').slice(0, 32);
+const mac = (secret: string, payload: string) =>
+  createHmac('sha256', secret).update(`subscribe:${payload}`).digest('base64url').slice(0, 32);
 
 export function confirmationToken(secret: string, c: SubscriptionClaim): string {
   const nonce = randomBytes(6).toString('base64url');
-  const payload = Buffer.from(JSON.stringify([1, CHANNEL_CODE[c.channel], c.address, c.components === '*' ? '*' : c.components.join(','), c.locale, c.issuedAt.toString(36), c.expiresAt.toString(36), nonce])).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify([
+      1,
+      CHANNEL_CODE[c.channel],
+      c.address,
+      c.components === '*' ? '*' : c.components.join(','),
+      c.locale,
+      c.issuedAt.toString(36),
+      c.expiresAt.toString(36),
+      nonce,
+    ]),
+  ).toString('base64url');
   return `${payload}.${mac(secret, payload)}`;
 }
 
@@ -94,9 +116,23 @@ export function verifyConfirmationToken(secret: string, token: unknown, now: num
     return { ok: false, reason: 'invalid' };
   }
   if (!Array.isArray(parts) || parts[0] !== 1 || parts.length !== 8) return { ok: false, reason: 'invalid' };
-  const [, code, address, components, locale, issued, expires] = parts as [number, string, string, string, string, string, string];
+  const [, code, address, components, locale, issued, expires] = parts as [
+    number,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const channel = CODE_CHANNEL[code];
-  if (!channel || typeof address !== 'string' || typeof components !== 'string' || !(SUBSCRIPTION_LOCALES as readonly string[]).includes(locale)) return { ok: false, reason: 'invalid' };
+  if (
+    !channel ||
+    typeof address !== 'string' ||
+    typeof components !== 'string' ||
+    !(SUBSCRIPTION_LOCALES as readonly string[]).includes(locale)
+  )
+    return { ok: false, reason: 'invalid' };
   const claim: SubscriptionClaim = {
     channel,
     address,
@@ -132,7 +168,9 @@ export function openClaim(secret: string, sealed: string): SubscriptionClaim {
   try {
     return JSON.parse(Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8')) as SubscriptionClaim;
   } catch {
-    throw new Error('the sealed subscription claim does not open with this secret (HERALD_SECRET differs between API and worker, or it was altered)');
+    throw new Error(
+      'the sealed subscription claim does not open with this secret (HERALD_SECRET differs between API and worker, or it was altered)',
+    );
   }
 }
 
@@ -145,7 +183,8 @@ export function confirmationLink(apiPublicUrl: string, token: string): string {
 
 const COLUMN: Record<SubscriptionChannel, 'email' | 'phone' | 'webhook'> = { email: 'email', sms: 'phone', webhook: 'webhook' };
 
-export type ConfirmOutcome = { ok: true; subscriberIds: string[]; created: boolean } | { ok: false; reason: 'unsubscribed-later' };
+export type ConfirmOutcome =
+  { ok: true; subscriberIds: string[]; created: boolean } | { ok: false; reason: 'unsubscribed-later' };
 
 /**
  * Creates or updates every subscriber with the claim's address: consent confirmed, the claim's
@@ -157,7 +196,12 @@ export async function applyConfirmation(store: Store, claim: SubscriptionClaim, 
   const ids = await store.subscriberIdsByAddress(claim.channel, claim.address);
   const existing = (await Promise.all(ids.map((id) => store.getSubscriber(id)))).filter((s) => s !== undefined);
   const issued = claim.issuedAt * 1000;
-  if (existing.some((s) => s.consent.state === 'unsubscribed' && s.consent.unsubscribedAt && Date.parse(s.consent.unsubscribedAt) > issued)) return { ok: false, reason: 'unsubscribed-later' };
+  if (
+    existing.some(
+      (s) => s.consent.state === 'unsubscribed' && s.consent.unsubscribedAt && Date.parse(s.consent.unsubscribedAt) > issued,
+    )
+  )
+    return { ok: false, reason: 'unsubscribed-later' };
   const requestedAt = new Date(issued).toISOString();
   const rows: (ValidSubscriber & { id: string })[] = existing.map((s) => ({
     id: s.id,
@@ -177,7 +221,16 @@ export async function applyConfirmation(store: Store, claim: SubscriptionClaim, 
   const created = rows.length === 0;
   if (created) {
     const fields = { [COLUMN[claim.channel]]: claim.address } as Pick<ValidSubscriber, 'email' | 'phone' | 'webhook'>;
-    rows.push({ id: subscriberIdFor(fields), ...fields, internal: false, locale: claim.locale, components: claim.components, consent: 'confirmed', consentRequestedAt: requestedAt, confirmedAt: now.toISOString() });
+    rows.push({
+      id: subscriberIdFor(fields),
+      ...fields,
+      internal: false,
+      locale: claim.locale,
+      components: claim.components,
+      consent: 'confirmed',
+      consentRequestedAt: requestedAt,
+      confirmedAt: now.toISOString(),
+    });
   }
   await store.upsertSubscribers(rows);
   return { ok: true, subscriberIds: rows.map((r) => r.id), created };
@@ -186,8 +239,11 @@ export async function applyConfirmation(store: Store, claim: SubscriptionClaim, 
 /** Unknown component ids and locales the plan does not publish, as field errors. */
 export function checkAgainstPlan(plan: Plan, r: SubscriptionRequest): { path: string; message: string }[] {
   const known = new Set(plan.components.map((c) => c.id));
-  const errors = (r.components ?? []).flatMap((c, i) => (known.has(c) ? [] : [{ path: `components.${i}`, message: `unknown component "${c}" (use one of ${[...known].join(', ')})` }]));
-  if (r.locale && !plan.page.locales.includes(r.locale)) errors.push({ path: 'locale', message: `use one of ${plan.page.locales.join(', ')}` });
+  const errors = (r.components ?? []).flatMap((c, i) =>
+    known.has(c) ? [] : [{ path: `components.${i}`, message: `unknown component "${c}" (use one of ${[...known].join(', ')})` }],
+  );
+  if (r.locale && !plan.page.locales.includes(r.locale))
+    errors.push({ path: 'locale', message: `use one of ${plan.page.locales.join(', ')}` });
   return errors;
 }
 
@@ -195,8 +251,29 @@ export function checkAgainstPlan(plan: Plan, r: SubscriptionRequest): { path: st
 // Webhook targets: customers' endpoints only, never this network's own services.
 
 const PRIVATE = new BlockList();
-for (const [net, bits] of [['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 3]] as const) PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [['::', 127], ['::ffff:0:0', 96], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const) PRIVATE.addSubnet(net, bits, 'ipv6');
+for (const [net, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv4');
+for (const [net, bits] of [
+  ['::', 127],
+  ['::ffff:0:0', 96],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+  ['2001:db8::', 32],
+] as const)
+  PRIVATE.addSubnet(net, bits, 'ipv6');
 
 export function isPrivateAddress(ip: string): boolean {
   const family = isIP(ip);
@@ -208,7 +285,11 @@ export function isPrivateAddress(ip: string): boolean {
 }
 
 /** Undefined when the URL's host resolves to public addresses only; else why it is refused. */
-export async function webhookTargetProblem(url: string, allowPrivate: boolean, resolve: (host: string) => Promise<string[]> = defaultResolve): Promise<string | undefined> {
+export async function webhookTargetProblem(
+  url: string,
+  allowPrivate: boolean,
+  resolve: (host: string) => Promise<string[]> = defaultResolve,
+): Promise<string | undefined> {
   if (allowPrivate) return undefined;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];
@@ -241,7 +322,10 @@ function env(templatesDir: string) {
   let e = environments.get(templatesDir);
   if (!e) {
     const loader = () => new nunjucks.FileSystemLoader(join(templatesDir, 'subscriptions'));
-    e = { text: new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: true }), html: new nunjucks.Environment(loader(), { autoescape: true, throwOnUndefined: true }) };
+    e = {
+      text: new nunjucks.Environment(loader(), { autoescape: false, throwOnUndefined: true }),
+      html: new nunjucks.Environment(loader(), { autoescape: true, throwOnUndefined: true }),
+    };
     environments.set(templatesDir, e);
   }
   return e;
@@ -255,7 +339,12 @@ export function componentNames(plan: Plan, components: string[] | '*', locale: s
   });
 }
 
-export function renderConfirmation(o: { plan: Plan; templatesDir: string; claim: SubscriptionClaim; confirmUrl: string }): ConfirmationMessage {
+export function renderConfirmation(o: {
+  plan: Plan;
+  templatesDir: string;
+  claim: SubscriptionClaim;
+  confirmUrl: string;
+}): ConfirmationMessage {
   const { plan, claim } = o;
   const names = componentNames(plan, claim.components, claim.locale);
   const ctx = {
@@ -273,11 +362,22 @@ export function renderConfirmation(o: { plan: Plan; templatesDir: string; claim:
   const subject = part('subject').replace(/\s+/g, ' ');
   const text = part('text');
   const short = part('short').replace(/\s+/g, ' ');
-  const html = e.html.render('email.html.njk', { ...ctx, subject, paragraphs: text.split(/\n\s*\n/).map((p) => p.trim()).filter((p) => p && !p.includes(o.confirmUrl)) });
+  const html = e.html.render('email.html.njk', {
+    ...ctx,
+    subject,
+    paragraphs: text
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .filter((p) => p && !p.includes(o.confirmUrl)),
+  });
   const json = JSON.stringify({
     meta: { type: 'subscription.confirmation', generated_at: new Date(claim.issuedAt * 1000).toISOString() },
     page: { id: plan.page.id, name: plan.page.name, url: plan.page.url },
-    subscription: { components: claim.components === '*' ? 'all' : claim.components, locale: claim.locale, expires_at: new Date(claim.expiresAt * 1000).toISOString() },
+    subscription: {
+      components: claim.components === '*' ? 'all' : claim.components,
+      locale: claim.locale,
+      expires_at: new Date(claim.expiresAt * 1000).toISOString(),
+    },
     confirm_url: o.confirmUrl,
     text,
   });
@@ -288,73 +388,75 @@ export function renderConfirmation(o: { plan: Plan; templatesDir: string; claim:
 // Words of the pages the API answers with and of the status page's form, per locale.
 
 const EN_LABELS = {
-    formTitle: 'Get updates',
-    formIntro: 'Hear about incidents and maintenance by e-mail, text message or webhook. We send a link to confirm first.',
-    email: 'E-mail address',
-    phone: 'Mobile number (with country code, e.g. +15555550100)',
-    webhook: 'Webhook URL',
-    channelHint: 'Fill in one of these.',
-    components: 'Components',
-    componentsHint: 'Leave all unchecked to follow every component.',
-    submit: 'Subscribe',
-    sentTitle: 'Check your inbox',
-    sentText: 'If this address can receive messages, a link to confirm your subscription is on its way. It expires in {expiresIn}. Nothing changes until you confirm.',
-    sentTextSms: 'If this number can receive text messages, a link to confirm your subscription is on its way. It expires in {expiresIn}. Nothing changes until you confirm.',
-    back: 'Back to the status page',
-    confirmTitle: 'Confirm your subscription',
-    confirmText: 'Send updates from {page} to {address}?',
-    confirmAll: 'All components.',
-    confirmSome: 'Components: {components}.',
-    confirmButton: 'Confirm subscription',
-    confirmedTitle: 'You are subscribed',
-    confirmedText: 'You will hear from {page} at {address}. Every message carries a link to unsubscribe.',
-    unsubscribe: 'Unsubscribe',
-    invalidTitle: 'This link does not work',
-    invalidText: 'The link is incomplete or was changed. Use the link from the message as it is, or subscribe again.',
-    expiredTitle: 'This link has expired',
-    expiredText: 'Confirmation links work for {expiresIn}. Subscribe again to get a new one.',
-    staleTitle: 'This link is no longer valid',
-    staleText: 'You unsubscribed after this link was sent. Subscribe again to get a new one.',
-    errorTitle: 'Please check the form',
-    busyTitle: 'Too many requests',
-    busyText: 'Please try again in {seconds} seconds.',
-    unavailableTitle: 'Not available right now',
-    unavailableText: 'We could not take your request, and nothing was recorded. Please try again in {seconds} seconds.',
+  formTitle: 'Get updates',
+  formIntro: 'Hear about incidents and maintenance by e-mail, text message or webhook. We send a link to confirm first.',
+  email: 'E-mail address',
+  phone: 'Mobile number (with country code, e.g. +15555550100)',
+  webhook: 'Webhook URL',
+  channelHint: 'Fill in one of these.',
+  components: 'Components',
+  componentsHint: 'Leave all unchecked to follow every component.',
+  submit: 'Subscribe',
+  sentTitle: 'Check your inbox',
+  sentText:
+    'If this address can receive messages, a link to confirm your subscription is on its way. It expires in {expiresIn}. Nothing changes until you confirm.',
+  sentTextSms:
+    'If this number can receive text messages, a link to confirm your subscription is on its way. It expires in {expiresIn}. Nothing changes until you confirm.',
+  back: 'Back to the status page',
+  confirmTitle: 'Confirm your subscription',
+  confirmText: 'Send updates from {page} to {address}?',
+  confirmAll: 'All components.',
+  confirmSome: 'Components: {components}.',
+  confirmButton: 'Confirm subscription',
+  confirmedTitle: 'You are subscribed',
+  confirmedText: 'You will hear from {page} at {address}. Every message carries a link to unsubscribe.',
+  unsubscribe: 'Unsubscribe',
+  invalidTitle: 'This link does not work',
+  invalidText: 'The link is incomplete or was changed. Use the link from the message as it is, or subscribe again.',
+  expiredTitle: 'This link has expired',
+  expiredText: 'Confirmation links work for {expiresIn}. Subscribe again to get a new one.',
+  staleTitle: 'This link is no longer valid',
+  staleText: 'You unsubscribed after this link was sent. Subscribe again to get a new one.',
+  errorTitle: 'Please check the form',
+  busyTitle: 'Too many requests',
+  busyText: 'Please try again in {seconds} seconds.',
+  unavailableTitle: 'Not available right now',
+  unavailableText: 'We could not take your request, and nothing was recorded. Please try again in {seconds} seconds.',
 };
 export type SubscriptionLabels = typeof EN_LABELS;
 const ZH_TW_LABELS: SubscriptionLabels = {
-    formTitle: '訂閱通知',
-    formIntro: '透過電子郵件、簡訊或 Webhook 接收事件與維護通知。我們會先寄送確認連結。',
-    email: '電子郵件地址',
-    phone: '手機號碼（含國碼，例如 +886912345678）',
-    webhook: 'Webhook 網址',
-    channelHint: '請擇一填寫。',
-    components: '元件',
-    componentsHint: '全部不勾選即追蹤所有元件。',
-    submit: '訂閱',
-    sentTitle: '請查看您的收件匣',
-    sentText: '如果此地址可以接收訊息，確認訂閱的連結已寄出，將於 {expiresIn}後失效。在您確認之前，不會有任何變更。',
-    sentTextSms: '如果此號碼可以接收簡訊，確認訂閱的連結已寄出，將於 {expiresIn}後失效。在您確認之前，不會有任何變更。',
-    back: '返回狀態頁面',
-    confirmTitle: '確認您的訂閱',
-    confirmText: '要將 {page} 的通知寄送至 {address} 嗎？',
-    confirmAll: '所有元件。',
-    confirmSome: '元件：{components}。',
-    confirmButton: '確認訂閱',
-    confirmedTitle: '訂閱成功',
-    confirmedText: '{page} 的通知將寄送至 {address}。每則訊息都附有取消訂閱的連結。',
-    unsubscribe: '取消訂閱',
-    invalidTitle: '此連結無法使用',
-    invalidText: '連結不完整或已被修改。請使用訊息中的原始連結，或重新訂閱。',
-    expiredTitle: '此連結已過期',
-    expiredText: '確認連結的有效期限為 {expiresIn}。請重新訂閱以取得新連結。',
-    staleTitle: '此連結已失效',
-    staleText: '您在此連結寄出後已取消訂閱。請重新訂閱以取得新連結。',
-    errorTitle: '請檢查表單',
-    busyTitle: '請求過多',
-    busyText: '請在 {seconds} 秒後再試一次。',
-    unavailableTitle: '目前無法使用',
-    unavailableText: '我們暫時無法受理您的請求，也未記錄任何資料。請在 {seconds} 秒後再試一次。',
+  formTitle: '訂閱通知',
+  formIntro: '透過電子郵件、簡訊或 Webhook 接收事件與維護通知。我們會先寄送確認連結。',
+  email: '電子郵件地址',
+  phone: '手機號碼（含國碼，例如 +886912345678）',
+  webhook: 'Webhook 網址',
+  channelHint: '請擇一填寫。',
+  components: '元件',
+  componentsHint: '全部不勾選即追蹤所有元件。',
+  submit: '訂閱',
+  sentTitle: '請查看您的收件匣',
+  sentText: '如果此地址可以接收訊息，確認訂閱的連結已寄出，將於 {expiresIn}後失效。在您確認之前，不會有任何變更。',
+  sentTextSms: '如果此號碼可以接收簡訊，確認訂閱的連結已寄出，將於 {expiresIn}後失效。在您確認之前，不會有任何變更。',
+  back: '返回狀態頁面',
+  confirmTitle: '確認您的訂閱',
+  confirmText: '要將 {page} 的通知寄送至 {address} 嗎？',
+  confirmAll: '所有元件。',
+  confirmSome: '元件：{components}。',
+  confirmButton: '確認訂閱',
+  confirmedTitle: '訂閱成功',
+  confirmedText: '{page} 的通知將寄送至 {address}。每則訊息都附有取消訂閱的連結。',
+  unsubscribe: '取消訂閱',
+  invalidTitle: '此連結無法使用',
+  invalidText: '連結不完整或已被修改。請使用訊息中的原始連結，或重新訂閱。',
+  expiredTitle: '此連結已過期',
+  expiredText: '確認連結的有效期限為 {expiresIn}。請重新訂閱以取得新連結。',
+  staleTitle: '此連結已失效',
+  staleText: '您在此連結寄出後已取消訂閱。請重新訂閱以取得新連結。',
+  errorTitle: '請檢查表單',
+  busyTitle: '請求過多',
+  busyText: '請在 {seconds} 秒後再試一次。',
+  unavailableTitle: '目前無法使用',
+  unavailableText: '我們暫時無法受理您的請求，也未記錄任何資料。請在 {seconds} 秒後再試一次。',
 };
 export const SUBSCRIPTION_LABELS: Record<SubscriptionLocale, SubscriptionLabels> = { en: EN_LABELS, 'zh-TW': ZH_TW_LABELS };
 

@@ -10,7 +10,8 @@ export function temporalConnectionOptions(t: TemporalConfig): { address: string;
     tlsOption = {
       serverNameOverride: tls.serverName,
       serverRootCACertificate: tls.caPath ? readFileSync(tls.caPath) : undefined,
-      clientCertPair: tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
+      clientCertPair:
+        tls.certPath && tls.keyPath ? { crt: readFileSync(tls.certPath), key: readFileSync(tls.keyPath) } : undefined,
     };
   } else if (t.apiKey) {
     tlsOption = true; // Temporal Cloud API keys travel over TLS.

@@ -31,8 +31,12 @@ export function openWebhookLedger(file: string, { keepDays = 30 } = {}): Webhook
     PRIMARY KEY (source, delivery_id)
   ) WITHOUT ROWID`);
   db.exec('CREATE INDEX IF NOT EXISTS webhook_deliveries_received ON webhook_deliveries (received_at)');
-  const get = db.prepare<[string, string], { workflow_id: string | null; received_at: number }>('SELECT workflow_id, received_at FROM webhook_deliveries WHERE source = ? AND delivery_id = ?');
-  const put = db.prepare('INSERT OR IGNORE INTO webhook_deliveries (source, delivery_id, workflow_id, result, received_at) VALUES (?, ?, ?, ?, ?)');
+  const get = db.prepare<[string, string], { workflow_id: string | null; received_at: number }>(
+    'SELECT workflow_id, received_at FROM webhook_deliveries WHERE source = ? AND delivery_id = ?',
+  );
+  const put = db.prepare(
+    'INSERT OR IGNORE INTO webhook_deliveries (source, delivery_id, workflow_id, result, received_at) VALUES (?, ?, ?, ?, ?)',
+  );
   const del = db.prepare('DELETE FROM webhook_deliveries WHERE received_at < ?');
   const ledger: WebhookLedger = {
     seen(source, deliveryId) {

@@ -35,13 +35,37 @@ async function main() {
       const i = await t.client.workflow.start(incident, {
         workflowId: 'replay-incident-main',
         taskQueue,
-        args: [{ title: 'Card payments failing', scenario: 'outage', severity: 'sev2', components: ['payments'], impact: 'Card payments are failing for some customers.', drill: false, declaredBy: 'alice', owner: 'bob', policy: incidentPolicy(w.plan, 'outage', { timeScale: 60 }) }],
+        args: [
+          {
+            title: 'Card payments failing',
+            scenario: 'outage',
+            severity: 'sev2',
+            components: ['payments'],
+            impact: 'Card payments are failing for some customers.',
+            drill: false,
+            declaredBy: 'alice',
+            owner: 'bob',
+            policy: incidentPolicy(w.plan, 'outage', { timeScale: 60 }),
+          },
+        ],
       });
       await i.executeUpdate(approve, { args: [{ by: 'carol' }] });
-      const u = await i.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'We found the cause.', eta: new Date(Date.now() + 600_000).toISOString(), by: 'alice' }] });
+      const u = await i.executeUpdate(postUpdate, {
+        args: [
+          {
+            status: 'identified',
+            message: 'We found the cause.',
+            eta: new Date(Date.now() + 600_000).toISOString(),
+            by: 'alice',
+          },
+        ],
+      });
       await i.executeUpdate(approve, { args: [{ by: 'carol', seq: u.seq }] });
       await i.executeUpdate(changeImpact, { args: [{ components: ['payments', 'invoicing'], by: 'alice' }] });
-      await i.signal(monitoringSignal, { state: 'resolved', alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'x' } });
+      await i.signal(monitoringSignal, {
+        state: 'resolved',
+        alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'x' },
+      });
       const r = await i.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
       await i.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
       await i.result();
@@ -53,9 +77,25 @@ async function main() {
       const h = await t.client.workflow.start(incident, {
         workflowId: 'replay-incident-holding',
         taskQueue,
-        args: [{ title: 'API errors', scenario: 'outage', severity: 'sev1', components: ['api'], impact: 'Some API requests fail.', drill: false, declaredBy: 'alice', policy: incidentPolicy(w.plan, 'outage', { timeScale: 900 }) }],
+        args: [
+          {
+            title: 'API errors',
+            scenario: 'outage',
+            severity: 'sev1',
+            components: ['api'],
+            impact: 'Some API requests fail.',
+            drill: false,
+            declaredBy: 'alice',
+            policy: incidentPolicy(w.plan, 'outage', { timeScale: 900 }),
+          },
+        ],
       });
-      await eventually(async () => ((await h.query('state')) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'holding') || undefined, 30_000, 'a holding update');
+      await eventually(
+        async () =>
+          ((await h.query('state')) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'holding') || undefined,
+        30_000,
+        'a holding update',
+      );
       const hr = await h.executeUpdate(resolveIncident, { args: [{ message: 'Resolved.', by: 'alice' }] });
       await h.executeUpdate(approve, { args: [{ by: 'carol', seq: hr.seq }] });
       await h.result();
@@ -68,9 +108,26 @@ async function main() {
       const d = await t.client.workflow.start(incident, {
         workflowId: 'replay-incident-inline',
         taskQueue,
-        args: [{ title: 'Checkout is slow', scenario: 'degradation', severity: 'sev2', components: ['payments'], impact: 'Card payments take longer than usual.', drill: false, declaredBy: 'alice', policy: incidentPolicy(w.plan, 'degradation', { timeScale: 60 }) }],
+        args: [
+          {
+            title: 'Checkout is slow',
+            scenario: 'degradation',
+            severity: 'sev2',
+            components: ['payments'],
+            impact: 'Card payments take longer than usual.',
+            drill: false,
+            declaredBy: 'alice',
+            policy: incidentPolicy(w.plan, 'degradation', { timeScale: 60 }),
+          },
+        ],
       });
-      await eventually(async () => ((await d.query('state')) as { deliveries: { report: unknown }[] }).deliveries.filter((x) => x.report).length === 2 || undefined, 30_000, 'the inline initial rounds');
+      await eventually(
+        async () =>
+          ((await d.query('state')) as { deliveries: { report: unknown }[] }).deliveries.filter((x) => x.report).length === 2 ||
+          undefined,
+        30_000,
+        'the inline initial rounds',
+      );
       await d.executeUpdate(resolveIncident, { args: [{ message: 'Checkout is fast again.', by: 'alice' }] });
       await d.result();
       await save(d.workflowId);
@@ -85,11 +142,31 @@ async function main() {
       const m = await t.client.workflow.start(maintenance, {
         workflowId: 'replay-maintenance-main',
         taskQueue,
-        args: [{ title: 'Database upgrade', scenario: 'maintenance', components: ['payments'], scheduledFor: new Date(start).toISOString(), scheduledUntil: new Date(start + 10 * hour).toISOString(), message: 'Payments will be unavailable during the upgrade.', drill: false, declaredBy: 'alice', policy: maintenancePolicy(w.plan, 'maintenance', { timeScale: scale }) }],
+        args: [
+          {
+            title: 'Database upgrade',
+            scenario: 'maintenance',
+            components: ['payments'],
+            scheduledFor: new Date(start).toISOString(),
+            scheduledUntil: new Date(start + 10 * hour).toISOString(),
+            message: 'Payments will be unavailable during the upgrade.',
+            drill: false,
+            declaredBy: 'alice',
+            policy: maintenancePolicy(w.plan, 'maintenance', { timeScale: scale }),
+          },
+        ],
       });
       const later = start + 5 * hour;
-      await m.executeUpdate(rescheduleMaintenance, { args: [{ scheduledFor: new Date(later).toISOString(), scheduledUntil: new Date(later + 10 * hour).toISOString(), by: 'alice' }] });
-      await eventually(async () => ((await m.query('state')) as { status: string }).status === 'in_progress' || undefined, 30_000, 'the start');
+      await m.executeUpdate(rescheduleMaintenance, {
+        args: [
+          { scheduledFor: new Date(later).toISOString(), scheduledUntil: new Date(later + 10 * hour).toISOString(), by: 'alice' },
+        ],
+      });
+      await eventually(
+        async () => ((await m.query('state')) as { status: string }).status === 'in_progress' || undefined,
+        30_000,
+        'the start',
+      );
       await m.executeUpdate(postMaintenanceUpdate, { args: [{ message: 'Half done.', by: 'alice' }] });
       await m.executeUpdate(completeMaintenance, { args: [{ by: 'alice' }] });
       await m.result();

@@ -46,7 +46,10 @@ export function devServerArgs(o: DevServerOptions): string[] {
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   const address = `127.0.0.1:${o.port}`;
   const namespace = o.namespace ?? 'default';
-  const child = spawn(o.binary, devServerArgs(o), { stdio: ['ignore', o.stdio ?? 'inherit', o.stdio ?? 'inherit'], detached: false });
+  const child = spawn(o.binary, devServerArgs(o), {
+    stdio: ['ignore', o.stdio ?? 'inherit', o.stdio ?? 'inherit'],
+    detached: false,
+  });
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited with ${signal ?? `code ${code}`}`));
   child.once('error', (err) => (exited = err.message));

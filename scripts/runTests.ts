@@ -29,17 +29,28 @@ async function main() {
   if (files.length === 0) throw new Error('no test files found');
 
   if (!process.env.HERALD_SKIP_TYPECHECK) {
-    const tsc = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+    const tsc = spawnSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '--noEmit', '-p', join(ROOT, 'tsconfig.json')],
+      { stdio: 'inherit' },
+    );
     if (tsc.status !== 0) throw new Error('type check failed');
   }
 
   const work = mkdtempSync(join(tmpdir(), 'herald-test-'));
-  const server = await startDevServer({ binary: temporalCliPath(), port: await freePort(), namespace: 'default', stdio: 'ignore' });
-  // One throwaway PostgreSQL for every file (the store suite runs on it as well as on SQLite).
-  const postgres = process.env.HERALD_TEST_DATABASE_URL ? undefined : await startPostgres().catch(async (err) => {
-    await server.stop();
-    throw err;
+  const server = await startDevServer({
+    binary: temporalCliPath(),
+    port: await freePort(),
+    namespace: 'default',
+    stdio: 'ignore',
   });
+  // One throwaway PostgreSQL for every file (the store suite runs on it as well as on SQLite).
+  const postgres = process.env.HERALD_TEST_DATABASE_URL
+    ? undefined
+    : await startPostgres().catch(async (err) => {
+        await server.stop();
+        throw err;
+      });
   try {
     // A prebuilt bundle may be passed in (HERALD_TEST_WORKFLOW_BUNDLE); otherwise build one for every file.
     let bundlePath = process.env.HERALD_TEST_WORKFLOW_BUNDLE;
@@ -52,7 +63,12 @@ async function main() {
       const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...files], {
         cwd: ROOT,
         stdio: 'inherit',
-        env: { ...process.env, HERALD_TEST_TEMPORAL_ADDRESS: server.address, HERALD_TEST_WORKFLOW_BUNDLE: bundlePath, ...(postgres ? { HERALD_TEST_DATABASE_URL: postgres.url } : {}) },
+        env: {
+          ...process.env,
+          HERALD_TEST_TEMPORAL_ADDRESS: server.address,
+          HERALD_TEST_WORKFLOW_BUNDLE: bundlePath,
+          ...(postgres ? { HERALD_TEST_DATABASE_URL: postgres.url } : {}),
+        },
       });
       child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0)));
     });

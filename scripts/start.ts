@@ -48,9 +48,11 @@ async function main() {
     [config.apiPort, 'HERALD_API_PORT'],
     [config.statusPort, 'HERALD_STATUS_PORT'],
   ];
-  if (config.temporal.embedded) ports.push([config.temporal.devServerPort, 'TEMPORAL_PORT'], [config.temporal.uiPort, 'TEMPORAL_UI_PORT']);
+  if (config.temporal.embedded)
+    ports.push([config.temporal.devServerPort, 'TEMPORAL_PORT'], [config.temporal.uiPort, 'TEMPORAL_UI_PORT']);
   for (const [port, name] of ports) {
-    if (!(await portIsFree(port, config.bind))) fail(`port ${port} (${name}) is in use: stop what uses it or set ${name} to another port.`);
+    if (!(await portIsFree(port, config.bind)))
+      fail(`port ${port} (${name}) is in use: stop what uses it or set ${name} to another port.`);
   }
   // The worker's delivery metrics: a port set on purpose must be free; the default one, when taken
   // (another Herald on this machine), only switches them off.
@@ -62,7 +64,10 @@ async function main() {
   }
   let metricsNote = '';
   if (metricsAddress.port !== 0 && !(await portIsFree(metricsAddress.port, metricsAddress.host))) {
-    if (process.env.HERALD_WORKER_METRICS_PORT?.trim()) fail(`port ${metricsAddress.port} (HERALD_WORKER_METRICS_PORT) is in use: stop what uses it, set another port, or 0 to switch the worker's metrics off.`);
+    if (process.env.HERALD_WORKER_METRICS_PORT?.trim())
+      fail(
+        `port ${metricsAddress.port} (HERALD_WORKER_METRICS_PORT) is in use: stop what uses it, set another port, or 0 to switch the worker's metrics off.`,
+      );
     metricsNote = `off (port ${metricsAddress.port} is in use; set HERALD_WORKER_METRICS_PORT)`;
   }
 
@@ -85,8 +90,16 @@ async function main() {
       stdio: openSync(logFile, 'a'),
     }).catch((err) => fail(`the Temporal dev server did not start: ${(err as Error).message} (see ${logFile})`));
   } else {
-    await waitForFrontend(config.temporal.address, config.temporal.namespace, 10_000, undefined, temporalConnectionOptions(config.temporal)).catch((err) =>
-      fail(`TEMPORAL_ADDRESS=${config.temporal.address} is unreachable (${(err as Error).message}); check the address, TLS and API key settings.`),
+    await waitForFrontend(
+      config.temporal.address,
+      config.temporal.namespace,
+      10_000,
+      undefined,
+      temporalConnectionOptions(config.temporal),
+    ).catch((err) =>
+      fail(
+        `TEMPORAL_ADDRESS=${config.temporal.address} is unreachable (${(err as Error).message}); check the address, TLS and API key settings.`,
+      ),
     );
   }
   const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
@@ -104,26 +117,43 @@ async function main() {
   // itself (about 130 MB less resident memory in the worker).
   const bundlePath = config.workflowBundlePath ?? join(config.dataDir, 'workflow-bundle.js');
   if (!config.workflowBundlePath) writeFileSync(bundlePath, (await bundleWorkflows()).code);
-  const env = { ...process.env, HERALD_OPERATOR_TOKEN: tokens.operator, HERALD_WEBHOOK_TOKEN: tokens.webhook, TEMPORAL_ADDRESS: config.temporal.address, HERALD_WORKFLOW_BUNDLE: bundlePath, ...(metricsNote ? { HERALD_WORKER_METRICS_PORT: '0' } : {}) };
+  const env = {
+    ...process.env,
+    HERALD_OPERATOR_TOKEN: tokens.operator,
+    HERALD_WEBHOOK_TOKEN: tokens.webhook,
+    TEMPORAL_ADDRESS: config.temporal.address,
+    HERALD_WORKFLOW_BUNDLE: bundlePath,
+    ...(metricsNote ? { HERALD_WORKER_METRICS_PORT: '0' } : {}),
+  };
   // The worker's heap bound (HERALD_WORKER_HEAP_MB, worker/nodeOptions.ts) keeps a big round's resident set down.
   spawnChild('worker', 'worker/main.ts', { ...env, NODE_OPTIONS: workerNodeOptions(env) });
   spawnChild('api', 'api/main.ts', env);
   spawnChild('status', 'api/statusMain.ts', env);
 
-  await waitFor(`http://127.0.0.1:${config.apiPort}/healthz`, 30_000).catch(() => fail('the API did not become healthy within 30 s; see its log above.'));
-  await waitFor(`http://127.0.0.1:${config.statusPort}/api/v2/status.json`, 10_000).catch(() => fail('the status server did not answer within 10 s.'));
+  await waitFor(`http://127.0.0.1:${config.apiPort}/healthz`, 30_000).catch(() =>
+    fail('the API did not become healthy within 30 s; see its log above.'),
+  );
+  await waitFor(`http://127.0.0.1:${config.statusPort}/api/v2/status.json`, 10_000).catch(() =>
+    fail('the status server did not answer within 10 s.'),
+  );
 
   const lines = [
     '',
     'Herald is running.',
     `  Operator API   http://localhost:${config.apiPort}   (GET /healthz, POST /v1/incidents)`,
     `  Status page    http://localhost:${config.statusPort}   (JSON: /api/v2/summary.json)`,
-    config.temporal.embedded ? `  Temporal UI    http://localhost:${config.temporal.uiPort}` : `  Temporal       ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+    config.temporal.embedded
+      ? `  Temporal UI    http://localhost:${config.temporal.uiPort}`
+      : `  Temporal       ${config.temporal.address} (namespace ${config.temporal.namespace})`,
     `  Worker metrics ${metricsNote || (workerMetricsUrl() ?? 'off (HERALD_WORKER_METRICS_PORT=0)')}`,
     `  Plan           ${config.planFile}`,
   ];
   if (tokens.generated) {
-    lines.push(`  Operator token ${tokens.operator}`, `  Webhook token  ${tokens.webhook}`, `  (kept in ${join(config.dataDir, 'tokens.json')}; shown once)`);
+    lines.push(
+      `  Operator token ${tokens.operator}`,
+      `  Webhook token  ${tokens.webhook}`,
+      `  (kept in ${join(config.dataDir, 'tokens.json')}; shown once)`,
+    );
   } else {
     lines.push(`  Tokens         from the environment or ${join(config.dataDir, 'tokens.json')}`);
   }
@@ -132,7 +162,11 @@ async function main() {
 }
 
 function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], { cwd: process.cwd(), env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+    cwd: process.cwd(),
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   children.push({ name, proc });
   proc.once('exit', (code, signal) => {
     if (stopping) return;

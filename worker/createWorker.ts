@@ -23,13 +23,33 @@ export interface HeraldWorkerDeps {
   metrics?: DeliveryMetrics;
 }
 
-export async function createHeraldWorker({ config, plan, workflowBundle, connection, store: givenStore, providers, metrics }: HeraldWorkerDeps): Promise<{ worker: Worker; connection: NativeConnection; ownsConnection: boolean; client: Client; store: Store; closeProviders: () => Promise<void> }> {
+export async function createHeraldWorker({
+  config,
+  plan,
+  workflowBundle,
+  connection,
+  store: givenStore,
+  providers,
+  metrics,
+}: HeraldWorkerDeps): Promise<{
+  worker: Worker;
+  connection: NativeConnection;
+  ownsConnection: boolean;
+  client: Client;
+  store: Store;
+  closeProviders: () => Promise<void>;
+}> {
   const store = givenStore ?? (await openConfiguredStore(config));
-  const built = providers ? undefined : createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? ensureSecret(config) });
+  const built = providers
+    ? undefined
+    : createProviders(config.delivery, { webhookSecret: config.delivery.webhookSigningSecret ?? ensureSecret(config) });
   const ownsConnection = !connection;
   const conn = connection ?? (await NativeConnection.connect(temporalConnectionOptions(config.temporal)));
   // Activities that start or signal workflows (the status page, notify rounds) use their own client.
-  const client = new Client({ connection: Connection.lazy(temporalConnectionOptions(config.temporal)), namespace: config.temporal.namespace });
+  const client = new Client({
+    connection: Connection.lazy(temporalConnectionOptions(config.temporal)),
+    namespace: config.temporal.namespace,
+  });
   const worker = await Worker.create({
     connection: conn,
     namespace: config.temporal.namespace,

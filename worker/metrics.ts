@@ -40,8 +40,18 @@ export function createWorkerMetrics({ defaultMetrics = true } = {}): WorkerMetri
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  const failovers = new Counter({ name: 'herald_provider_failovers_total', help: 'Provider requests a region failed, so the next region was tried', labelNames: ['provider', 'region'] as const, registers: [registry] });
-  const guard = new Counter({ name: 'herald_round_guard_refusals_total', help: 'Message rounds the content guard refused, by phase and audience', labelNames: ['phase', 'audience'] as const, registers: [registry] });
+  const failovers = new Counter({
+    name: 'herald_provider_failovers_total',
+    help: 'Provider requests a region failed, so the next region was tried',
+    labelNames: ['provider', 'region'] as const,
+    registers: [registry],
+  });
+  const guard = new Counter({
+    name: 'herald_round_guard_refusals_total',
+    help: 'Message rounds the content guard refused, by phase and audience',
+    labelNames: ['phase', 'audience'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     message: (labels, n = 1) => messages.inc(labels, n),
@@ -55,7 +65,8 @@ export function createWorkerMetrics({ defaultMetrics = true } = {}): WorkerMetri
 export function workerMetricsAddress(env: NodeJS.ProcessEnv = process.env): { host: string; port: number } {
   const raw = env.HERALD_WORKER_METRICS_PORT?.trim() || '9464';
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) throw new Error(`HERALD_WORKER_METRICS_PORT: "${raw}" is not a port (0 switches the worker's metrics off)`);
+  if (!/^\d+$/.test(raw) || port > 65535)
+    throw new Error(`HERALD_WORKER_METRICS_PORT: "${raw}" is not a port (0 switches the worker's metrics off)`);
   return { host: env.HERALD_WORKER_METRICS_BIND?.trim() || '127.0.0.1', port };
 }
 
@@ -66,7 +77,10 @@ export function workerMetricsUrl(env: NodeJS.ProcessEnv = process.env): string |
 }
 
 /** Serves GET /metrics (and nothing else) from the registry. Resolves once listening. */
-export async function serveWorkerMetrics(registry: Registry, address: { host: string; port: number }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function serveWorkerMetrics(
+  registry: Registry,
+  address: { host: string; port: number },
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || path !== '/metrics') {

@@ -15,7 +15,8 @@ export function workerNodeOptions(env: Record<string, string | undefined>): stri
   const own = env.NODE_OPTIONS?.trim() || undefined;
   const text = env.HERALD_WORKER_HEAP_MB?.trim() || String(DEFAULT_WORKER_HEAP_MB);
   const mb = Number(text);
-  if (!Number.isInteger(mb) || mb < 0 || (mb > 0 && mb < 64)) throw new Error(`HERALD_WORKER_HEAP_MB: "${text}" is not a heap size in MB (64 or more; 0 for V8's defaults)`);
+  if (!Number.isInteger(mb) || mb < 0 || (mb > 0 && mb < 64))
+    throw new Error(`HERALD_WORKER_HEAP_MB: "${text}" is not a heap size in MB (64 or more; 0 for V8's defaults)`);
   if (mb === 0) return own;
   const flags = [own];
   if (!own?.includes('--max-old-space-size')) flags.push(`--max-old-space-size=${mb}`);

@@ -51,7 +51,16 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
   const scale = input.timeScale;
   const startedAtMs = Date.now();
   const steps = [...input.timeline].sort((a, b) => parseDuration(a.at) - parseDuration(b.at));
-  const progress: DrillProgress = { drillId, scenario: input.scenario, step: 0, steps: steps.length, phase: 'running', targetId, log: [], passed: null };
+  const progress: DrillProgress = {
+    drillId,
+    scenario: input.scenario,
+    step: 0,
+    steps: steps.length,
+    phase: 'running',
+    targetId,
+    log: [],
+    passed: null,
+  };
   setHandler(drillProgressQuery, () => progress);
   upsertSearchAttributes([
     { key: HeraldKind, value: 'drill' },
@@ -138,7 +147,10 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
         await approveIfWanted();
         break;
       case 'monitoring':
-        await getExternalWorkflowHandle(targetId).signal(monitoringSignal, { state: step.state, alert: { source: 'drill', name: 'drill-alert', fingerprint: drillId } });
+        await getExternalWorkflowHandle(targetId).signal(monitoringSignal, {
+          state: step.state,
+          alert: { source: 'drill', name: 'drill-alert', fingerprint: drillId },
+        });
         log(`monitoring: ${step.state}`);
         break;
       case 'impact':
@@ -146,7 +158,11 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
         break;
       case 'reschedule': {
         const start = Date.now() + parseDuration(step.startsIn) / scale;
-        await act({ kind: 'reschedule', scheduledFor: new Date(start).toISOString(), scheduledUntil: new Date(start + parseDuration(step.lasts) / scale).toISOString() });
+        await act({
+          kind: 'reschedule',
+          scheduledFor: new Date(start).toISOString(),
+          scheduledUntil: new Date(start + parseDuration(step.lasts) / scale).toISOString(),
+        });
         break;
       }
       case 'maintenance-update':
@@ -160,7 +176,11 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
         break;
     }
   }
-  if (!target) throw ApplicationFailure.nonRetryable('the drill timeline never opens an incident or schedules a maintenance', 'InvalidDrill');
+  if (!target)
+    throw ApplicationFailure.nonRetryable(
+      'the drill timeline never opens an incident or schedules a maintenance',
+      'InvalidDrill',
+    );
 
   // The lifecycle finishes on its own (auto-resolve, holding updates, last rounds); give it a bounded while.
   progress.phase = 'waiting-for-lifecycle';
@@ -168,10 +188,13 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
   const graceMs = Math.max(30_000, lastStepMs * 2);
   let unfinished: string | undefined;
   const result = target.result() as Promise<IncidentState | MaintenanceState>;
-  void result.then((s) => void (finalState = s)).catch((err: Error) => void (unfinished = `the lifecycle failed: ${err.message}`));
+  void result
+    .then((s) => void (finalState = s))
+    .catch((err: Error) => void (unfinished = `the lifecycle failed: ${err.message}`));
   const finished = await condition(() => finalState !== undefined || unfinished !== undefined, graceMs);
   if (!finished) unfinished = `the lifecycle had not finished ${Math.round(graceMs / 1000)} s after the last step`;
-  const state = finalState ?? ((await acts.drillTargetState({ workflowId: targetId, kind: input.kind })) as IncidentState | MaintenanceState);
+  const state =
+    finalState ?? ((await acts.drillTargetState({ workflowId: targetId, kind: input.kind })) as IncidentState | MaintenanceState);
 
   progress.phase = 'checking';
   const channels = [...new Set(input.policy.audiences.flatMap((a) => a.channels))];

@@ -52,7 +52,17 @@ export interface IncidentInput {
   policy: IncidentPolicy;
 }
 
-export type TimelineKind = 'declared' | 'update' | 'holding' | 'eta-missed' | 'impact' | 'approval' | 'monitoring' | 'escalation' | 'reminder' | 'resolved';
+export type TimelineKind =
+  | 'declared'
+  | 'update'
+  | 'holding'
+  | 'eta-missed'
+  | 'impact'
+  | 'approval'
+  | 'monitoring'
+  | 'escalation'
+  | 'reminder'
+  | 'resolved';
 
 export interface TimelineEntry {
   seq: number;
@@ -94,7 +104,12 @@ export interface IncidentState {
   resolvedAt: string | null;
   lastPublishedAt: string;
   nextUpdateDue: string | null;
-  monitoring: { state: 'firing' | 'resolved' | 'none'; since: string | null; alerts: AlertInfo[]; statusBefore: IncidentStatus | null };
+  monitoring: {
+    state: 'firing' | 'resolved' | 'none';
+    since: string | null;
+    alerts: AlertInfo[];
+    statusBefore: IncidentStatus | null;
+  };
   timeline: TimelineEntry[];
   approvals: ApprovalRecord[];
   escalations: { at: string; reason: string; to: string[] }[];
@@ -224,21 +239,19 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     { validator: (u) => validateUpdate(u) },
   );
 
-  setHandler(
-    changeImpact,
-    async (c) => result(applyImpact(c)),
-    {
-      validator: (c) => {
-        requireOpen();
-        if (!c.by?.trim()) throw new Error('by: who is changing the impact is required');
-        if (c.severity !== undefined && !policy.severities[c.severity]) throw new Error(`severity: unknown severity "${c.severity}"`);
-        if (c.components) validateComponents(c.components);
-        if (c.componentStatuses) validateComponents(Object.keys(c.componentStatuses));
-        if (c.impact !== undefined) guardOrThrow('impact', c.impact);
-        if (c.severity === undefined && !c.components && !c.componentStatuses && c.impact === undefined) throw new Error('nothing to change: give severity, components, componentStatuses or impact');
-      },
+  setHandler(changeImpact, async (c) => result(applyImpact(c)), {
+    validator: (c) => {
+      requireOpen();
+      if (!c.by?.trim()) throw new Error('by: who is changing the impact is required');
+      if (c.severity !== undefined && !policy.severities[c.severity])
+        throw new Error(`severity: unknown severity "${c.severity}"`);
+      if (c.components) validateComponents(c.components);
+      if (c.componentStatuses) validateComponents(Object.keys(c.componentStatuses));
+      if (c.impact !== undefined) guardOrThrow('impact', c.impact);
+      if (c.severity === undefined && !c.components && !c.componentStatuses && c.impact === undefined)
+        throw new Error('nothing to change: give severity, components, componentStatuses or impact');
     },
-  );
+  });
 
   setHandler(
     approve,
@@ -260,7 +273,10 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
         if (!a.by?.trim()) throw new Error('by: who approves is required');
         const pending = pendingPublications.filter((p) => p.approval === 'pending');
         if (pending.length === 0) throw new Error('nothing is waiting for approval');
-        if (a.seq !== undefined && !pending.some((p) => p.seq === a.seq)) throw new Error(`seq: publication ${a.seq} is not waiting for approval (pending: ${pending.map((p) => p.seq).join(', ')})`);
+        if (a.seq !== undefined && !pending.some((p) => p.seq === a.seq))
+          throw new Error(
+            `seq: publication ${a.seq} is not waiting for approval (pending: ${pending.map((p) => p.seq).join(', ')})`,
+          );
       },
     },
   );
@@ -283,7 +299,10 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
 
   setHandler(monitoringSignal, (m) => {
     if (state.status === 'resolved' || state.status === 'postmortem') return;
-    state.monitoring.alerts = [...state.monitoring.alerts.filter((a) => a.fingerprint !== m.alert.fingerprint || !m.alert.fingerprint), m.alert].slice(-20);
+    state.monitoring.alerts = [
+      ...state.monitoring.alerts.filter((a) => a.fingerprint !== m.alert.fingerprint || !m.alert.fingerprint),
+      m.alert,
+    ].slice(-20);
     if (m.state === 'firing' && m.routed) widenFromMonitoring(m.routed, `monitoring:${m.alert.source}`);
     if (m.state === state.monitoring.state) return;
     state.monitoring.state = m.state;
@@ -316,7 +335,10 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     const quietDue = monitoringQuietDue();
     if (quietDue !== null) waits.push(quietDue - nowMs());
     const timeout = waits.length > 0 ? Math.max(1, Math.min(...waits)) : undefined;
-    const woke = timeout === undefined ? (await condition(() => changed !== seen || isClosed() || shouldContinueAsNew()), true) : await condition(() => changed !== seen || isClosed(), timeout);
+    const woke =
+      timeout === undefined
+        ? (await condition(() => changed !== seen || isClosed() || shouldContinueAsNew()), true)
+        : await condition(() => changed !== seen || isClosed(), timeout);
     if (woke || isClosed()) continue;
     onTimersDue();
   }
@@ -351,7 +373,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
         publish({
           seq,
           phase: 'update',
-          message: `Monitoring has been quiet for ${Math.round(policy.quietPeriodMs * policy.timeScale / 60000)} minutes. Resolve the incident or post an update.`,
+          message: `Monitoring has been quiet for ${Math.round((policy.quietPeriodMs * policy.timeScale) / 60000)} minutes. Resolve the incident or post an update.`,
           components: state.components,
           audiences: internal,
           toPage: false,
@@ -365,7 +387,11 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
         return;
       }
       const seq = record('holding', null, 'herald');
-      state.escalations.push({ at: now(), reason: 'update cadence missed', to: [state.owner ?? 'incident owner', ...policy.audiences.filter((a) => a.kind === 'internal').map((a) => a.standsFor)] });
+      state.escalations.push({
+        at: now(),
+        reason: 'update cadence missed',
+        to: [state.owner ?? 'incident owner', ...policy.audiences.filter((a) => a.kind === 'internal').map((a) => a.standsFor)],
+      });
       record('escalation', null, 'herald');
       publish({ seq, phase: 'holding', message: null, components: state.components });
     }
@@ -385,7 +411,13 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   function publish(p: Omit<Publication, 'needsApproval' | 'approval' | 'toPage'> & { toPage?: boolean }) {
     const audiences = p.audiences ?? policy.audiences;
     const needsApproval = p.message !== null && audiences.some((a) => a.requiresApproval && a.kind === 'external');
-    const pub: Publication = { ...p, audiences, toPage: p.toPage ?? true, needsApproval, approval: needsApproval ? 'pending' : 'not-required' };
+    const pub: Publication = {
+      ...p,
+      audiences,
+      toPage: p.toPage ?? true,
+      needsApproval,
+      approval: needsApproval ? 'pending' : 'not-required',
+    };
     if (pub.toPage) {
       // Only what customers see restarts the cadence clock; an internal reminder does not.
       state.lastPublishedAt = now();
@@ -395,7 +427,14 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     publishing += 1;
     if (needsApproval) {
       pendingPublications.push(pub);
-      state.approvals.push({ seq: pub.seq, phase: pub.phase, requestedAt: now(), decidedAt: null, decision: 'pending', by: null });
+      state.approvals.push({
+        seq: pub.seq,
+        phase: pub.phase,
+        requestedAt: now(),
+        decidedAt: null,
+        decision: 'pending',
+        by: null,
+      });
     }
     // The facts as they are now: a publication released later (after approval) still says what was
     // true when it was written, with the next-update time promised then.
@@ -474,7 +513,10 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   function widenFromMonitoring(routed: NonNullable<MonitoringInput['routed']>, by: string) {
     const ranks = Object.keys(policy.severities);
     const components = routed.components.filter((c) => policy.componentIds.includes(c) && !state.components.includes(c));
-    const raised = ranks.includes(routed.severity) && ranks.indexOf(routed.severity) < ranks.indexOf(state.severity) ? routed.severity : undefined;
+    const raised =
+      ranks.includes(routed.severity) && ranks.indexOf(routed.severity) < ranks.indexOf(state.severity)
+        ? routed.severity
+        : undefined;
     if (components.length === 0 && !raised) return;
     applyImpact({ ...(components.length > 0 ? { components } : {}), ...(raised ? { severity: raised } : {}), by });
   }
@@ -482,12 +524,21 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   /** Subscribers of newly affected components get the initial notice, not just the next update. */
   function publishInitialFor(added: string[], by: string) {
     const seq = record('update', null, by);
-    publish({ seq, phase: 'initial', message: null, components: added, excludeComponents: state.components.filter((c) => !added.includes(c)) });
+    publish({
+      seq,
+      phase: 'initial',
+      message: null,
+      components: added,
+      excludeComponents: state.components.filter((c) => !added.includes(c)),
+    });
   }
 
   function addPageUpdate(pub: Publication, withMessage: boolean): PageUpdate {
     const previous = state.pageComponentStatuses;
-    const current: Record<string, ComponentStatus> = state.status === 'resolved' ? Object.fromEntries(state.components.map((c) => [c, 'operational' as const])) : state.componentStatuses;
+    const current: Record<string, ComponentStatus> =
+      state.status === 'resolved'
+        ? Object.fromEntries(state.components.map((c) => [c, 'operational' as const]))
+        : state.componentStatuses;
     const affected = state.components
       .filter((c) => (previous[c] ?? 'operational') !== current[c])
       .map((c) => ({ id: c, oldStatus: previous[c] ?? 'operational', newStatus: current[c] ?? 'operational' }));
@@ -513,15 +564,24 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
       case 'holding':
         return { en: `We are still working on this issue.${next.en}`, 'zh-TW': `我們仍在處理此問題。${next.zh}` };
       case 'etaMissed':
-        return { en: `This is taking longer than we estimated. We are still working on it.${next.en}`, 'zh-TW': `修復所需時間比預估更長，我們仍在處理中。${next.zh}` };
+        return {
+          en: `This is taking longer than we estimated. We are still working on it.${next.en}`,
+          'zh-TW': `修復所需時間比預估更長，我們仍在處理中。${next.zh}`,
+        };
       case 'resolved':
         return { en: 'This incident has been resolved.', 'zh-TW': '此事件已解決。' };
       case 'update':
         return state.status === 'monitoring'
-          ? { en: `A fix has been applied and we are monitoring the results.${next.en}`, 'zh-TW': `修正已套用，我們正在觀察結果。${next.zh}` }
+          ? {
+              en: `A fix has been applied and we are monitoring the results.${next.en}`,
+              'zh-TW': `修正已套用，我們正在觀察結果。${next.zh}`,
+            }
           : { en: `We are continuing to work on this issue.${next.en}`, 'zh-TW': `我們正持續處理此問題。${next.zh}` };
       default:
-        return { en: `We are investigating an issue affecting this service.${next.en}`, 'zh-TW': `我們正在調查影響此服務的問題。${next.zh}` };
+        return {
+          en: `We are investigating an issue affecting this service.${next.en}`,
+          'zh-TW': `我們正在調查影響此服務的問題。${next.zh}`,
+        };
     }
   }
 
@@ -579,7 +639,15 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
 
   function record(kind: TimelineKind, message: string | null, by: string, eta?: string | null): number {
     state.seq += 1;
-    state.timeline.push({ seq: state.seq, at: now(), kind, status: state.status, message, by, ...(eta !== undefined ? { eta } : state.eta ? { eta: state.eta } : {}) });
+    state.timeline.push({
+      seq: state.seq,
+      at: now(),
+      kind,
+      status: state.status,
+      message,
+      by,
+      ...(eta !== undefined ? { eta } : state.eta ? { eta: state.eta } : {}),
+    });
     changed += 1;
     return state.seq;
   }
@@ -624,7 +692,12 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   }
 
   function result(seq: number): PublishedResult {
-    return { seq, status: state.status, nextUpdateDue: state.nextUpdateDue, approval: pendingPublications.some((p) => p.seq === seq) ? 'pending' : 'not-required' };
+    return {
+      seq,
+      status: state.status,
+      nextUpdateDue: state.nextUpdateDue,
+      approval: pendingPublications.some((p) => p.seq === seq) ? 'pending' : 'not-required',
+    };
   }
 
   function isClosed() {
@@ -642,7 +715,8 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
 
   function validateComponents(components: string[]) {
     const unknown = components.filter((c) => !policy.componentIds.includes(c));
-    if (unknown.length > 0) throw new Error(`components: unknown component${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(`components: unknown component${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')}`);
   }
 
   function guardOrThrow(field: string, text: string) {
@@ -692,7 +766,17 @@ function initialState(input: IncidentInput, at: string): IncidentState {
     lastPublishedAt: at,
     nextUpdateDue: null,
     monitoring: { state: 'none', since: null, alerts: [], statusBefore: null },
-    timeline: [{ seq: 1, at, kind: 'declared', status: 'investigating', message: input.impact, by: input.declaredBy, ...(input.eta ? { eta: input.eta } : {}) }],
+    timeline: [
+      {
+        seq: 1,
+        at,
+        kind: 'declared',
+        status: 'investigating',
+        message: input.impact,
+        by: input.declaredBy,
+        ...(input.eta ? { eta: input.eta } : {}),
+      },
+    ],
     approvals: [],
     escalations: [],
     deliveries: [],

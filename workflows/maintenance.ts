@@ -147,7 +147,8 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
         if (end <= start) throw new Error('scheduledUntil: must be after scheduledFor');
         if (end <= nowMs()) throw new Error('scheduledUntil: the window would already be over');
         if (state.status === 'scheduled' && start <= nowMs()) throw new Error('scheduledFor: must be in the future');
-        if (state.status === 'in_progress' && r.scheduledFor !== state.scheduledFor) throw new Error('scheduledFor: the window has started; only its end can move');
+        if (state.status === 'in_progress' && r.scheduledFor !== state.scheduledFor)
+          throw new Error('scheduledFor: the window has started; only its end can move');
         if (r.message !== undefined) guardOrThrow('message', r.message);
       },
     },
@@ -224,7 +225,9 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
     if (state.status === 'scheduled') {
       // Reminders whose moment had already passed when this schedule was set are skipped: the
       // announcement (or the reschedule notice) just told everyone.
-      const pending = policy.remindersMs.filter((offset) => !state.remindersSent.includes(offset) && start - offset > Date.parse(state.scheduleSetAt));
+      const pending = policy.remindersMs.filter(
+        (offset) => !state.remindersSent.includes(offset) && start - offset > Date.parse(state.scheduleSetAt),
+      );
       if (pending.length > 0) {
         const offset = Math.max(...pending);
         return {
@@ -250,7 +253,9 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
       run: () => {
         previousSchedule = { scheduledFor: state.scheduledFor, scheduledUntil: state.scheduledUntil };
         // From now if the timer fired late, so the announced end is never already past.
-        state.scheduledUntil = new Date(Math.max(Date.parse(state.scheduledUntil), nowMs()) + policy.overrunExtensionMs).toISOString();
+        state.scheduledUntil = new Date(
+          Math.max(Date.parse(state.scheduledUntil), nowMs()) + policy.overrunExtensionMs,
+        ).toISOString();
         state.overruns += 1;
         publish('overrun', null, 'herald');
         previousSchedule = null;
@@ -262,7 +267,13 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
     state.seq += 1;
     const seq = state.seq;
     state.timeline.push({ seq, at: now(), phase, status: state.status, message, by });
-    state.pageUpdates.push({ id: `${state.id}-${seq}`, status: pageStatus(), body: message ?? pageWording(phase), createdAt: now(), affectedComponents: affectedFor(phase) });
+    state.pageUpdates.push({
+      id: `${state.id}-${seq}`,
+      status: pageStatus(),
+      body: message ?? pageWording(phase),
+      createdAt: now(),
+      affectedComponents: affectedFor(phase),
+    });
     changed += 1;
     publishing += 1;
     const facts = factsFor(message, startsInMs);
@@ -271,7 +282,20 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
         // One page change at a time, each with the record as it is when its turn comes.
         pageChain = pageChain.then(() => publishToPage(state.drill, { kind: 'maintenance', maintenance: pageRecord() }));
         await pageChain;
-        await startRounds(tracker, { ownerId: state.id, seq, phase, templateId: policy.templates[phase], facts, components: state.components, drill: state.drill, statusUrl: policy.statusUrl }, policy.audiences);
+        await startRounds(
+          tracker,
+          {
+            ownerId: state.id,
+            seq,
+            phase,
+            templateId: policy.templates[phase],
+            facts,
+            components: state.components,
+            drill: state.drill,
+            statusUrl: policy.statusUrl,
+          },
+          policy.audiences,
+        );
       } finally {
         publishing -= 1;
         changed += 1;
@@ -280,8 +304,10 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
   }
 
   function affectedFor(phase: Phase): PageUpdate['affectedComponents'] {
-    if (phase === 'start') return state.components.map((id) => ({ id, oldStatus: 'operational' as const, newStatus: 'under_maintenance' as const }));
-    if (phase === 'complete') return state.components.map((id) => ({ id, oldStatus: 'under_maintenance' as const, newStatus: 'operational' as const }));
+    if (phase === 'start')
+      return state.components.map((id) => ({ id, oldStatus: 'operational' as const, newStatus: 'under_maintenance' as const }));
+    if (phase === 'complete')
+      return state.components.map((id) => ({ id, oldStatus: 'under_maintenance' as const, newStatus: 'operational' as const }));
     return null;
   }
 
@@ -310,7 +336,8 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
   }
 
   function pageRecord(): PageMaintenance {
-    const componentStatuses: Record<string, ComponentStatus> = state.status === 'in_progress' ? Object.fromEntries(state.components.map((c) => [c, 'under_maintenance' as const])) : {};
+    const componentStatuses: Record<string, ComponentStatus> =
+      state.status === 'in_progress' ? Object.fromEntries(state.components.map((c) => [c, 'under_maintenance' as const])) : {};
     return {
       id: state.id,
       name: state.title,
@@ -339,10 +366,14 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
       impact: state.message,
       ...(message ? { message } : {}),
       components: state.components,
-      componentStatuses: Object.fromEntries(state.components.map((c) => [c, state.status === 'in_progress' ? 'under_maintenance' : 'operational'])),
+      componentStatuses: Object.fromEntries(
+        state.components.map((c) => [c, state.status === 'in_progress' ? 'under_maintenance' : 'operational']),
+      ),
       scheduledFor: state.scheduledFor,
       scheduledUntil: state.scheduledUntil,
-      ...(previousSchedule ? { previousScheduledFor: previousSchedule.scheduledFor, previousScheduledUntil: previousSchedule.scheduledUntil } : {}),
+      ...(previousSchedule
+        ? { previousScheduledFor: previousSchedule.scheduledFor, previousScheduledUntil: previousSchedule.scheduledUntil }
+        : {}),
       ...(startsInMs !== undefined ? { startsInMs: startsInMs * policy.timeScale } : {}),
       owner: state.owner,
       technicalDetail: state.technicalDetail,

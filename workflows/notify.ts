@@ -1,4 +1,13 @@
-import { ApplicationFailure, continueAsNew, defineQuery, patched, proxyActivities, proxyLocalActivities, setHandler, type RetryPolicy } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  continueAsNew,
+  defineQuery,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { Channel } from '../core/plan/schema';
 import type { HeraldActivities } from '../activities';
@@ -38,8 +47,16 @@ export interface NotifyProgressView {
 
 export const notifyProgressQuery = defineQuery<NotifyProgressView>('notifyProgress');
 
-const roundRetry: RetryPolicy = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['GuardRefused', 'RenderFailed'] };
-const { prepareRound, planAudiencePage, finishRound } = proxyActivities<HeraldActivities>({ startToCloseTimeout: '2 minutes', retry: roundRetry });
+const roundRetry: RetryPolicy = {
+  initialInterval: '1s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  nonRetryableErrorTypes: ['GuardRefused', 'RenderFailed'],
+};
+const { prepareRound, planAudiencePage, finishRound } = proxyActivities<HeraldActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: roundRetry,
+});
 
 // Preparing the round, planning a page and the report as local activities: the worker runs them
 // inside the workflow task that asked for them, so the round's first task schedules the first
@@ -96,7 +113,12 @@ export async function notify(request: NotifyRequest, progress?: NotifyProgress):
     phase = 'sending';
   }
 
-  const page = await (inline ? local.planAudiencePage : planAudiencePage)({ request, afterId: state.cursor, pageSize: state.settings.pageSize, batchSize: state.settings.batchSize });
+  const page = await (inline ? local.planAudiencePage : planAudiencePage)({
+    request,
+    afterId: state.cursor,
+    pageSize: state.settings.pageSize,
+    batchSize: state.settings.batchSize,
+  });
   // A few batches at a time; each finished batch makes room for the next.
   const queue = [...page.batches];
   const worker = async () => {
@@ -114,12 +136,17 @@ export async function notify(request: NotifyRequest, progress?: NotifyProgress):
   state.pages++;
 
   if (!page.done) {
-    if (state.pages > 100_000) throw ApplicationFailure.nonRetryable('the audience did not end after 100,000 pages', 'RunawayRound');
+    if (state.pages > 100_000)
+      throw ApplicationFailure.nonRetryable('the audience did not end after 100,000 pages', 'RunawayRound');
     await continueAsNew<typeof notify>(request, state);
   }
 
   phase = 'reporting';
-  const report = await (inline ? local.finishRound : finishRound)({ request, startedAt: state.startedAt, recipients: state.recipients });
+  const report = await (inline ? local.finishRound : finishRound)({
+    request,
+    startedAt: state.startedAt,
+    recipients: state.recipients,
+  });
   phase = 'done';
   return report;
 }
@@ -127,7 +154,14 @@ export async function notify(request: NotifyRequest, progress?: NotifyProgress):
 function add(state: NotifyProgress, r: BatchResult): void {
   state.recipients += r.recipients;
   for (const [channel, t] of Object.entries(r.byChannel) as [Channel, ChannelTally][]) {
-    const into = (state.totals[channel] ??= { sent: 0, failed: 0, suppressed: 0, optedOut: 0, retried: 0, possibleDuplicates: 0 });
+    const into = (state.totals[channel] ??= {
+      sent: 0,
+      failed: 0,
+      suppressed: 0,
+      optedOut: 0,
+      retried: 0,
+      possibleDuplicates: 0,
+    });
     for (const k of Object.keys(into) as (keyof ChannelTally)[]) into[k] += t[k];
   }
 }

@@ -1,4 +1,11 @@
-import { getExternalWorkflowHandle, ParentClosePolicy, patched, proxyActivities, proxyLocalActivities, startChild } from '@temporalio/workflow';
+import {
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  startChild,
+} from '@temporalio/workflow';
 import type { MessageFacts } from '../core/messageContext';
 import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { PolicyAudience } from '../core/policy';

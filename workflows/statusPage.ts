@@ -1,4 +1,14 @@
-import { condition, continueAsNew, defineQuery, defineSignal, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { ComponentStatus } from '../core/plan/schema';
 import type { PageChange, PageIncident, PageMaintenance, PageState, PageUpdate } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
@@ -34,7 +44,13 @@ const local = proxyLocalActivities<HeraldActivities>(publishOptions);
 
 const HISTORY_KEPT = 50;
 const OPEN_INCIDENT = new Set(['investigating', 'identified', 'monitoring']);
-const STATUS_RANK: ComponentStatus[] = ['operational', 'under_maintenance', 'degraded_performance', 'partial_outage', 'major_outage'];
+const STATUS_RANK: ComponentStatus[] = [
+  'operational',
+  'under_maintenance',
+  'degraded_performance',
+  'partial_outage',
+  'major_outage',
+];
 
 export function statusPageWorkflowId(pageId: string, drill: boolean): string {
   return drill ? `statuspage-${pageId}-drill` : `statuspage-${pageId}`;
@@ -98,12 +114,22 @@ function upsert<T extends { id: string; updates: PageUpdate[] }>(list: T[], item
 function trimHistory(state: PageState): void {
   const closedIncidents = state.incidents.filter((i) => !OPEN_INCIDENT.has(i.status));
   if (closedIncidents.length > HISTORY_KEPT) {
-    const drop = new Set(closedIncidents.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, closedIncidents.length - HISTORY_KEPT).map((i) => i.id));
+    const drop = new Set(
+      closedIncidents
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(0, closedIncidents.length - HISTORY_KEPT)
+        .map((i) => i.id),
+    );
     state.incidents = state.incidents.filter((i) => !drop.has(i.id));
   }
   const closedMaintenances = state.maintenances.filter((m) => m.status === 'completed');
   if (closedMaintenances.length > HISTORY_KEPT) {
-    const drop = new Set(closedMaintenances.sort((a, b) => a.createdAt.localeCompare(b.createdAt)).slice(0, closedMaintenances.length - HISTORY_KEPT).map((m) => m.id));
+    const drop = new Set(
+      closedMaintenances
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .slice(0, closedMaintenances.length - HISTORY_KEPT)
+        .map((m) => m.id),
+    );
     state.maintenances = state.maintenances.filter((m) => !drop.has(m.id));
   }
 }
@@ -125,4 +151,5 @@ function deriveComponents(state: PageState, at: string): void {
 }
 
 const openIncidents = (list: PageIncident[]) => list.filter((i) => OPEN_INCIDENT.has(i.status));
-const activeMaintenances = (list: PageMaintenance[]) => list.filter((m) => m.status === 'in_progress' || m.status === 'verifying');
+const activeMaintenances = (list: PageMaintenance[]) =>
+  list.filter((m) => m.status === 'in_progress' || m.status === 'verifying');

@@ -34,7 +34,11 @@ export async function subscriptionConfirmation(input: SubscriptionConfirmationIn
 
   let result: SubscriptionConfirmationResult['result'];
   try {
-    result = await sendSubscriptionConfirmation(input.sealed !== undefined ? { sealed: input.sealed, apiPublicUrl: input.apiPublicUrl } : { claim: input.claim, apiPublicUrl: input.apiPublicUrl });
+    result = await sendSubscriptionConfirmation(
+      input.sealed !== undefined
+        ? { sealed: input.sealed, apiPublicUrl: input.apiPublicUrl }
+        : { claim: input.claim, apiPublicUrl: input.apiPublicUrl },
+    );
   } catch (err) {
     if (!(err instanceof ActivityFailure)) throw err;
     // Out of time: the person asks again; nothing is held back for them.

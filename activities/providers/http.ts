@@ -4,7 +4,13 @@ import { retryAfterMs, type SendOutcome } from './types';
 // never about a region. 2xx sent; 408, 425, 429 and 5xx retried (honouring Retry-After); 410 and
 // other 4xx permanent; unreachable retried.
 
-export async function postJson(url: string, body: string, headers: Record<string, string>, timeoutMs: number, what: string): Promise<SendOutcome> {
+export async function postJson(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  what: string,
+): Promise<SendOutcome> {
   try {
     const res = await fetch(url, {
       method: 'POST',
@@ -17,7 +23,11 @@ export async function postJson(url: string, body: string, headers: Record<string
     if (res.ok) return { kind: 'sent', messageId: res.headers.get('x-request-id') ?? undefined };
     const why = `${what}: HTTP ${res.status}${text ? ` ${text}` : ''}`;
     if (res.status === 429 || res.status === 408 || res.status === 425 || res.status >= 500) {
-      return { kind: 'retry', error: why, retryAfterMs: retryAfterMs(res.headers.get('retry-after'), res.status === 429 ? 5000 : 1000) };
+      return {
+        kind: 'retry',
+        error: why,
+        retryAfterMs: retryAfterMs(res.headers.get('retry-after'), res.status === 429 ? 5000 : 1000),
+      };
     }
     return { kind: 'failed', error: why };
   } catch (err) {

@@ -23,15 +23,30 @@ export type ChannelProviders = Record<Channel, Provider>;
 
 /** One provider per channel, as configured; providers shared by channels (Pinpoint, outbox) are built once. */
 export function createProviders(config: DeliveryConfig, deps: ProviderDeps): ChannelProviders & { close(): Promise<void> } {
-  const aws = { credentials: deps.awsCredentials, timeoutMs: config.httpTimeoutMs, maxSockets: Math.max(16, config.providerConcurrency * 2) };
+  const aws = {
+    credentials: deps.awsCredentials,
+    timeoutMs: config.httpTimeoutMs,
+    maxSockets: Math.max(16, config.providerConcurrency * 2),
+  };
   const cache = new Map<string, Provider>();
   const once = (key: string, make: () => Provider) => cache.get(key) ?? (cache.set(key, make()), cache.get(key)!);
   const outbox = () => once('outbox', () => createOutboxProvider(config.outboxDir, config.emailFrom));
   const pinpoint = () => once('pinpoint', () => createPinpointProvider(config, aws));
   const p = config.providers;
   const providers: ChannelProviders = {
-    email: p.email === 'ses' ? once('ses', () => createSesProvider(config, aws)) : p.email === 'smtp' ? once('smtp', () => createSmtpProvider(config, { timeoutMs: config.httpTimeoutMs, maxConnections: Math.min(config.providerConcurrency, 20) })) : outbox(),
-    sms: p.sms === 'pinpoint' ? pinpoint() : p.sms === 'sms-v2' ? once('sms-v2', () => createSmsV2Provider(config, aws)) : outbox(),
+    email:
+      p.email === 'ses'
+        ? once('ses', () => createSesProvider(config, aws))
+        : p.email === 'smtp'
+          ? once('smtp', () =>
+              createSmtpProvider(config, {
+                timeoutMs: config.httpTimeoutMs,
+                maxConnections: Math.min(config.providerConcurrency, 20),
+              }),
+            )
+          : outbox(),
+    sms:
+      p.sms === 'pinpoint' ? pinpoint() : p.sms === 'sms-v2' ? once('sms-v2', () => createSmsV2Provider(config, aws)) : outbox(),
     push: p.push === 'pinpoint' ? pinpoint() : outbox(),
     voice: p.voice === 'pinpoint' ? pinpoint() : outbox(),
     chat: p.chat === 'http' ? once('chat', () => createChatProvider(config)) : outbox(),

@@ -32,14 +32,16 @@ export function createOutboxProvider(dir: string, from: string): Provider {
         mkdirSync(dir, { recursive: true });
         made = true;
       }
-      return Promise.all(messages.map(async (m): Promise<SendOutcome> => {
-        const file = outboxFileName(m);
-        const data = m.channel === 'email' ? await eml(m, from) : JSON.stringify(jsonFor(m), null, 2) + '\n';
-        const tmp = join(dir, `.${file}.${process.pid}.tmp`);
-        writeFileSync(tmp, data);
-        renameSync(tmp, join(dir, file));
-        return { kind: 'sent', messageId: file };
-      }));
+      return Promise.all(
+        messages.map(async (m): Promise<SendOutcome> => {
+          const file = outboxFileName(m);
+          const data = m.channel === 'email' ? await eml(m, from) : JSON.stringify(jsonFor(m), null, 2) + '\n';
+          const tmp = join(dir, `.${file}.${process.pid}.tmp`);
+          writeFileSync(tmp, data);
+          renameSync(tmp, join(dir, file));
+          return { kind: 'sent', messageId: file };
+        }),
+      );
     },
   };
 }
@@ -54,14 +56,24 @@ async function eml(m: OutgoingMessage, from: string): Promise<Buffer> {
     html: emailHtml(email),
     headers: {
       'X-Herald-Delivery': m.idempotencyKey,
-      ...(email.unsubscribeUrl ? { 'List-Unsubscribe': `<${email.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+      ...(email.unsubscribeUrl
+        ? { 'List-Unsubscribe': `<${email.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+        : {}),
     },
   });
   return info.message as Buffer;
 }
 
 function jsonFor(m: OutgoingMessage): unknown {
-  const base = { roundId: m.roundId, recipientId: m.recipientId, channel: m.channel, to: m.address, locale: m.locale, idempotencyKey: m.idempotencyKey, writtenAt: new Date().toISOString() };
+  const base = {
+    roundId: m.roundId,
+    recipientId: m.recipientId,
+    channel: m.channel,
+    to: m.address,
+    locale: m.locale,
+    idempotencyKey: m.idempotencyKey,
+    writtenAt: new Date().toISOString(),
+  };
   switch (m.channel) {
     case 'webhook':
       return { ...base, body: JSON.parse(m.json ?? '{}') };

@@ -18,7 +18,15 @@ const RULES = {
 export const PINPOINT_MAX_ADDRESSES = 100;
 
 /** Voice language per message locale (Amazon Polly codes). */
-const VOICE_LANGUAGE: Record<string, string> = { en: 'en-US', 'zh-TW': 'cmn-CN', zh: 'cmn-CN', ja: 'ja-JP', de: 'de-DE', fr: 'fr-FR', es: 'es-ES' };
+const VOICE_LANGUAGE: Record<string, string> = {
+  en: 'en-US',
+  'zh-TW': 'cmn-CN',
+  zh: 'cmn-CN',
+  ja: 'ja-JP',
+  de: 'de-DE',
+  fr: 'fr-FR',
+  es: 'es-ES',
+};
 
 export function pushTarget(address: string): { channelType: ChannelType; token: string } {
   const m = /^(APNS|APNS_SANDBOX|GCM|ADM|BAIDU):(.+)$/.exec(address);
@@ -34,12 +42,16 @@ export function createPinpointProvider(config: DeliveryConfig, deps: AwsClientDe
     regions: regions.map((r) => r.name),
     maxPerRequest: PINPOINT_MAX_ADDRESSES,
     async send(region, messages) {
-      if (messages.length > PINPOINT_MAX_ADDRESSES) throw new Error(`pinpoint: ${messages.length} addresses in one request (at most ${PINPOINT_MAX_ADDRESSES})`);
+      if (messages.length > PINPOINT_MAX_ADDRESSES)
+        throw new Error(`pinpoint: ${messages.length} addresses in one request (at most ${PINPOINT_MAX_ADDRESSES})`);
       const first = messages[0]!;
       const addresses: MessageRequest['Addresses'] = {};
       const keyOf = new Map<string, OutgoingMessage>();
       for (const m of messages) {
-        const target = first.channel === 'push' ? pushTarget(m.address) : { channelType: (first.channel === 'voice' ? 'VOICE' : 'SMS') as ChannelType, token: m.address };
+        const target =
+          first.channel === 'push'
+            ? pushTarget(m.address)
+            : { channelType: (first.channel === 'voice' ? 'VOICE' : 'SMS') as ChannelType, token: m.address };
         addresses[target.token] = { ChannelType: target.channelType };
         keyOf.set(target.token, m);
       }
@@ -52,7 +64,9 @@ export function createPinpointProvider(config: DeliveryConfig, deps: AwsClientDe
       };
       let result: Record<string, { DeliveryStatus?: string; StatusCode?: number; StatusMessage?: string; MessageId?: string }>;
       try {
-        const out = await clients.get(region)!.send(new SendMessagesCommand({ ApplicationId: appIds.get(region)!, MessageRequest: request }));
+        const out = await clients
+          .get(region)!
+          .send(new SendMessagesCommand({ ApplicationId: appIds.get(region)!, MessageRequest: request }));
         result = out.MessageResponse?.Result ?? {};
       } catch (err) {
         const outcome = classifyAwsError(err, RULES, 'Pinpoint', region);
@@ -84,12 +98,29 @@ export function createPinpointProvider(config: DeliveryConfig, deps: AwsClientDe
 }
 
 function messageConfiguration(m: OutgoingMessage, origination: string | undefined): MessageRequest['MessageConfiguration'] {
-  const originationField = origination ? (origination.startsWith('+') ? { OriginationNumber: origination } : { SenderId: origination }) : {};
+  const originationField = origination
+    ? origination.startsWith('+')
+      ? { OriginationNumber: origination }
+      : { SenderId: origination }
+    : {};
   if (m.channel === 'push') {
-    return { DefaultPushNotificationMessage: { Title: m.title, Body: m.text, Action: m.statusUrl ? 'URL' : 'OPEN_APP', ...(m.statusUrl ? { Url: m.statusUrl } : {}) } };
+    return {
+      DefaultPushNotificationMessage: {
+        Title: m.title,
+        Body: m.text,
+        Action: m.statusUrl ? 'URL' : 'OPEN_APP',
+        ...(m.statusUrl ? { Url: m.statusUrl } : {}),
+      },
+    };
   }
   if (m.channel === 'voice') {
-    return { VoiceMessage: { Body: m.text, LanguageCode: VOICE_LANGUAGE[m.locale] ?? 'en-US', ...(origination?.startsWith('+') ? { OriginationNumber: origination } : {}) } };
+    return {
+      VoiceMessage: {
+        Body: m.text,
+        LanguageCode: VOICE_LANGUAGE[m.locale] ?? 'en-US',
+        ...(origination?.startsWith('+') ? { OriginationNumber: origination } : {}),
+      },
+    };
   }
   return { SMSMessage: { Body: m.text, MessageType: 'TRANSACTIONAL', ...originationField } };
 }

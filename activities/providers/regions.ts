@@ -50,7 +50,9 @@ export class RegionHealth {
 
   snapshot(): Record<string, string> {
     const t = this.now();
-    return Object.fromEntries([...this.downUntil].filter(([, until]) => until > t).map(([k, until]) => [k, new Date(until).toISOString()]));
+    return Object.fromEntries(
+      [...this.downUntil].filter(([, until]) => until > t).map(([k, until]) => [k, new Date(until).toISOString()]),
+    );
   }
 }
 

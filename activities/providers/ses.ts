@@ -1,7 +1,16 @@
 import { SESv2Client, SendBulkEmailCommand, SendEmailCommand, type BulkEmailEntry } from '@aws-sdk/client-sesv2';
 import type { DeliveryConfig } from '../../core/config';
 import { awsClientConfig, classifyAwsError, type AwsClientDeps } from './aws';
-import { emailHtml, emailText, RegionUnavailable, Throttled, UNSUBSCRIBE_PLACEHOLDER, type OutgoingMessage, type Provider, type SendOutcome } from './types';
+import {
+  emailHtml,
+  emailText,
+  RegionUnavailable,
+  Throttled,
+  UNSUBSCRIBE_PLACEHOLDER,
+  type OutgoingMessage,
+  type Provider,
+  type SendOutcome,
+} from './types';
 
 // E-mail through Amazon SES v2, one recipient per message, self-managed one-click unsubscribe
 // headers (RFC 2369 / 8058), the configuration set for event publishing, and a tag naming the round.
@@ -20,7 +29,13 @@ import { emailHtml, emailText, RegionUnavailable, Throttled, UNSUBSCRIBE_PLACEHO
 const RULES = {
   throttling: ['TooManyRequestsException', 'ThrottlingException', 'LimitExceededException'],
   permanent: ['MessageRejected', 'BadRequestException', 'InvalidParameterValue'],
-  regional: ['AccountSuspendedException', 'SendingPausedException', 'MailFromDomainNotVerifiedException', 'NotFoundException', 'AccessDeniedException'],
+  regional: [
+    'AccountSuspendedException',
+    'SendingPausedException',
+    'MailFromDomainNotVerifiedException',
+    'NotFoundException',
+    'AccessDeniedException',
+  ],
 };
 
 /** Entries in one SendBulkEmail call. */
@@ -29,9 +44,29 @@ export const SES_BULK_MAX_ENTRIES = 50;
 export const SES_TOKEN_VARIABLE = 'unsubscribeToken';
 
 /** Per-entry statuses: what each means for that one delivery. */
-const ENTRY_RETRY = new Set(['ACCOUNT_THROTTLED', 'TRANSIENT_FAILURE', 'ACCOUNT_DAILY_QUOTA_EXCEEDED', 'ACCOUNT_SENDING_PAUSED', 'CONFIGURATION_SET_SENDING_PAUSED', 'ACCOUNT_SUSPENDED', 'MAIL_FROM_DOMAIN_NOT_VERIFIED', 'CONFIGURATION_SET_NOT_FOUND', 'INVALID_SENDING_POOL_NAME', 'TEMPLATE_NOT_FOUND']);
+const ENTRY_RETRY = new Set([
+  'ACCOUNT_THROTTLED',
+  'TRANSIENT_FAILURE',
+  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+  'ACCOUNT_SENDING_PAUSED',
+  'CONFIGURATION_SET_SENDING_PAUSED',
+  'ACCOUNT_SUSPENDED',
+  'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+  'CONFIGURATION_SET_NOT_FOUND',
+  'INVALID_SENDING_POOL_NAME',
+  'TEMPLATE_NOT_FOUND',
+]);
 /** Statuses that say the whole region cannot send now (suspended, paused, not set up there): try another. */
-const ENTRY_REGIONAL = new Set(['ACCOUNT_SENDING_PAUSED', 'CONFIGURATION_SET_SENDING_PAUSED', 'ACCOUNT_SUSPENDED', 'MAIL_FROM_DOMAIN_NOT_VERIFIED', 'CONFIGURATION_SET_NOT_FOUND', 'INVALID_SENDING_POOL_NAME', 'TEMPLATE_NOT_FOUND', 'ACCOUNT_DAILY_QUOTA_EXCEEDED']);
+const ENTRY_REGIONAL = new Set([
+  'ACCOUNT_SENDING_PAUSED',
+  'CONFIGURATION_SET_SENDING_PAUSED',
+  'ACCOUNT_SUSPENDED',
+  'MAIL_FROM_DOMAIN_NOT_VERIFIED',
+  'CONFIGURATION_SET_NOT_FOUND',
+  'INVALID_SENDING_POOL_NAME',
+  'TEMPLATE_NOT_FOUND',
+  'ACCOUNT_DAILY_QUOTA_EXCEEDED',
+]);
 
 const tagValue = (s: string) => s.replace(/[^A-Za-z0-9_\-.@]/g, '_').slice(0, 256);
 
@@ -39,7 +74,11 @@ const tagValue = (s: string) => s.replace(/[^A-Za-z0-9_\-.@]/g, '_').slice(0, 25
  * The round's words as an SES (Handlebars) template, the unsubscribe placeholder becoming
  * {{{unsubscribeToken}}}; undefined when the words hold braces Handlebars would read.
  */
-export function sesTemplate(email: { subject: string; text: string; html: string }): { Subject: string; Text: string; Html: string } | undefined {
+export function sesTemplate(email: {
+  subject: string;
+  text: string;
+  html: string;
+}): { Subject: string; Text: string; Html: string } | undefined {
   const parts = [email.subject, email.text, email.html];
   for (const p of parts) {
     if (p.includes('{{') || p.includes('}}')) return undefined;
@@ -47,7 +86,11 @@ export function sesTemplate(email: { subject: string; text: string; html: string
     if (p.includes(`{${UNSUBSCRIBE_PLACEHOLDER}`) || p.includes(`${UNSUBSCRIBE_PLACEHOLDER}}`)) return undefined;
   }
   const variable = `{{{${SES_TOKEN_VARIABLE}}}}`;
-  return { Subject: email.subject, Text: email.text.split(UNSUBSCRIBE_PLACEHOLDER).join(variable), Html: email.html.split(UNSUBSCRIBE_PLACEHOLDER).join(variable) };
+  return {
+    Subject: email.subject,
+    Text: email.text.split(UNSUBSCRIBE_PLACEHOLDER).join(variable),
+    Html: email.html.split(UNSUBSCRIBE_PLACEHOLDER).join(variable),
+  };
 }
 
 const unsubscribeHeaders = (url: string | undefined) =>
@@ -77,11 +120,21 @@ export function createSesProvider(config: DeliveryConfig, deps: AwsClientDeps): 
   };
 
   /** One SendBulkEmail call; every message in it shares the round's words (same channel and locale). */
-  async function sendBulk(client: SESv2Client, region: string, messages: OutgoingMessage[], template: { Subject: string; Text: string; Html: string }): Promise<SendOutcome[]> {
-    if (messages.length > SES_BULK_MAX_ENTRIES) throw new Error(`ses: ${messages.length} entries in one SendBulkEmail (at most ${SES_BULK_MAX_ENTRIES})`);
+  async function sendBulk(
+    client: SESv2Client,
+    region: string,
+    messages: OutgoingMessage[],
+    template: { Subject: string; Text: string; Html: string },
+  ): Promise<SendOutcome[]> {
+    if (messages.length > SES_BULK_MAX_ENTRIES)
+      throw new Error(`ses: ${messages.length} entries in one SendBulkEmail (at most ${SES_BULK_MAX_ENTRIES})`);
     const entries: BulkEmailEntry[] = messages.map((m) => ({
       Destination: { ToAddresses: [m.address] },
-      ReplacementEmailContent: { ReplacementTemplate: { ReplacementTemplateData: `{"${SES_TOKEN_VARIABLE}":${JSON.stringify(m.email!.unsubscribeToken ?? '')}}` } },
+      ReplacementEmailContent: {
+        ReplacementTemplate: {
+          ReplacementTemplateData: `{"${SES_TOKEN_VARIABLE}":${JSON.stringify(m.email!.unsubscribeToken ?? '')}}`,
+        },
+      },
       ...(m.email!.unsubscribeUrl ? { ReplacementHeaders: unsubscribeHeaders(m.email!.unsubscribeUrl) } : {}),
     }));
     let results: { Status?: string; Error?: string; MessageId?: string }[];
@@ -111,7 +164,8 @@ export function createSesProvider(config: DeliveryConfig, deps: AwsClientDeps): 
       return { kind: 'failed', error: why };
     });
     // Every entry throttled: the account's sending rate is exceeded, as a 429 would say; back off.
-    if (results.length > 0 && results.every((r) => r.Status === 'ACCOUNT_THROTTLED')) throw new Throttled(`SES ${region}: ACCOUNT_THROTTLED for every entry`, 1000);
+    if (results.length > 0 && results.every((r) => r.Status === 'ACCOUNT_THROTTLED'))
+      throw new Throttled(`SES ${region}: ACCOUNT_THROTTLED for every entry`, 1000);
     // The whole region refused (every entry paused, suspended or not set up): let the next region try.
     if (results.length > 0 && results.every((r) => ENTRY_REGIONAL.has(r.Status ?? ''))) {
       throw new RegionUnavailable(`SES ${region}: ${results[0]!.Status}${results[0]!.Error ? `: ${results[0]!.Error}` : ''}`);

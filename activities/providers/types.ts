@@ -19,7 +19,8 @@ export interface EmailContent {
   unsubscribeUrl?: string;
 }
 
-const withToken = (s: string, token: string | undefined) => (token && s.includes(UNSUBSCRIBE_PLACEHOLDER) ? s.split(UNSUBSCRIBE_PLACEHOLDER).join(token) : s);
+const withToken = (s: string, token: string | undefined) =>
+  token && s.includes(UNSUBSCRIBE_PLACEHOLDER) ? s.split(UNSUBSCRIBE_PLACEHOLDER).join(token) : s;
 /** The recipient's own HTML part. */
 export const emailHtml = (e: EmailContent) => withToken(e.html, e.unsubscribeToken);
 /** The recipient's own text part. */

@@ -17,7 +17,13 @@ export function signWebhook(secret: string, timestamp: number, body: string): st
 }
 
 /** True when the signature matches and the timestamp is within `toleranceS` of now. */
-export function verifyWebhookSignature(secret: string, headers: { timestamp?: string | null; signature?: string | null }, body: string, nowS = Math.floor(Date.now() / 1000), toleranceS = 300): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  headers: { timestamp?: string | null; signature?: string | null },
+  body: string,
+  nowS = Math.floor(Date.now() / 1000),
+  toleranceS = 300,
+): boolean {
   const ts = Number(headers.timestamp);
   if (!Number.isInteger(ts) || Math.abs(nowS - ts) > toleranceS || !headers.signature) return false;
   const want = Buffer.from(signWebhook(secret, ts, body));
@@ -33,11 +39,23 @@ export function createWebhookProvider(config: DeliveryConfig, secret: string): P
     regions: ['direct'],
     maxPerRequest: 1,
     async send(_region, messages) {
-      return Promise.all(messages.map((m: OutgoingMessage) => {
-        const body = m.json ?? '{}';
-        const ts = Math.floor(Date.now() / 1000);
-        return postJson(m.address, body, { [TIMESTAMP_HEADER]: String(ts), [SIGNATURE_HEADER]: signWebhook(secret, ts, body), 'idempotency-key': m.idempotencyKey }, config.httpTimeoutMs, 'webhook');
-      }));
+      return Promise.all(
+        messages.map((m: OutgoingMessage) => {
+          const body = m.json ?? '{}';
+          const ts = Math.floor(Date.now() / 1000);
+          return postJson(
+            m.address,
+            body,
+            {
+              [TIMESTAMP_HEADER]: String(ts),
+              [SIGNATURE_HEADER]: signWebhook(secret, ts, body),
+              'idempotency-key': m.idempotencyKey,
+            },
+            config.httpTimeoutMs,
+            'webhook',
+          );
+        }),
+      );
     },
   };
 }

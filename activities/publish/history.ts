@@ -57,7 +57,12 @@ export async function renderWithHistory(input: RenderInput): Promise<RenderResul
   const componentDays: Record<string, Record<string, ComponentDay>> = {};
   for (const d of loaded.days) {
     if (!d.final) continue;
-    (componentDays[d.componentId] ??= {})[d.day] = { worst: d.worst, majorOutageSeconds: d.majorOutageSeconds, partialOutageSeconds: d.partialOutageSeconds, maintenanceSeconds: d.maintenanceSeconds };
+    (componentDays[d.componentId] ??= {})[d.day] = {
+      worst: d.worst,
+      majorOutageSeconds: d.majorOutageSeconds,
+      partialOutageSeconds: d.partialOutageSeconds,
+      maintenanceSeconds: d.maintenanceSeconds,
+    };
   }
   const inState = (kind: 'i' | 'm') => new Set((kind === 'i' ? state.incidents : state.maintenances).map((x) => x.id));
   const incidentIds = inState('i');
@@ -71,9 +76,20 @@ export async function renderWithHistory(input: RenderInput): Promise<RenderResul
   let days = 0;
   if (record) {
     // The days as the snapshot shows them, recorded: final once the day has ended.
-    const merged: PageState = { ...state, incidents: [...state.incidents, ...pageHistoryInput.incidents!], maintenances: [...state.maintenances, ...pageHistoryInput.maintenances!] };
+    const merged: PageState = {
+      ...state,
+      incidents: [...state.incidents, ...pageHistoryInput.incidents!],
+      maintenances: [...state.maintenances, ...pageHistoryInput.maintenances!],
+    };
     const visible = drill ? merged : withoutDrills(merged);
-    const uptime = componentUptime({ plan, since: state.createdAt, now: state.updatedAt, incidents: visible.incidents, maintenances: merged.maintenances, history: pageHistoryInput });
+    const uptime = componentUptime({
+      plan,
+      since: state.createdAt,
+      now: state.updatedAt,
+      incidents: visible.incidents,
+      maintenances: merged.maintenances,
+      history: pageHistoryInput,
+    });
     const ends = new Map(calendar.map((c) => [c.day, c.end]));
     const rows: StoredDay[] = uptime.flatMap((c) =>
       c.days
@@ -92,7 +108,11 @@ export async function renderWithHistory(input: RenderInput): Promise<RenderResul
     await history.pruneDays(key, firstDay);
   }
 
-  const snapshot = buildSnapshot(plan, state, input.templatesDir, { drill, history: pageHistoryInput, subscribeUrl: input.subscribeUrl });
+  const snapshot = buildSnapshot(plan, state, input.templatesDir, {
+    drill,
+    history: pageHistoryInput,
+    subscribeUrl: input.subscribeUrl,
+  });
   return {
     snapshot,
     recorded: { items, days },

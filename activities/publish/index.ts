@@ -47,18 +47,28 @@ export interface PublishPageResult {
  * Writes a snapshot to every target: the directory (atomically; a failure throws), then each S3
  * bucket at once (a failing bucket is reported, never thrown). Drill pages go to the drill directory only.
  */
-export async function publishEverywhere(config: HeraldConfig, snapshot: Snapshot, version: string, drill: boolean, buckets: S3Target[]): Promise<TargetReport[]> {
+export async function publishEverywhere(
+  config: HeraldConfig,
+  snapshot: Snapshot,
+  version: string,
+  drill: boolean,
+  buckets: S3Target[],
+): Promise<TargetReport[]> {
   const started = Date.now();
   const dir = publishDirectory(config, drill);
   await publishToDirectory(dir, snapshot, version);
-  const targets: TargetReport[] = [{ target: `dir:${dir}`, ok: true, written: snapshot.size, skipped: 0, ms: Date.now() - started }];
+  const targets: TargetReport[] = [
+    { target: `dir:${dir}`, ok: true, written: snapshot.size, skipped: 0, ms: Date.now() - started },
+  ];
   if (!drill) targets.push(...(await Promise.all(buckets.map((b) => b.publish(snapshot, version)))));
   return targets;
 }
 
 /** The S3 buckets of the configuration, one target per region. */
 export function s3Targets(config: HeraldConfig): S3Target[] {
-  return config.publish.s3.map((b) => createS3Target({ region: b.region, bucket: b.bucket, endpoint: config.publish.s3Endpoint, prefix: config.publish.s3Prefix }));
+  return config.publish.s3.map((b) =>
+    createS3Target({ region: b.region, bucket: b.bucket, endpoint: config.publish.s3Endpoint, prefix: config.publish.s3Prefix }),
+  );
 }
 
 export function createPublishActivities({ config, plan, client, store }: PublishDeps) {
@@ -75,7 +85,16 @@ export function createPublishActivities({ config, plan, client, store }: Publish
     async publishPage(input: PublishPageInput): Promise<PublishPageResult> {
       // The state, its items and its component days are recorded first, so the store is never
       // behind what a reader can see; the snapshot is rendered from the state plus the stored history.
-      const { snapshot, recorded } = await renderWithHistory({ plan, store, templatesDir, pageId: input.pageId, drill: input.drill, state: input.state, version: input.version, subscribeUrl: subscribeUrlOf(config) });
+      const { snapshot, recorded } = await renderWithHistory({
+        plan,
+        store,
+        templatesDir,
+        pageId: input.pageId,
+        drill: input.drill,
+        state: input.state,
+        version: input.version,
+        subscribeUrl: subscribeUrlOf(config),
+      });
       const targets = await publishEverywhere(config, snapshot, snapshotVersion(), input.drill, buckets);
       return { version: input.version, files: snapshot.size, publishedAt: new Date().toISOString(), targets, recorded };
     },

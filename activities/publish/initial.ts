@@ -52,7 +52,9 @@ export async function ensureInitialSnapshot(config: HeraldConfig, plan: Plan, o:
       record: false,
       subscribeUrl: subscribeUrlOf(config),
     });
-    const done = publishEverywhere(config, snapshot, snapshotVersion(), false, buckets).then((targets) => (o.onPublished?.(targets), targets));
+    const done = publishEverywhere(config, snapshot, snapshotVersion(), false, buckets).then(
+      (targets) => (o.onPublished?.(targets), targets),
+    );
     // The directory is written first inside publishEverywhere; the buckets may take longer.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([done, new Promise((r) => (timer = setTimeout(r, o.waitForBucketsMs ?? 5_000)))]);

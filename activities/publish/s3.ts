@@ -90,7 +90,9 @@ export function createS3Target(options: S3TargetOptions): S3Target {
     name,
     async indexVersion(timeoutMs = 5_000) {
       try {
-        const head = await client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: `${prefix}index.html` }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+        const head = await client.send(new HeadObjectCommand({ Bucket: options.bucket, Key: `${prefix}index.html` }), {
+          abortSignal: AbortSignal.timeout(timeoutMs),
+        });
         return head.Metadata?.['herald-snapshot'] ?? null;
       } catch {
         return null;

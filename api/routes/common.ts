@@ -58,9 +58,17 @@ export async function sendUpdate<Ret, Arg>(
       if (/customers would see internal detail/.test(rejected.detail ?? '')) deps.metrics.guardRefusals.inc({ route });
       throw rejected;
     }
-    if (err instanceof WorkflowNotFoundError || /already completed|execution.*(completed|closed)/i.test((err as Error)?.message ?? '')) {
+    if (
+      err instanceof WorkflowNotFoundError ||
+      /already completed|execution.*(completed|closed)/i.test((err as Error)?.message ?? '')
+    ) {
       const closed = await withDeadline(deps, () => handle.describe()).catch(() => undefined);
-      if (closed) throw new Problem(409, 'Conflict', `the ${what} ${handle.workflowId} is closed (${closed.status.name.toLowerCase()}); it takes no more changes`);
+      if (closed)
+        throw new Problem(
+          409,
+          'Conflict',
+          `the ${what} ${handle.workflowId} is closed (${closed.status.name.toLowerCase()}); it takes no more changes`,
+        );
       throw new Problem(404, 'Not found', `no ${what} ${handle.workflowId}`);
     }
     throw err;
@@ -77,21 +85,34 @@ export function checkId(kind: 'incident' | 'maintenance', id: string): string {
 /** A list filter value: one simple word from a fixed alphabet, or a 400. */
 export function filterValue(value: unknown, name: string, re: RegExp, hint: string): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !re.test(value)) throw new Problem(400, 'Invalid filter', `${name} must be ${hint}`, { errors: [{ path: name, message: `must be ${hint}` }] });
+  if (typeof value !== 'string' || !re.test(value))
+    throw new Problem(400, 'Invalid filter', `${name} must be ${hint}`, { errors: [{ path: name, message: `must be ${hint}` }] });
   return value;
 }
 
 /** External words checked before anything starts: a refusal is 422 naming each field and what to remove. */
-export function guardExternal(deps: Pick<RouteDeps, 'plan' | 'metrics'>, route: string, parts: Record<string, string | undefined | null>): void {
+export function guardExternal(
+  deps: Pick<RouteDeps, 'plan' | 'metrics'>,
+  route: string,
+  parts: Record<string, string | undefined | null>,
+): void {
   const found = guardExternalMessage(parts, guardRulesForPlan(deps.plan));
   if (found.length === 0) return;
   deps.metrics.guardRefusals.inc({ route });
-  const errors: FieldError[] = found.map((f) => ({ path: f.field, message: `customers would see internal detail: ${describeFindings(f.findings)}` }));
+  const errors: FieldError[] = found.map((f) => ({
+    path: f.field,
+    message: `customers would see internal detail: ${describeFindings(f.findings)}`,
+  }));
   throw new Problem(422, 'Internal detail in external text', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
 }
 
 /** The incidents or maintenances Temporal's visibility knows, filtered by status, component and drill (at most 500). */
-export async function listLifecycles(deps: RouteDeps, kind: 'incident' | 'maintenance', query: Record<string, unknown>, statuses: readonly string[]) {
+export async function listLifecycles(
+  deps: RouteDeps,
+  kind: 'incident' | 'maintenance',
+  query: Record<string, unknown>,
+  statuses: readonly string[],
+) {
   const clauses = [`HeraldKind = '${kind}'`];
   const status = filterValue(query.status, 'status', new RegExp(`^(${statuses.join('|')})$`), `one of ${statuses.join(', ')}`);
   const component = filterValue(query.component, 'component', /^[a-z0-9][a-z0-9-]{0,63}$/, 'a component id');

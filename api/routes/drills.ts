@@ -21,7 +21,8 @@ export function drillRoutes(deps: RouteDeps): Router {
     try {
       input = buildDrillInput(plan, body, { statusUrl: `${publicUrl.replace(/\/$/, '')}/drill`, drillId });
     } catch (err) {
-      if (err instanceof DrillRequestError) throw new Problem(422, 'Not valid for this plan', err.message, { errors: [{ path: 'scenario', message: err.message }] });
+      if (err instanceof DrillRequestError)
+        throw new Problem(422, 'Not valid for this plan', err.message, { errors: [{ path: 'scenario', message: err.message }] });
       throw err;
     }
     await withDeadline(deps, () =>
@@ -37,7 +38,10 @@ export function drillRoutes(deps: RouteDeps): Router {
         ],
       }),
     );
-    res.status(202).location(`/v1/drills/${drillId}`).json({ id: drillId, scenario: body.scenario, timeScale: input.timeScale, inject: body.inject });
+    res
+      .status(202)
+      .location(`/v1/drills/${drillId}`)
+      .json({ id: drillId, scenario: body.scenario, timeScale: input.timeScale, inject: body.inject });
   });
 
   router.get('/v1/drills/:id', requireRole('viewer'), async (req, res) => {

@@ -13,7 +13,15 @@ import {
 import type { Plan } from '../../core/plan/schema';
 import { incidentPolicy } from '../../core/policy';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../core/searchAttributes';
-import { approve, changeImpact, incident, incidentStateQuery, postUpdate, resolveIncident, type IncidentInput } from '../../workflows/incident';
+import {
+  approve,
+  changeImpact,
+  incident,
+  incidentStateQuery,
+  postUpdate,
+  resolveIncident,
+  type IncidentInput,
+} from '../../workflows/incident';
 import { Problem, type FieldError } from '../problem';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
 
@@ -43,7 +51,10 @@ export function incidentRoutes(deps: RouteDeps): Router {
         ],
       }),
     );
-    deps.log.info({ incidentId: id, by: input.declaredBy, scenario: input.scenario, severity: input.severity }, 'incident declared');
+    deps.log.info(
+      { incidentId: id, by: input.declaredBy, scenario: input.scenario, severity: input.severity },
+      'incident declared',
+    );
     res.status(201).location(`/v1/incidents/${id}`).json({ id, status: 'investigating' });
   });
 
@@ -88,7 +99,14 @@ export function incidentRoutes(deps: RouteDeps): Router {
     checkComponents(plan, body.components, 'components');
     checkComponents(plan, body.componentStatuses ? Object.keys(body.componentStatuses) : undefined, 'componentStatuses');
     if (body.severity !== undefined && !plan.severities.some((s) => s.id === body.severity)) {
-      throw new Problem(422, 'Not valid for this plan', `severity: unknown severity "${body.severity}"`, { errors: [{ path: 'severity', message: `unknown severity "${body.severity}" (plan has ${plan.severities.map((s) => s.id).join(', ')})` }] });
+      throw new Problem(422, 'Not valid for this plan', `severity: unknown severity "${body.severity}"`, {
+        errors: [
+          {
+            path: 'severity',
+            message: `unknown severity "${body.severity}" (plan has ${plan.severities.map((s) => s.id).join(', ')})`,
+          },
+        ],
+      });
     }
     guardExternal(deps, 'impact', { impact: body.impact });
     const by = actorOf(res.locals);
@@ -113,24 +131,34 @@ export function incidentRoutes(deps: RouteDeps): Router {
 function checkComponents(plan: Plan, components: string[] | undefined, path = 'components'): void {
   if (!components) return;
   const known = new Set(plan.components.map((c) => c.id));
-  const errors: FieldError[] = components.flatMap((c, i) => (known.has(c) ? [] : [{ path: `${path}.${i}`, message: `unknown component "${c}"` }]));
-  if (errors.length > 0) throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  const errors: FieldError[] = components.flatMap((c, i) =>
+    known.has(c) ? [] : [{ path: `${path}.${i}`, message: `unknown component "${c}"` }],
+  );
+  if (errors.length > 0)
+    throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
 }
 
 /** Checks a declaration against the plan and fills in what the plan decides (severity). */
 export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: string, publicUrl: string): IncidentInput {
   const errors: FieldError[] = [];
   const scenario = plan.scenarios[body.scenario];
-  if (!scenario) errors.push({ path: 'scenario', message: `unknown scenario "${body.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})` });
-  else if (scenario.kind !== 'incident') errors.push({ path: 'scenario', message: `"${body.scenario}" is a maintenance scenario; use POST /v1/maintenances` });
+  if (!scenario)
+    errors.push({
+      path: 'scenario',
+      message: `unknown scenario "${body.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})`,
+    });
+  else if (scenario.kind !== 'incident')
+    errors.push({ path: 'scenario', message: `"${body.scenario}" is a maintenance scenario; use POST /v1/maintenances` });
   const severity = body.severity ?? (scenario?.kind === 'incident' ? scenario.defaultSeverity : plan.routing.defaultSeverity);
-  if (!plan.severities.some((s) => s.id === severity)) errors.push({ path: 'severity', message: `unknown severity "${severity}"` });
+  if (!plan.severities.some((s) => s.id === severity))
+    errors.push({ path: 'severity', message: `unknown severity "${severity}"` });
   const known = new Set(plan.components.map((c) => c.id));
   body.components.forEach((c, i) => {
     if (!known.has(c)) errors.push({ path: `components.${i}`, message: `unknown component "${c}"` });
   });
   if (body.eta && Date.parse(body.eta) <= Date.now()) errors.push({ path: 'eta', message: 'the ETA is in the past' });
-  if (errors.length > 0) throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  if (errors.length > 0)
+    throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   return {
     title: body.title,
     scenario: body.scenario,

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { incidentSlug } from '../../core/incident';
-import { FinishMaintenanceBody, MAINTENANCE_STATUSES, MaintenanceNoteBody, RescheduleMaintenanceBody, ScheduleMaintenance } from '../../core/maintenance';
+import {
+  FinishMaintenanceBody,
+  MAINTENANCE_STATUSES,
+  MaintenanceNoteBody,
+  RescheduleMaintenanceBody,
+  ScheduleMaintenance,
+} from '../../core/maintenance';
 import type { Plan } from '../../core/plan/schema';
 import { maintenancePolicy } from '../../core/policy';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldStatus } from '../../core/searchAttributes';
@@ -63,7 +69,10 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
   router.post('/v1/maintenances/:id/reschedule', requireRole('operator'), async (req, res) => {
     const id = checkId('maintenance', String(req.params.id));
     const body = parseBody(RescheduleMaintenanceBody, req.body);
-    if (Date.parse(body.scheduledUntil) <= Date.now()) throw new Problem(422, 'Not valid', 'scheduledUntil: the window would already be over', { errors: [{ path: 'scheduledUntil', message: 'the window would already be over' }] });
+    if (Date.parse(body.scheduledUntil) <= Date.now())
+      throw new Problem(422, 'Not valid', 'scheduledUntil: the window would already be over', {
+        errors: [{ path: 'scheduledUntil', message: 'the window would already be over' }],
+      });
     guardExternal(deps, 'reschedule', { message: body.message });
     const by = actorOf(res.locals);
     const state = await sendUpdate(deps, 'maintenance', 'reschedule', client.workflow.getHandle(id), rescheduleMaintenance, {
@@ -73,7 +82,10 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
       scheduledUntil: new Date(body.scheduledUntil).toISOString(),
       by,
     });
-    deps.log.info({ maintenanceId: id, by, scheduledFor: body.scheduledFor, scheduledUntil: body.scheduledUntil }, 'maintenance rescheduled');
+    deps.log.info(
+      { maintenanceId: id, by, scheduledFor: body.scheduledFor, scheduledUntil: body.scheduledUntil },
+      'maintenance rescheduled',
+    );
     res.json(state);
   });
 
@@ -82,7 +94,14 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
     const body = parseBody(MaintenanceNoteBody, req.body);
     guardExternal(deps, 'maintenance-updates', { message: body.message });
     const by = actorOf(res.locals);
-    const state = await sendUpdate(deps, 'maintenance', 'maintenance-updates', client.workflow.getHandle(id), postMaintenanceUpdate, { ...body, by });
+    const state = await sendUpdate(
+      deps,
+      'maintenance',
+      'maintenance-updates',
+      client.workflow.getHandle(id),
+      postMaintenanceUpdate,
+      { ...body, by },
+    );
     deps.log.info({ maintenanceId: id, by }, 'maintenance update posted');
     res.json(state);
   });
@@ -106,18 +125,32 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
 }
 
 /** Checks a schedule request against the plan and resolves the maintenance policy. */
-export function maintenanceAgainstPlan(plan: Plan, body: ScheduleMaintenance, actor: string, publicUrl: string): MaintenanceInput {
+export function maintenanceAgainstPlan(
+  plan: Plan,
+  body: ScheduleMaintenance,
+  actor: string,
+  publicUrl: string,
+): MaintenanceInput {
   const errors: FieldError[] = [];
   const scenario = plan.scenarios[body.scenario];
-  const maintenanceScenarios = Object.entries(plan.scenarios).filter(([, s]) => s.kind === 'maintenance').map(([id]) => id);
-  if (!scenario) errors.push({ path: 'scenario', message: `unknown scenario "${body.scenario}" (maintenance scenarios: ${maintenanceScenarios.join(', ')})` });
-  else if (scenario.kind !== 'maintenance') errors.push({ path: 'scenario', message: `"${body.scenario}" is an incident scenario; use POST /v1/incidents` });
+  const maintenanceScenarios = Object.entries(plan.scenarios)
+    .filter(([, s]) => s.kind === 'maintenance')
+    .map(([id]) => id);
+  if (!scenario)
+    errors.push({
+      path: 'scenario',
+      message: `unknown scenario "${body.scenario}" (maintenance scenarios: ${maintenanceScenarios.join(', ')})`,
+    });
+  else if (scenario.kind !== 'maintenance')
+    errors.push({ path: 'scenario', message: `"${body.scenario}" is an incident scenario; use POST /v1/incidents` });
   const known = new Set(plan.components.map((c) => c.id));
   body.components.forEach((c, i) => {
     if (!known.has(c)) errors.push({ path: `components.${i}`, message: `unknown component "${c}"` });
   });
-  if (Date.parse(body.scheduledFor) <= Date.now()) errors.push({ path: 'scheduledFor', message: 'the window must start in the future' });
-  if (errors.length > 0) throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  if (Date.parse(body.scheduledFor) <= Date.now())
+    errors.push({ path: 'scheduledFor', message: 'the window must start in the future' });
+  if (errors.length > 0)
+    throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   return {
     title: body.title,
     scenario: body.scenario,

@@ -55,12 +55,20 @@ export function outboxRoutes({ dir, requireRole }: OutboxRouteDeps): Router {
       const s = await stat(join(dir, name)).catch(() => undefined);
       if (!s) continue;
       const [roundId = '', recipientId = '', rest = ''] = name.split('--');
-      entries.push({ name, roundId, recipientId, channel: rest.replace(/\.(eml|json)$/, ''), size: s.size, modifiedAt: s.mtime.toISOString() });
+      entries.push({
+        name,
+        roundId,
+        recipientId,
+        channel: rest.replace(/\.(eml|json)$/, ''),
+        size: s.size,
+        modifiedAt: s.mtime.toISOString(),
+      });
     }
     entries.sort((a, b) => b.modifiedAt.localeCompare(a.modifiedAt) || a.name.localeCompare(b.name));
     const shown = entries.slice(0, limit);
     const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
-    const href = (name: string) => `/v1/outbox/${encodeURIComponent(name)}${token ? `?access_token=${encodeURIComponent(token)}` : ''}`;
+    const href = (name: string) =>
+      `/v1/outbox/${encodeURIComponent(name)}${token ? `?access_token=${encodeURIComponent(token)}` : ''}`;
     if (req.accepts(['json', 'html']) === 'html') {
       res.type('html').send(page(shown, entries.length, href));
       return;
@@ -84,11 +92,15 @@ export function outboxRoutes({ dir, requireRole }: OutboxRouteDeps): Router {
   return router;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function page(entries: OutboxEntry[], total: number, href: (name: string) => string): string {
   const rows = entries
-    .map((e) => `<tr><td><time datetime="${esc(e.modifiedAt)}">${esc(e.modifiedAt.replace('T', ' ').slice(0, 19))}</time></td><td>${esc(e.channel)}</td><td>${esc(e.recipientId)}</td><td>${esc(e.roundId)}</td><td><a href="${esc(href(e.name))}">${esc(e.name.endsWith('.eml') ? 'open .eml' : 'open .json')}</a></td><td>${e.size}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td><time datetime="${esc(e.modifiedAt)}">${esc(e.modifiedAt.replace('T', ' ').slice(0, 19))}</time></td><td>${esc(e.channel)}</td><td>${esc(e.recipientId)}</td><td>${esc(e.roundId)}</td><td><a href="${esc(href(e.name))}">${esc(e.name.endsWith('.eml') ? 'open .eml' : 'open .json')}</a></td><td>${e.size}</td></tr>`,
+    )
     .join('\n');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Herald outbox</title>

@@ -12,7 +12,10 @@ export const PreviewQuery = z.strictObject({
   scenario: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
   phase: z.enum([...new Set([...INCIDENT_PHASES, ...MAINTENANCE_PHASES])] as [string, ...string[]]).optional(),
   channel: z.enum(CHANNELS).default('email'),
-  locale: z.string().regex(/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/).optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/)
+    .optional(),
   kind: z.enum(['external', 'internal']).default('external'),
 });
 export type PreviewQuery = z.infer<typeof PreviewQuery>;
@@ -24,7 +27,11 @@ export function planRoutes(deps: RouteDeps & { templatesDir?: string }): Router 
 
   router.get('/v1/plan', requireRole('viewer'), (_req, res) => {
     // Sandbox recipients are addresses; only admins see them.
-    res.json(res.locals.role === 'admin' ? plan : { ...plan, audiences: plan.audiences.map(({ recipients, ...a }) => ({ ...a, recipients: recipients.length })) });
+    res.json(
+      res.locals.role === 'admin'
+        ? plan
+        : { ...plan, audiences: plan.audiences.map(({ recipients, ...a }) => ({ ...a, recipients: recipients.length })) },
+    );
   });
 
   router.get('/v1/preview', requireRole('viewer'), (req, res) => {
@@ -53,12 +60,21 @@ export interface Preview {
 
 export function renderPreview(plan: Plan, renderer: TemplateRenderer, q: PreviewQuery): Preview {
   const scenario = plan.scenarios[q.scenario];
-  if (!scenario) throw new Problem(422, 'Unknown scenario', `scenario: the plan has ${Object.keys(plan.scenarios).join(', ')}`, { errors: [{ path: 'scenario', message: `unknown scenario "${q.scenario}"` }] });
+  if (!scenario)
+    throw new Problem(422, 'Unknown scenario', `scenario: the plan has ${Object.keys(plan.scenarios).join(', ')}`, {
+      errors: [{ path: 'scenario', message: `unknown scenario "${q.scenario}"` }],
+    });
   const phases: readonly string[] = scenario.kind === 'incident' ? INCIDENT_PHASES : MAINTENANCE_PHASES;
   const phase = q.phase ?? phases[0]!;
-  if (!phases.includes(phase)) throw new Problem(422, 'Unknown phase', `phase: a ${scenario.kind} scenario has ${phases.join(', ')}`, { errors: [{ path: 'phase', message: `not a ${scenario.kind} phase` }] });
+  if (!phases.includes(phase))
+    throw new Problem(422, 'Unknown phase', `phase: a ${scenario.kind} scenario has ${phases.join(', ')}`, {
+      errors: [{ path: 'phase', message: `not a ${scenario.kind} phase` }],
+    });
   const locale = q.locale ?? plan.page.defaultLocale;
-  if (!plan.page.locales.includes(locale)) throw new Problem(422, 'Unknown locale', `locale: the plan has ${plan.page.locales.join(', ')}`, { errors: [{ path: 'locale', message: `not a locale of the plan` }] });
+  if (!plan.page.locales.includes(locale))
+    throw new Problem(422, 'Unknown locale', `locale: the plan has ${plan.page.locales.join(', ')}`, {
+      errors: [{ path: 'locale', message: `not a locale of the plan` }],
+    });
   const templateId = (scenario.templates as Record<string, string>)[phase]!;
   const ctx = sampleContext(plan, { scenarioId: q.scenario, locale, kind: q.kind, channel: q.channel, phase: phase as never });
   let rendered;
@@ -68,5 +84,14 @@ export function renderPreview(plan: Plan, renderer: TemplateRenderer, q: Preview
     throw new Problem(422, 'Template does not render', (err as Error).message.split('\n')[0]);
   }
   const findings = q.kind === 'external' ? guardExternalMessage({ ...rendered }, guardRulesForPlan(plan)) : [];
-  return { scenario: q.scenario, phase, channel: q.channel, locale, kind: q.kind, templateId, ...rendered, guard: findings.length ? describeFindings(findings) : null };
+  return {
+    scenario: q.scenario,
+    phase,
+    channel: q.channel,
+    locale,
+    kind: q.kind,
+    templateId,
+    ...rendered,
+    guard: findings.length ? describeFindings(findings) : null,
+  };
 }

@@ -78,11 +78,16 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
   const router = Router();
   const perIp = tokenBucket(config.rateLimitIp);
   const perAddress = tokenBucket({ perSecond: config.perAddressPerHour / 3600, burst: config.perAddressPerHour });
-  const pages = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(deps.templatesDir, 'pages')), { autoescape: true, throwOnUndefined: false });
+  const pages = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(deps.templatesDir, 'pages')), {
+    autoescape: true,
+    throwOnUndefined: false,
+  });
   const origins = new Set(deps.corsOrigins);
-  const fill = (text: string, vars: Record<string, string | number>) => text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
+  const fill = (text: string, vars: Record<string, string | number>) =>
+    text.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
   const expiresIn = (locale: string) => humanDuration(config.confirmTtlMs, locale);
-  const statusPageFor = (locale: string) => `${plan.page.url.replace(/\/+$/, '')}/${locale === plan.page.defaultLocale ? '' : `${locale}/`}`;
+  const statusPageFor = (locale: string) =>
+    `${plan.page.url.replace(/\/+$/, '')}/${locale === plan.page.defaultLocale ? '' : `${locale}/`}`;
 
   const cors: RequestHandler = (req, res, next) => {
     const origin = req.get('origin');
@@ -97,7 +102,9 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     (req, _res, next) => {
       const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
       if (hasBody && !req.is(['application/json', 'application/*+json', 'application/x-www-form-urlencoded'])) {
-        return next(new Problem(415, 'Unsupported media type', 'send the body as application/json or application/x-www-form-urlencoded'));
+        return next(
+          new Problem(415, 'Unsupported media type', 'send the body as application/json or application/x-www-form-urlencoded'),
+        );
       }
       next();
     },
@@ -118,9 +125,23 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     const t = subscriptionLabels(locale);
     const errors = (p.extra.errors as FieldError[] | undefined) ?? [];
     const seconds = Number(p.extra.retryAfter ?? 60);
-    const title = p.status === 429 ? t.busyTitle : p.status === 503 ? t.unavailableTitle : p.status === 400 ? t.errorTitle : p.title;
-    const text = p.status === 429 ? [fill(t.busyText, { seconds })] : p.status === 503 ? [fill(t.unavailableText, { seconds })] : errors.length ? [] : [p.detail ?? p.title];
-    render(res, locale, { status: p.status, title, paragraphs: text, errors, links: [{ href: statusPageFor(locale), text: t.back }] });
+    const title =
+      p.status === 429 ? t.busyTitle : p.status === 503 ? t.unavailableTitle : p.status === 400 ? t.errorTitle : p.title;
+    const text =
+      p.status === 429
+        ? [fill(t.busyText, { seconds })]
+        : p.status === 503
+          ? [fill(t.unavailableText, { seconds })]
+          : errors.length
+            ? []
+            : [p.detail ?? p.title];
+    render(res, locale, {
+      status: p.status,
+      title,
+      paragraphs: text,
+      errors,
+      links: [{ href: statusPageFor(locale), text: t.back }],
+    });
   };
   const localeOf = (body: unknown): string => {
     const l = (body as { locale?: unknown } | undefined)?.locale;
@@ -128,7 +149,14 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
   };
 
   router.options('/v1/subscriptions', cors, (req, res) => {
-    res.set({ 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'content-type', 'Access-Control-Max-Age': '600' }).status(204).end();
+    res
+      .set({
+        'Access-Control-Allow-Methods': 'POST',
+        'Access-Control-Allow-Headers': 'content-type',
+        'Access-Control-Max-Age': '600',
+      })
+      .status(204)
+      .end();
   });
 
   router.post('/v1/subscriptions', cors, enabled, ...bodies, async (req, res, next) => {
@@ -137,7 +165,13 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     const parsed = SubscriptionRequest.safeParse(body);
     if (!parsed.success) {
       const errors = fieldErrors(parsed.error);
-      return fail(req, res, next, locale, new Problem(400, 'Invalid request body', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }));
+      return fail(
+        req,
+        res,
+        next,
+        locale,
+        new Problem(400, 'Invalid request body', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }),
+      );
     }
     const request = parsed.data;
     const errors = checkAgainstPlan(plan, request);
@@ -145,7 +179,14 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
       const refused = await webhookTargetProblem(request.webhook, config.allowPrivateWebhooks);
       if (refused) errors.push({ path: 'webhook', message: refused });
     }
-    if (errors.length > 0) return fail(req, res, next, locale, new Problem(400, 'Invalid request body', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }));
+    if (errors.length > 0)
+      return fail(
+        req,
+        res,
+        next,
+        locale,
+        new Problem(400, 'Invalid request body', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors }),
+      );
 
     const claim = claimFromRequest(request, Date.now(), config.confirmTtlMs, plan.page.defaultLocale);
     const ipKey = `ip:${clientAddress(req)}`;
@@ -155,7 +196,13 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     if (ipWait > 0 || addressWait > 0) {
       deps.onRateLimited?.(ipWait > 0 ? 'subscribe-ip' : 'subscribe-address');
       const wait = Math.max(ipWait, addressWait);
-      return fail(req, res, next, claim.locale, new Problem(429, 'Too many requests', `slow down: retry in ${wait} s`, { retryAfter: wait }));
+      return fail(
+        req,
+        res,
+        next,
+        claim.locale,
+        new Problem(429, 'Too many requests', `slow down: retry in ${wait} s`, { retryAfter: wait }),
+      );
     }
 
     // Accepted once Temporal holds it: the same call for every address, before the same answer.
@@ -164,7 +211,14 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
         deps.client.workflow.start(subscriptionConfirmation, {
           workflowId: confirmationWorkflowId(deps.secret!, claim),
           taskQueue: deps.taskQueue,
-          args: [{ sealed: sealClaim(deps.secret!, claim), expiresAt: claim.expiresAt, apiPublicUrl: config.apiPublicUrl, holdMs: deps.duplicateWindowMs ?? DUPLICATE_WINDOW_MS }],
+          args: [
+            {
+              sealed: sealClaim(deps.secret!, claim),
+              expiresAt: claim.expiresAt,
+              apiPublicUrl: config.apiPublicUrl,
+              holdMs: deps.duplicateWindowMs ?? DUPLICATE_WINDOW_MS,
+            },
+          ],
           workflowIdConflictPolicy: 'USE_EXISTING',
           workflowIdReusePolicy: 'ALLOW_DUPLICATE',
           typedSearchAttributes: [{ key: HeraldKind, value: 'subscription' }],
@@ -176,12 +230,29 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
       // Nothing was sent: a request refused for our outage does not count against the address or the client.
       perIp.refund(ipKey);
       perAddress.refund(addressLimitKey);
-      return fail(req, res, next, claim.locale, new Problem(503, 'Service unavailable', 'subscriptions cannot be taken right now and nothing was recorded; retry shortly', { retryAfter: UNAVAILABLE_RETRY_S }));
+      return fail(
+        req,
+        res,
+        next,
+        claim.locale,
+        new Problem(
+          503,
+          'Service unavailable',
+          'subscriptions cannot be taken right now and nothing was recorded; retry shortly',
+          { retryAfter: UNAVAILABLE_RETRY_S },
+        ),
+      );
     }
     const t = subscriptionLabels(claim.locale);
     const detail = fill(claim.channel === 'sms' ? t.sentTextSms : t.sentText, { expiresIn: expiresIn(claim.locale) });
     res.set('cache-control', 'no-store');
-    if (wantsHtml(req)) render(res, claim.locale, { status: 202, title: t.sentTitle, paragraphs: [detail], links: [{ href: statusPageFor(claim.locale), text: t.back }] });
+    if (wantsHtml(req))
+      render(res, claim.locale, {
+        status: 202,
+        title: t.sentTitle,
+        paragraphs: [detail],
+        links: [{ href: statusPageFor(claim.locale), text: t.back }],
+      });
     else res.status(202).json({ status: 'confirmation-sent', detail });
   });
 
@@ -195,13 +266,23 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
   const tokenPage = (locale: string, reason: 'invalid' | 'expired' | 'unsubscribed-later'): PageView => {
     const t = subscriptionLabels(locale);
     const back = [{ href: statusPageFor(locale), text: t.back }];
-    if (reason === 'expired') return { status: 410, title: t.expiredTitle, paragraphs: [fill(t.expiredText, { expiresIn: expiresIn(locale) })], links: back };
+    if (reason === 'expired')
+      return {
+        status: 410,
+        title: t.expiredTitle,
+        paragraphs: [fill(t.expiredText, { expiresIn: expiresIn(locale) })],
+        links: back,
+      };
     if (reason === 'unsubscribed-later') return { status: 409, title: t.staleTitle, paragraphs: [t.staleText], links: back };
     return { status: 400, title: t.invalidTitle, paragraphs: [t.invalidText], links: back };
   };
   const tokenProblem = (view: PageView) => new Problem(view.status, view.title, view.paragraphs[0]);
   const describe = (t: SubscriptionLabels, claim: SubscriptionClaim) =>
-    claim.components === '*' ? t.confirmAll : fill(t.confirmSome, { components: componentNames(plan, claim.components, claim.locale).join(claim.locale.startsWith('zh') ? '、' : ', ') });
+    claim.components === '*'
+      ? t.confirmAll
+      : fill(t.confirmSome, {
+          components: componentNames(plan, claim.components, claim.locale).join(claim.locale.startsWith('zh') ? '、' : ', '),
+        });
 
   router.get('/v1/subscriptions/confirm', needsStore, (req, res) => {
     const check = verifyConfirmationToken(deps.secret!, req.query.t);
@@ -229,19 +310,33 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
       const view = tokenPage(claim.locale, outcome.reason);
       return html ? render(res, claim.locale, view) : next(tokenProblem(view));
     }
-    log.info({ subscriberIds: outcome.subscriberIds, channel: claim.channel, created: outcome.created }, 'subscription confirmed');
+    log.info(
+      { subscriberIds: outcome.subscriberIds, channel: claim.channel, created: outcome.created },
+      'subscription confirmed',
+    );
     const t = subscriptionLabels(claim.locale);
-    const unsubscribe = deps.unsubscribeUrl ? unsubscribeLink(deps.unsubscribeUrl, unsubscribeToken(deps.secret!, outcome.subscriberIds[0]!, claim.channel)) : undefined;
+    const unsubscribe = deps.unsubscribeUrl
+      ? unsubscribeLink(deps.unsubscribeUrl, unsubscribeToken(deps.secret!, outcome.subscriberIds[0]!, claim.channel))
+      : undefined;
     res.set('cache-control', 'no-store');
     if (!html) {
-      res.json({ subscribed: true, channel: claim.channel, components: claim.components === '*' ? 'all' : claim.components, locale: claim.locale, ...(unsubscribe ? { unsubscribeUrl: unsubscribe } : {}) });
+      res.json({
+        subscribed: true,
+        channel: claim.channel,
+        components: claim.components === '*' ? 'all' : claim.components,
+        locale: claim.locale,
+        ...(unsubscribe ? { unsubscribeUrl: unsubscribe } : {}),
+      });
       return;
     }
     render(res, claim.locale, {
       status: 200,
       title: t.confirmedTitle,
       paragraphs: [fill(t.confirmedText, { page: plan.page.name, address: claim.address }), describe(t, claim)],
-      links: [{ href: statusPageFor(claim.locale), text: t.back }, ...(unsubscribe ? [{ href: unsubscribe, text: t.unsubscribe }] : [])],
+      links: [
+        { href: statusPageFor(claim.locale), text: t.back },
+        ...(unsubscribe ? [{ href: unsubscribe, text: t.unsubscribe }] : []),
+      ],
     });
   });
 
@@ -255,6 +350,8 @@ function addressKey(secret: string, claim: SubscriptionClaim): string {
 
 /** A request's workflow id: an HMAC of all it asks (no address in Temporal's visibility). */
 export function confirmationWorkflowId(secret: string, claim: SubscriptionClaim): string {
-  const request = [claim.channel, claim.address, claim.components === '*' ? '*' : claim.components.join(','), claim.locale].join('\n');
+  const request = [claim.channel, claim.address, claim.components === '*' ? '*' : claim.components.join(','), claim.locale].join(
+    '\n',
+  );
   return `subscription-${createHmac('sha256', secret).update(`confirm:${request}`).digest('base64url').slice(0, 27)}`;
 }

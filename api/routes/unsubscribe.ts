@@ -15,7 +15,8 @@ export interface UnsubscribeRouteDeps {
   pageName: string;
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const page = (title: string, body: string) => `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex"><title>${esc(title)}</title>
@@ -28,7 +29,12 @@ export function unsubscribeRoutes({ store, secret, pageName }: UnsubscribeRouteD
   const verify = (t: unknown) => {
     if (!store || !secret) throw new Problem(404, 'Not found', 'unsubscribe links are not served by this API');
     const claim = typeof t === 'string' ? verifyUnsubscribeToken(secret, t) : undefined;
-    if (!claim) throw new Problem(400, 'Invalid unsubscribe link', 'the link is incomplete or was changed; use the link from the message as it is');
+    if (!claim)
+      throw new Problem(
+        400,
+        'Invalid unsubscribe link',
+        'the link is incomplete or was changed; use the link from the message as it is',
+      );
     return claim;
   };
 
@@ -55,7 +61,8 @@ export function unsubscribeRoutes({ store, secret, pageName }: UnsubscribeRouteD
     const found = await store!.setConsent(claim.subscriberId, 'unsubscribed');
     if (!found) throw new Problem(404, 'Not found', 'this subscription no longer exists');
     res.set('cache-control', 'no-store');
-    if (req.accepts(['json', 'html']) === 'html') res.type('html').send(page('You are unsubscribed', `<p>You will no longer receive ${esc(pageName)} notifications.</p>`));
+    if (req.accepts(['json', 'html']) === 'html')
+      res.type('html').send(page('You are unsubscribed', `<p>You will no longer receive ${esc(pageName)} notifications.</p>`));
     else res.json({ unsubscribed: true });
   });
   return router;

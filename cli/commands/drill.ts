@@ -19,7 +19,9 @@ interface DrillStatus {
 }
 
 export function drillCommand(): Command {
-  const cmd = new Command('drill').description('rehearse the communication plan: drills in a test environment, time-compressed, with a report');
+  const cmd = new Command('drill').description(
+    'rehearse the communication plan: drills in a test environment, time-compressed, with a report',
+  );
 
   withApi(
     cmd
@@ -34,34 +36,55 @@ export function drillCommand(): Command {
       .addOption(new Option('--inject <faults>', `faults to inject, comma-separated: ${FAULTS.join(', ')}`).argParser(collect))
       .option('--timeline <file>', 'a timeline file (JSON), e.g. from `herald drill export`')
       .option('--report <file>', 'write the JSON report here (Markdown and HTML copies are kept in the data directory)'),
-  ).action(async (o: ApiOptions & { scenario: string; timeScale?: number; inject?: string[]; timeline?: string; report?: string }) => {
-    const api = apiClient(o);
-    const inject = o.inject ?? [];
-    const unknown = inject.filter((f) => !(FAULTS as readonly string[]).includes(f));
-    if (unknown.length > 0) throw new CliError(`unknown fault(s) ${unknown.join(', ')}; use ${FAULTS.join(', ')}`);
-    const timeline = o.timeline ? (JSON.parse(readFileSync(o.timeline, 'utf8')) as unknown) : undefined;
-    const started = await api.post<{ id: string; timeScale: number }>('/v1/drills', { scenario: o.scenario, ...(o.timeScale ? { timeScale: o.timeScale } : {}), inject, ...(timeline ? { timeline } : {}) });
-    const bar = o.json || !process.stderr.isTTY ? undefined : new SingleBar({ format: `drill ${started.id} [{bar}] {value}/{total} steps · {phase}`, stream: process.stderr, hideCursor: true });
-    let status: DrillStatus = { id: started.id, status: 'running' };
-    bar?.start(1, 0, { phase: 'starting' });
-    const t0 = Date.now();
-    while (status.status === 'running') {
-      await new Promise((r) => setTimeout(r, 500));
-      status = await api.get<DrillStatus>(`/v1/drills/${started.id}`);
-      if (status.progress) {
-        bar?.setTotal(status.progress.steps);
-        bar?.update(status.progress.step, { phase: status.progress.phase });
+  ).action(
+    async (o: ApiOptions & { scenario: string; timeScale?: number; inject?: string[]; timeline?: string; report?: string }) => {
+      const api = apiClient(o);
+      const inject = o.inject ?? [];
+      const unknown = inject.filter((f) => !(FAULTS as readonly string[]).includes(f));
+      if (unknown.length > 0) throw new CliError(`unknown fault(s) ${unknown.join(', ')}; use ${FAULTS.join(', ')}`);
+      const timeline = o.timeline ? (JSON.parse(readFileSync(o.timeline, 'utf8')) as unknown) : undefined;
+      const started = await api.post<{ id: string; timeScale: number }>('/v1/drills', {
+        scenario: o.scenario,
+        ...(o.timeScale ? { timeScale: o.timeScale } : {}),
+        inject,
+        ...(timeline ? { timeline } : {}),
+      });
+      const bar =
+        o.json || !process.stderr.isTTY
+          ? undefined
+          : new SingleBar({
+              format: `drill ${started.id} [{bar}] {value}/{total} steps · {phase}`,
+              stream: process.stderr,
+              hideCursor: true,
+            });
+      let status: DrillStatus = { id: started.id, status: 'running' };
+      bar?.start(1, 0, { phase: 'starting' });
+      const t0 = Date.now();
+      while (status.status === 'running') {
+        await new Promise((r) => setTimeout(r, 500));
+        status = await api.get<DrillStatus>(`/v1/drills/${started.id}`);
+        if (status.progress) {
+          bar?.setTotal(status.progress.steps);
+          bar?.update(status.progress.step, { phase: status.progress.phase });
+        }
+        if (Date.now() - t0 > 3_600_000)
+          throw new CliError(`drill ${started.id} still running after an hour; see GET /v1/drills/${started.id}`);
       }
-      if (Date.now() - t0 > 3_600_000) throw new CliError(`drill ${started.id} still running after an hour; see GET /v1/drills/${started.id}`);
-    }
-    bar?.stop();
-    if (!status.report) throw new CliError(`drill ${started.id} ended ${status.status} without a report`);
-    const report = status.report;
-    if (o.report) writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
-    print(o, report, () => ({ head: ['check', 'result', 'detail'], rows: report.checks.map((c) => [c.name, c.passed ? 'pass' : 'FAIL', c.detail]) }));
-    if (!o.json) console.log(`drill ${report.drillId}: ${report.passed ? 'PASSED' : 'FAILED'} in ${(report.latencies.drillMs / 1000).toFixed(1)} s at ${report.timeScale}x${o.report ? `; report: ${o.report}` : ''}`);
-    process.exitCode = report.passed ? 0 : 1;
-  });
+      bar?.stop();
+      if (!status.report) throw new CliError(`drill ${started.id} ended ${status.status} without a report`);
+      const report = status.report;
+      if (o.report) writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
+      print(o, report, () => ({
+        head: ['check', 'result', 'detail'],
+        rows: report.checks.map((c) => [c.name, c.passed ? 'pass' : 'FAIL', c.detail]),
+      }));
+      if (!o.json)
+        console.log(
+          `drill ${report.drillId}: ${report.passed ? 'PASSED' : 'FAILED'} in ${(report.latencies.drillMs / 1000).toFixed(1)} s at ${report.timeScale}x${o.report ? `; report: ${o.report}` : ''}`,
+        );
+      process.exitCode = report.passed ? 0 : 1;
+    },
+  );
 
   withApi(
     cmd
@@ -70,12 +93,16 @@ export function drillCommand(): Command {
       .argument('<incidentId>', 'incident workflow id')
       .option('-o, --output <file>', 'timeline file (default: stdout)'),
   ).action(async (incidentId: string, o: ApiOptions & { output?: string }) => {
-    const state = await apiClient(o).get<Parameters<typeof timelineFromIncident>[0] & { scenario: string }>(`/v1/incidents/${encodeURIComponent(incidentId)}`);
+    const state = await apiClient(o).get<Parameters<typeof timelineFromIncident>[0] & { scenario: string }>(
+      `/v1/incidents/${encodeURIComponent(incidentId)}`,
+    );
     const timeline = timelineFromIncident(state);
     const text = JSON.stringify(timeline, null, 2) + '\n';
     if (o.output) {
       writeFileSync(o.output, text);
-      console.error(`wrote ${timeline.length} steps to ${o.output}; run it with: herald drill run --scenario ${state.scenario} --timeline ${o.output}`);
+      console.error(
+        `wrote ${timeline.length} steps to ${o.output}; run it with: herald drill run --scenario ${state.scenario} --timeline ${o.output}`,
+      );
     } else process.stdout.write(text);
   });
 
@@ -94,10 +121,35 @@ export function drillCommand(): Command {
       try {
         for (const entry of plan.drills.schedule) {
           const scheduleId = `drill-schedule-${entry.scenario}`;
-          const input = buildDrillInput(plan, { scenario: entry.scenario, inject: [] }, { statusUrl: `${config.publicUrl.replace(/\/$/, '')}/drill` });
+          const input = buildDrillInput(
+            plan,
+            { scenario: entry.scenario, inject: [] },
+            { statusUrl: `${config.publicUrl.replace(/\/$/, '')}/drill` },
+          );
           const options = {
-            spec: { calendars: [{ month: entry.months, dayOfMonth: entry.dayOfMonth, hour: entry.hour, minute: 0, comment: `drill ${entry.scenario}` }], timezone: plan.page.timeZone },
-            action: { type: 'startWorkflow' as const, workflowType: drill, args: [input] as [typeof input], taskQueue: config.temporal.taskQueue, workflowId: `drill-${entry.scenario}-scheduled`, typedSearchAttributes: [{ key: HeraldKind, value: 'drill' }, { key: HeraldDrill, value: true }] },
+            spec: {
+              calendars: [
+                {
+                  month: entry.months,
+                  dayOfMonth: entry.dayOfMonth,
+                  hour: entry.hour,
+                  minute: 0,
+                  comment: `drill ${entry.scenario}`,
+                },
+              ],
+              timezone: plan.page.timeZone,
+            },
+            action: {
+              type: 'startWorkflow' as const,
+              workflowType: drill,
+              args: [input] as [typeof input],
+              taskQueue: config.temporal.taskQueue,
+              workflowId: `drill-${entry.scenario}-scheduled`,
+              typedSearchAttributes: [
+                { key: HeraldKind, value: 'drill' },
+                { key: HeraldDrill, value: true },
+              ],
+            },
             // A drill that could not start on time (Temporal down, worker away) is skipped, never run stale.
             policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '10 minutes' as const, pauseOnFailure: false },
           };
@@ -106,14 +158,19 @@ export function drillCommand(): Command {
             done.push({ scheduleId, action: 'created', months: entry.months });
           } catch (err) {
             if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-            await client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: options.policies }));
+            await client.schedule
+              .getHandle(scheduleId)
+              .update((prev) => ({ ...prev, spec: options.spec, action: options.action, policies: options.policies }));
             done.push({ scheduleId, action: 'updated', months: entry.months });
           }
         }
       } finally {
         await connection.close();
       }
-      print({ json: o.json }, done, () => ({ head: ['schedule', 'action', 'months'], rows: done.map((d) => [d.scheduleId, d.action, d.months.join(', ')]) }));
+      print({ json: o.json }, done, () => ({
+        head: ['schedule', 'action', 'months'],
+        rows: done.map((d) => [d.scheduleId, d.action, d.months.join(', ')]),
+      }));
     });
 
   return cmd;

@@ -89,7 +89,12 @@ export function cloudFrontErrorResponses(config: HeraldConfig, statusUrl: string
   });
   const page = (code: number) => (opts.maintenance ? '/maintenance.html' : `/${code}.html`);
   const items = [
-    ...ERROR_CODES.map((code) => ({ ErrorCode: code, ResponsePagePath: page(code), ResponseCode: opts.maintenance ? '503' : String(code), ErrorCachingMinTTL: opts.minTtl })),
+    ...ERROR_CODES.map((code) => ({
+      ErrorCode: code,
+      ResponsePagePath: page(code),
+      ResponseCode: opts.maintenance ? '503' : String(code),
+      ErrorCachingMinTTL: opts.minTtl,
+    })),
     { ErrorCode: 404, ResponsePagePath: '/404.html', ResponseCode: '404', ErrorCachingMinTTL: opts.minTtl },
   ];
   return {
@@ -134,14 +139,20 @@ export function apiGatewayResponses(statusUrl: string, opts: ApiGatewayOptions) 
   if (opts.format === 'cli') {
     return Object.entries(responses).map(([responseType, r]) => ({ restApiId, responseType, ...r }));
   }
-  const logical = (t: string) => `HeraldGatewayResponse${t.toLowerCase().replace(/(^|_)([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase())}`;
+  const logical = (t: string) =>
+    `HeraldGatewayResponse${t.toLowerCase().replace(/(^|_)([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase())}`;
   return {
     Resources: Object.fromEntries(
       Object.entries(responses).map(([responseType, r]) => [
         logical(responseType),
         {
           Type: 'AWS::ApiGateway::GatewayResponse',
-          Properties: { RestApiId: opts.restApiId ?? { Ref: 'RestApi' }, ResponseType: responseType, ResponseParameters: r.responseParameters, ResponseTemplates: r.responseTemplates },
+          Properties: {
+            RestApiId: opts.restApiId ?? { Ref: 'RestApi' },
+            ResponseType: responseType,
+            ResponseParameters: r.responseParameters,
+            ResponseTemplates: r.responseTemplates,
+          },
         },
       ]),
     ),
@@ -149,7 +160,9 @@ export function apiGatewayResponses(statusUrl: string, opts: ApiGatewayOptions) 
 }
 
 export function exportCommand(): Command {
-  const cmd = new Command('export').description('print edge configuration (JSON) that points at the published status and error pages');
+  const cmd = new Command('export').description(
+    'print edge configuration (JSON) that points at the published status and error pages',
+  );
   cmd
     .command('cloudfront-error-responses')
     .description("CloudFront origins, cache behaviors and CustomErrorResponses serving Herald's 502/503/504/404 pages")
@@ -168,11 +181,16 @@ export function exportCommand(): Command {
     .description('API Gateway (REST) gateway responses answering RFC 9457 problems that link to the status page')
     .option('--plan <file>', 'plan file (default: HERALD_PLAN)')
     .option('--status-url <url>', "the status page's public URL (default: the plan's page.url)")
-    .option('--format <format>', 'openapi (x-amazon-apigateway-gateway-responses), cloudformation or cli (put-gateway-response inputs)', 'openapi')
+    .option(
+      '--format <format>',
+      'openapi (x-amazon-apigateway-gateway-responses), cloudformation or cli (put-gateway-response inputs)',
+      'openapi',
+    )
     .option('--retry-after <seconds>', 'Retry-After on 5xx and throttling', seconds, 120)
     .option('--rest-api-id <id>', 'REST API id for the cloudformation and cli formats')
     .action((opts: ApiGatewayOptions) => {
-      if (!['openapi', 'cloudformation', 'cli'].includes(opts.format)) throw new InvalidArgumentError('--format: openapi, cloudformation or cli');
+      if (!['openapi', 'cloudformation', 'cli'].includes(opts.format))
+        throw new InvalidArgumentError('--format: openapi, cloudformation or cli');
       const { statusUrl } = context(opts);
       console.log(JSON.stringify(apiGatewayResponses(statusUrl, opts), null, 2));
     });

@@ -29,27 +29,42 @@ export function incidentCommand(): Command {
       .option('--detail <text>', 'internal technical detail (never sent to customers)')
       .option('--wait', 'wait for the initial notice rounds and show their progress')
       .option('--wait-timeout <seconds>', 'give up waiting after this long', '120'),
-  ).action(async (o: ApiOptions & { title: string; scenario: string; component: string[]; message: string; severity?: string; eta?: string; owner?: string; detail?: string; wait?: boolean; waitTimeout: string }) => {
-    const api = apiClient(o);
-    const created = await api.post<{ id: string; status: string }>('/v1/incidents', {
-      title: o.title,
-      scenario: o.scenario,
-      components: o.component,
-      message: o.message,
-      ...(o.severity ? { severity: o.severity } : {}),
-      ...(o.eta ? { eta: instant(o.eta) } : {}),
-      ...(o.owner ? { owner: o.owner } : {}),
-      ...(o.detail ? { technicalDetail: o.detail } : {}),
-    });
-    if (!o.wait) {
-      if (o.json) print(o, created);
+  ).action(
+    async (
+      o: ApiOptions & {
+        title: string;
+        scenario: string;
+        component: string[];
+        message: string;
+        severity?: string;
+        eta?: string;
+        owner?: string;
+        detail?: string;
+        wait?: boolean;
+        waitTimeout: string;
+      },
+    ) => {
+      const api = apiClient(o);
+      const created = await api.post<{ id: string; status: string }>('/v1/incidents', {
+        title: o.title,
+        scenario: o.scenario,
+        components: o.component,
+        message: o.message,
+        ...(o.severity ? { severity: o.severity } : {}),
+        ...(o.eta ? { eta: instant(o.eta) } : {}),
+        ...(o.owner ? { owner: o.owner } : {}),
+        ...(o.detail ? { technicalDetail: o.detail } : {}),
+      });
+      if (!o.wait) {
+        if (o.json) print(o, created);
+        else console.log(created.id);
+        return;
+      }
+      const state = await waitForInitialRounds(api, created.id, Number(o.waitTimeout) * 1000, !o.json);
+      if (o.json) print(o, { ...created, deliveries: state.deliveries });
       else console.log(created.id);
-      return;
-    }
-    const state = await waitForInitialRounds(api, created.id, Number(o.waitTimeout) * 1000, !o.json);
-    if (o.json) print(o, { ...created, deliveries: state.deliveries });
-    else console.log(created.id);
-  });
+    },
+  );
 
   withApi(
     incident
@@ -95,7 +110,10 @@ export function incidentCommand(): Command {
       .option('--seq <n>', 'the publication to approve'),
   ).action(async (id: string, o: ApiOptions & { seq?: string }) => {
     if (o.seq !== undefined && !/^\d+$/.test(o.seq)) throw new CliError('--seq must be a number');
-    const r = await apiClient(o).post<{ approved: number[] }>(`/v1/incidents/${encodeURIComponent(id)}/approve`, o.seq ? { seq: Number(o.seq) } : {});
+    const r = await apiClient(o).post<{ approved: number[] }>(
+      `/v1/incidents/${encodeURIComponent(id)}/approve`,
+      o.seq ? { seq: Number(o.seq) } : {},
+    );
     if (o.json) print(o, r);
     else console.log(`approved ${r.approved.join(', ')}`);
   });
@@ -107,7 +125,10 @@ export function incidentCommand(): Command {
       .argument('<id>', 'incident id')
       .requiredOption('-m, --message <text>', 'customer-facing resolution words'),
   ).action(async (id: string, o: ApiOptions & { message: string }) => {
-    printPublished(o, await apiClient(o).post<PublishedResult>(`/v1/incidents/${encodeURIComponent(id)}/resolve`, { message: o.message }));
+    printPublished(
+      o,
+      await apiClient(o).post<PublishedResult>(`/v1/incidents/${encodeURIComponent(id)}/resolve`, { message: o.message }),
+    );
   });
 
   withApi(
@@ -118,49 +139,90 @@ export function incidentCommand(): Command {
       .option('--component <id>', 'only incidents affecting this component')
       .option('--drill <bool>', 'true: drills only; false: real incidents only'),
   ).action(async (o: ApiOptions & { status?: string; component?: string; drill?: string }) => {
-    const q = new URLSearchParams(Object.entries({ status: o.status, component: o.component, drill: o.drill }).filter(([, v]) => v !== undefined) as [string, string][]);
+    const q = new URLSearchParams(
+      Object.entries({ status: o.status, component: o.component, drill: o.drill }).filter(([, v]) => v !== undefined) as [
+        string,
+        string,
+      ][],
+    );
     const r = await apiClient(o).get<{ incidents: ListedIncident[] }>(`/v1/incidents${q.size ? `?${q}` : ''}`);
     print(o, r, () => ({
       head: ['id', 'status', 'severity', 'components', 'title', 'started'],
-      rows: r.incidents.map((i) => [i.id, i.status, i.severity, i.components.join(', '), i.title, i.startedAt.slice(0, 16).replace('T', ' ')]),
+      rows: r.incidents.map((i) => [
+        i.id,
+        i.status,
+        i.severity,
+        i.components.join(', '),
+        i.title,
+        i.startedAt.slice(0, 16).replace('T', ' '),
+      ]),
     }));
   });
 
-  withApi(incident.command('show').description("an incident's state and timeline").argument('<id>', 'incident id')).action(async (id: string, o: ApiOptions) => {
-    const s = await apiClient(o).get<IncidentState>(`/v1/incidents/${encodeURIComponent(id)}`);
-    if (o.json) return print(o, s);
-    printRecord(o, s, [
-      ['id', s.id],
-      ['title', s.title],
-      ['status', s.status],
-      ['severity', s.severity],
-      ['components', s.components.map((c) => `${c} (${s.componentStatuses[c] ?? '—'})`)],
-      ['impact', s.impact],
-      ['eta', s.eta],
-      ['next update due', s.nextUpdateDue],
-      ['monitoring', `${s.monitoring.state}${s.monitoring.since ? ` since ${s.monitoring.since}` : ''}`],
-      ['pending approval', s.approvals.filter((a) => a.decision === 'pending').map((a) => a.seq)],
-    ]);
-    print(o, s, () => ({ head: ['seq', 'at', 'kind', 'status', 'by', 'message'], rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.kind, e.status, e.by, e.message]) }));
-    if (s.deliveries.length > 0) {
+  withApi(incident.command('show').description("an incident's state and timeline").argument('<id>', 'incident id')).action(
+    async (id: string, o: ApiOptions) => {
+      const s = await apiClient(o).get<IncidentState>(`/v1/incidents/${encodeURIComponent(id)}`);
+      if (o.json) return print(o, s);
+      printRecord(o, s, [
+        ['id', s.id],
+        ['title', s.title],
+        ['status', s.status],
+        ['severity', s.severity],
+        ['components', s.components.map((c) => `${c} (${s.componentStatuses[c] ?? '—'})`)],
+        ['impact', s.impact],
+        ['eta', s.eta],
+        ['next update due', s.nextUpdateDue],
+        ['monitoring', `${s.monitoring.state}${s.monitoring.since ? ` since ${s.monitoring.since}` : ''}`],
+        ['pending approval', s.approvals.filter((a) => a.decision === 'pending').map((a) => a.seq)],
+      ]);
       print(o, s, () => ({
-        head: ['round', 'audience', 'recipients', 'sent', 'failed', 'state'],
-        rows: s.deliveries.map((d) => [d.roundId, d.standsFor, d.report?.recipients, d.report?.sent, d.report?.failedPermanently, d.error ? `error: ${d.error}` : d.report ? 'done' : 'running']),
+        head: ['seq', 'at', 'kind', 'status', 'by', 'message'],
+        rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.kind, e.status, e.by, e.message]),
       }));
-    }
-  });
+      if (s.deliveries.length > 0) {
+        print(o, s, () => ({
+          head: ['round', 'audience', 'recipients', 'sent', 'failed', 'state'],
+          rows: s.deliveries.map((d) => [
+            d.roundId,
+            d.standsFor,
+            d.report?.recipients,
+            d.report?.sent,
+            d.report?.failedPermanently,
+            d.error ? `error: ${d.error}` : d.report ? 'done' : 'running',
+          ]),
+        }));
+      }
+    },
+  );
 
   return incident;
 }
 
 function printPublished(o: ApiOptions, r: PublishedResult): void {
   if (o.json) return print(o, r);
-  console.log(`published #${r.seq}: ${r.status}${r.approval === 'pending' ? ' (external messages wait for approval: herald incident approve)' : ''}${r.nextUpdateDue ? `; next update due ${r.nextUpdateDue}` : ''}`);
+  console.log(
+    `published #${r.seq}: ${r.status}${r.approval === 'pending' ? ' (external messages wait for approval: herald incident approve)' : ''}${r.nextUpdateDue ? `; next update due ${r.nextUpdateDue}` : ''}`,
+  );
 }
 
 /** Polls the incident until every initial round has a report, showing rounds done of rounds started. */
-async function waitForInitialRounds(api: ReturnType<typeof apiClient>, id: string, timeoutMs: number, showBar: boolean): Promise<IncidentState> {
-  const bar = showBar ? new SingleBar({ format: 'initial notice |{bar}| {value}/{total} rounds · {sent} sent · {failed} failed', hideCursor: true, clearOnComplete: false, stream: process.stderr }, Presets.shades_classic) : undefined;
+async function waitForInitialRounds(
+  api: ReturnType<typeof apiClient>,
+  id: string,
+  timeoutMs: number,
+  showBar: boolean,
+): Promise<IncidentState> {
+  const bar = showBar
+    ? new SingleBar(
+        {
+          format: 'initial notice |{bar}| {value}/{total} rounds · {sent} sent · {failed} failed',
+          hideCursor: true,
+          clearOnComplete: false,
+          stream: process.stderr,
+        },
+        Presets.shades_classic,
+      )
+    : undefined;
   const deadline = Date.now() + timeoutMs;
   let started = false;
   try {
@@ -179,7 +241,9 @@ async function waitForInitialRounds(api: ReturnType<typeof apiClient>, id: strin
       const waitingForApproval = s.approvals.some((a) => a.decision === 'pending');
       if (initial.length > 0 && done.length === initial.length && !waitingForApproval) return s;
       if (Date.now() > deadline) {
-        throw new CliError(`${id}: ${done.length} of ${initial.length} initial rounds finished after ${Math.round(timeoutMs / 1000)} s${waitingForApproval ? ' (external messages wait for approval: herald incident approve ' + id + ')' : ''}`);
+        throw new CliError(
+          `${id}: ${done.length} of ${initial.length} initial rounds finished after ${Math.round(timeoutMs / 1000)} s${waitingForApproval ? ' (external messages wait for approval: herald incident approve ' + id + ')' : ''}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 500));
     }

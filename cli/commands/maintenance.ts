@@ -25,20 +25,33 @@ export function maintenanceCommand(): Command {
       .option('--scenario <id>', 'a maintenance scenario of the plan', 'maintenance')
       .option('--owner <name>', 'owner')
       .option('--detail <text>', 'internal technical detail'),
-  ).action(async (o: ApiOptions & { title: string; component: string[]; from: string; until: string; message: string; scenario: string; owner?: string; detail?: string }) => {
-    const r = await apiClient(o).post<{ id: string; status: string }>('/v1/maintenances', {
-      title: o.title,
-      scenario: o.scenario,
-      components: o.component,
-      scheduledFor: instant(o.from),
-      scheduledUntil: instant(o.until),
-      message: o.message,
-      ...(o.owner ? { owner: o.owner } : {}),
-      ...(o.detail ? { technicalDetail: o.detail } : {}),
-    });
-    if (o.json) print(o, r);
-    else console.log(r.id);
-  });
+  ).action(
+    async (
+      o: ApiOptions & {
+        title: string;
+        component: string[];
+        from: string;
+        until: string;
+        message: string;
+        scenario: string;
+        owner?: string;
+        detail?: string;
+      },
+    ) => {
+      const r = await apiClient(o).post<{ id: string; status: string }>('/v1/maintenances', {
+        title: o.title,
+        scenario: o.scenario,
+        components: o.component,
+        scheduledFor: instant(o.from),
+        scheduledUntil: instant(o.until),
+        message: o.message,
+        ...(o.owner ? { owner: o.owner } : {}),
+        ...(o.detail ? { technicalDetail: o.detail } : {}),
+      });
+      if (o.json) print(o, r);
+      else console.log(r.id);
+    },
+  );
 
   withApi(
     maintenance
@@ -49,7 +62,11 @@ export function maintenanceCommand(): Command {
       .requiredOption('--until <when>', 'new end')
       .option('-m, --message <text>', 'why, in customer words'),
   ).action(async (id: string, o: ApiOptions & { from: string; until: string; message?: string }) => {
-    const s = await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/reschedule`, { scheduledFor: instant(o.from), scheduledUntil: instant(o.until), ...(o.message ? { message: o.message } : {}) });
+    const s = await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/reschedule`, {
+      scheduledFor: instant(o.from),
+      scheduledUntil: instant(o.until),
+      ...(o.message ? { message: o.message } : {}),
+    });
     summary(o, s);
   });
 
@@ -57,13 +74,34 @@ export function maintenanceCommand(): Command {
     ['cancel', 'cancel a window that has not started'],
     ['complete', 'complete a window in progress'],
   ] as const) {
-    withApi(maintenance.command(name).description(what).argument('<id>', 'maintenance id').option('-m, --message <text>', 'customer-facing words')).action(async (id: string, o: ApiOptions & { message?: string }) => {
-      summary(o, await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/${name}`, o.message ? { message: o.message } : {}));
+    withApi(
+      maintenance
+        .command(name)
+        .description(what)
+        .argument('<id>', 'maintenance id')
+        .option('-m, --message <text>', 'customer-facing words'),
+    ).action(async (id: string, o: ApiOptions & { message?: string }) => {
+      summary(
+        o,
+        await apiClient(o).post<MaintenanceState>(
+          `/v1/maintenances/${encodeURIComponent(id)}/${name}`,
+          o.message ? { message: o.message } : {},
+        ),
+      );
     });
   }
 
-  withApi(maintenance.command('update').description('post progress').argument('<id>', 'maintenance id').requiredOption('-m, --message <text>', 'customer-facing words')).action(async (id: string, o: ApiOptions & { message: string }) => {
-    summary(o, await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/updates`, { message: o.message }));
+  withApi(
+    maintenance
+      .command('update')
+      .description('post progress')
+      .argument('<id>', 'maintenance id')
+      .requiredOption('-m, --message <text>', 'customer-facing words'),
+  ).action(async (id: string, o: ApiOptions & { message: string }) => {
+    summary(
+      o,
+      await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/updates`, { message: o.message }),
+    );
   });
 
   withApi(
@@ -74,17 +112,36 @@ export function maintenanceCommand(): Command {
       .option('--component <id>', 'only windows affecting this component')
       .option('--drill <bool>', 'true: drills only; false: real windows only'),
   ).action(async (o: ApiOptions & { status?: string; component?: string; drill?: string }) => {
-    const q = new URLSearchParams(Object.entries({ status: o.status, component: o.component, drill: o.drill }).filter(([, v]) => v !== undefined) as [string, string][]);
+    const q = new URLSearchParams(
+      Object.entries({ status: o.status, component: o.component, drill: o.drill }).filter(([, v]) => v !== undefined) as [
+        string,
+        string,
+      ][],
+    );
     const r = await apiClient(o).get<{ maintenances: ListedMaintenance[] }>(`/v1/maintenances${q.size ? `?${q}` : ''}`);
-    print(o, r, () => ({ head: ['id', 'status', 'components', 'title', 'created'], rows: r.maintenances.map((m) => [m.id, m.status, m.components.join(', '), m.title, m.createdAt.slice(0, 16).replace('T', ' ')]) }));
+    print(o, r, () => ({
+      head: ['id', 'status', 'components', 'title', 'created'],
+      rows: r.maintenances.map((m) => [
+        m.id,
+        m.status,
+        m.components.join(', '),
+        m.title,
+        m.createdAt.slice(0, 16).replace('T', ' '),
+      ]),
+    }));
   });
 
-  withApi(maintenance.command('show').description("a window's state and timeline").argument('<id>', 'maintenance id')).action(async (id: string, o: ApiOptions) => {
-    const s = await apiClient(o).get<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}`);
-    if (o.json) return print(o, s);
-    summary(o, s);
-    print(o, s, () => ({ head: ['seq', 'at', 'phase', 'status', 'by', 'message'], rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.phase, e.status, e.by, e.message]) }));
-  });
+  withApi(maintenance.command('show').description("a window's state and timeline").argument('<id>', 'maintenance id')).action(
+    async (id: string, o: ApiOptions) => {
+      const s = await apiClient(o).get<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}`);
+      if (o.json) return print(o, s);
+      summary(o, s);
+      print(o, s, () => ({
+        head: ['seq', 'at', 'phase', 'status', 'by', 'message'],
+        rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.phase, e.status, e.by, e.message]),
+      }));
+    },
+  );
 
   return maintenance;
 }

@@ -14,8 +14,18 @@ export function planCommand(): Command {
       const path = resolve(file);
       try {
         const p = loadPlan(path, opts.templates ? resolve(opts.templates) : undefined);
-        const summary = { file: path, valid: true, scenarios: Object.keys(p.scenarios), components: p.components.length, audiences: p.audiences.length };
-        console.log(opts.json ? JSON.stringify(summary) : `${file}: valid (${summary.scenarios.length} scenarios: ${summary.scenarios.join(', ')}; ${summary.components} components; ${summary.audiences} audiences)`);
+        const summary = {
+          file: path,
+          valid: true,
+          scenarios: Object.keys(p.scenarios),
+          components: p.components.length,
+          audiences: p.audiences.length,
+        };
+        console.log(
+          opts.json
+            ? JSON.stringify(summary)
+            : `${file}: valid (${summary.scenarios.length} scenarios: ${summary.scenarios.join(', ')}; ${summary.components} components; ${summary.audiences} audiences)`,
+        );
       } catch (err) {
         if (!(err instanceof InvalidPlanError)) throw err;
         if (opts.json) console.log(JSON.stringify({ file: path, valid: false, problems: err.problems }));

@@ -39,7 +39,10 @@ export interface RebuildReport {
 
 const TEMPORAL_WAIT_MS = 5_000;
 
-async function workflowState(config: HeraldConfig, workflowId: string): Promise<{ state: PageState; version: number } | { error: string }> {
+async function workflowState(
+  config: HeraldConfig,
+  workflowId: string,
+): Promise<{ state: PageState; version: number } | { error: string }> {
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: TEMPORAL_WAIT_MS });
@@ -47,8 +50,11 @@ async function workflowState(config: HeraldConfig, workflowId: string): Promise<
     const handle = client.workflow.getHandle(workflowId);
     const deadline = Date.now() + TEMPORAL_WAIT_MS;
     const description = await client.withDeadline(deadline, () => handle.describe());
-    if (description.status.name !== 'RUNNING') return { error: `workflow ${workflowId} is ${description.status.name.toLowerCase()}` };
-    const [state, version] = await client.withDeadline(deadline, () => Promise.all([handle.query(pageStateQuery), handle.query(publishedVersionQuery)]));
+    if (description.status.name !== 'RUNNING')
+      return { error: `workflow ${workflowId} is ${description.status.name.toLowerCase()}` };
+    const [state, version] = await client.withDeadline(deadline, () =>
+      Promise.all([handle.query(pageStateQuery), handle.query(publishedVersionQuery)]),
+    );
     return { state, version };
   } catch (err) {
     const e = err as Error;
@@ -59,13 +65,21 @@ async function workflowState(config: HeraldConfig, workflowId: string): Promise<
   }
 }
 
-export async function rebuild(config: HeraldConfig, plan: Plan, store: Store, o: { drill: boolean; useTemporal?: boolean }): Promise<RebuildReport> {
+export async function rebuild(
+  config: HeraldConfig,
+  plan: Plan,
+  store: Store,
+  o: { drill: boolean; useTemporal?: boolean },
+): Promise<RebuildReport> {
   const pageId = plan.page.id;
   let source: RebuildReport['source'];
   let note: string | undefined;
   let state: PageState;
   let version: number;
-  const live = o.useTemporal === false ? { error: 'Temporal not asked (--no-temporal)' } : await workflowState(config, statusPageWorkflowId(pageId, o.drill));
+  const live =
+    o.useTemporal === false
+      ? { error: 'Temporal not asked (--no-temporal)' }
+      : await workflowState(config, statusPageWorkflowId(pageId, o.drill));
   if ('state' in live) {
     ({ state, version } = live);
     source = 'workflow';
@@ -111,7 +125,10 @@ export async function rebuild(config: HeraldConfig, plan: Plan, store: Store, o:
 export function publishCommand(): Command {
   return new Command('publish')
     .description("publish the status page's snapshot to every target (the public directory and the S3 buckets)")
-    .requiredOption('--rebuild', 'render the whole snapshot again from the store (and the statusPage workflow, when Temporal answers)')
+    .requiredOption(
+      '--rebuild',
+      'render the whole snapshot again from the store (and the statusPage workflow, when Temporal answers)',
+    )
     .option('--page <id>', "the page to rebuild (the plan's page id; the default)")
     .option('--drill', 'rebuild the drill page (the drill directory) instead of the public one')
     .option('--no-temporal', "do not ask Temporal: use the store's last recorded state")
@@ -119,7 +136,8 @@ export function publishCommand(): Command {
     .action(async (o: { rebuild: boolean; page?: string; drill?: boolean; temporal: boolean; json?: boolean }) => {
       const config = loadConfig();
       const plan = loadPlan(config.planFile, config.templatesDir);
-      if (o.page !== undefined && o.page !== plan.page.id) throw new CliError(`unknown page "${o.page}": the plan (${config.planFile}) has the page "${plan.page.id}"`);
+      if (o.page !== undefined && o.page !== plan.page.id)
+        throw new CliError(`unknown page "${o.page}": the plan (${config.planFile}) has the page "${plan.page.id}"`);
       const store = await openConfiguredStore(config).catch((err: Error) => {
         throw new CliError(`cannot open the store: ${err.message}`);
       });
@@ -133,13 +151,26 @@ export function publishCommand(): Command {
       }
       if (o.json) console.log(JSON.stringify(report, null, 2));
       else {
-        const from = { workflow: 'the statusPage workflow', store: "the store's last recorded state", operational: 'nothing recorded yet: all operational' }[report.source];
-        console.log(`rebuilt ${report.pageId}${report.drill ? ' (drill)' : ''}: ${report.files} files; open state from ${from} (as of ${report.stateUpdatedAt})${report.note ? ` — ${report.note}` : ''}`);
-        console.log(`history from the store: ${report.fromHistory.incidents} incidents and ${report.fromHistory.maintenances} maintenances beyond the state`);
-        for (const t of report.targets) console.log(`  ${t.ok ? 'ok  ' : 'FAIL'} ${t.target}: ${t.written} written, ${t.skipped} unchanged, ${t.ms} ms${t.error ? ` — ${t.error}` : ''}`);
+        const from = {
+          workflow: 'the statusPage workflow',
+          store: "the store's last recorded state",
+          operational: 'nothing recorded yet: all operational',
+        }[report.source];
+        console.log(
+          `rebuilt ${report.pageId}${report.drill ? ' (drill)' : ''}: ${report.files} files; open state from ${from} (as of ${report.stateUpdatedAt})${report.note ? ` — ${report.note}` : ''}`,
+        );
+        console.log(
+          `history from the store: ${report.fromHistory.incidents} incidents and ${report.fromHistory.maintenances} maintenances beyond the state`,
+        );
+        for (const t of report.targets)
+          console.log(
+            `  ${t.ok ? 'ok  ' : 'FAIL'} ${t.target}: ${t.written} written, ${t.skipped} unchanged, ${t.ms} ms${t.error ? ` — ${t.error}` : ''}`,
+          );
       }
       if (!report.ok) {
-        console.error(`herald: ${report.targets.filter((t) => !t.ok).length} target(s) failed; the others hold the rebuilt snapshot. Run it again when they are back.`);
+        console.error(
+          `herald: ${report.targets.filter((t) => !t.ok).length} target(s) failed; the others hold the rebuilt snapshot. Run it again when they are back.`,
+        );
         process.exitCode = 1;
       }
     });

@@ -6,7 +6,15 @@ import { Command } from 'commander';
 import { loadConfig } from '../../core/config';
 import { loadPlan } from '../../core/plan/load';
 import { openConfiguredStore, type Store, type Subscriber } from '../../core/store';
-import { CsvParser, csvHeader, csvRecordToInput, subscriberToCsv, validateSubscriber, type RowProblem, type ValidSubscriber } from '../../core/store/subscribers';
+import {
+  CsvParser,
+  csvHeader,
+  csvRecordToInput,
+  subscriberToCsv,
+  validateSubscriber,
+  type RowProblem,
+  type ValidSubscriber,
+} from '../../core/store/subscribers';
 
 // `herald subscribers import <file>` and `herald subscribers export [file]`: CSV or JSON (an array or
 // one object a line), streamed, so a million rows never sit in memory at once. Valid rows are
@@ -16,24 +24,39 @@ import { CsvParser, csvHeader, csvRecordToInput, subscriberToCsv, validateSubscr
 const CHUNK = 1000;
 
 export function subscribersCommand(): Command {
-  const cmd = new Command('subscribers').description('import and export subscribers (the store: HERALD_DATABASE_URL or $HERALD_DATA_DIR/herald.db)');
+  const cmd = new Command('subscribers').description(
+    'import and export subscribers (the store: HERALD_DATABASE_URL or $HERALD_DATA_DIR/herald.db)',
+  );
 
   cmd
     .command('import')
     .description('import subscribers from a CSV or JSON file; rows with problems are listed and skipped')
-    .argument('<file>', 'CSV (header row: id,email,phone,push,webhook,chat,locale,internal,components,consent,…; other columns are attributes) or JSON')
+    .argument(
+      '<file>',
+      'CSV (header row: id,email,phone,push,webhook,chat,locale,internal,components,consent,…; other columns are attributes) or JSON',
+    )
     .option('--format <format>', 'csv or json (default: from the file name)')
     .option('--dry-run', 'validate only; change nothing')
     .option('--json', 'print the report as JSON')
     .action(async (file: string, opts: { format?: string; dryRun?: boolean; json?: boolean }) => {
       const path = resolve(file);
       const format = opts.format ?? (/\.csv$/i.test(path) ? 'csv' : /\.(json|ndjson|jsonl)$/i.test(path) ? 'json' : undefined);
-      if (format !== 'csv' && format !== 'json') throw new Error(`cannot tell the format of ${file}: use --format csv or --format json`);
+      if (format !== 'csv' && format !== 'json')
+        throw new Error(`cannot tell the format of ${file}: use --format csv or --format json`);
       const config = loadConfig();
       const plan = loadPlan(config.planFile, config.templatesDir);
       const known = new Set(plan.components.map((c) => c.id));
       const store = opts.dryRun ? undefined : await openConfiguredStore(config);
-      const report = { file: path, rows: 0, inserted: 0, updated: 0, valid: 0, rejected: 0, problems: [] as RowProblem[], dryRun: !!opts.dryRun };
+      const report = {
+        file: path,
+        rows: 0,
+        inserted: 0,
+        updated: 0,
+        valid: 0,
+        rejected: 0,
+        problems: [] as RowProblem[],
+        dryRun: !!opts.dryRun,
+      };
       let pending: (ValidSubscriber & { id: string })[] = [];
       const flush = async () => {
         if (pending.length === 0) return;
@@ -73,7 +96,8 @@ export function subscribersCommand(): Command {
         const verb = opts.dryRun ? 'valid' : `imported (${report.inserted} new, ${report.updated} updated)`;
         console.log(`${file}: ${report.rows} rows, ${report.valid} ${verb}, ${report.rejected} rejected`);
         for (const p of report.problems) console.error(`  row ${p.row}: ${p.path}: ${p.message}`);
-        if (report.rejected > report.problems.length) console.error(`  … and more (first ${report.problems.length} problems shown)`);
+        if (report.rejected > report.problems.length)
+          console.error(`  … and more (first ${report.problems.length} problems shown)`);
       }
       if (report.rejected > 0) process.exitCode = 1;
     });
@@ -111,7 +135,7 @@ export async function exportTo(store: Store, out: Writable, format: 'csv' | 'jso
   const attributes = await store.attributeNames();
   let n = 0;
   await write(out, format === 'csv' ? `${csvHeader(attributes)}\n` : '[');
-  for (let after: string | null = null; ; ) {
+  for (let after: string | null = null; ;) {
     const page: Subscriber[] = await store.subscribersPage(after, CHUNK);
     if (page.length === 0) break;
     let text = '';
@@ -164,7 +188,11 @@ async function readCsv(path: string, take: (raw: unknown, row: number) => Promis
 }
 
 /** A JSON array (streamed element by element) or newline-delimited JSON objects. */
-async function readJson(path: string, take: (raw: unknown, row: number) => Promise<void>, reject: (row: number, message: string) => void) {
+async function readJson(
+  path: string,
+  take: (raw: unknown, row: number) => Promise<void>,
+  reject: (row: number, message: string) => void,
+) {
   let mode: 'unknown' | 'array' | 'lines' = 'unknown';
   let buf = '';
   let row = 0;

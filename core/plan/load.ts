@@ -18,7 +18,9 @@ export class InvalidPlanError extends Error {
     readonly file: string,
     readonly problems: PlanProblem[],
   ) {
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super(
+      `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
     this.name = 'InvalidPlanError';
   }
 }
@@ -44,7 +46,13 @@ export function templateIndexFromDir(templatesDir: string = DEFAULT_TEMPLATES_DI
     for (const name of entries) {
       const full = join(dir, name);
       if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.njk')) keys.add(relative(root, full).split(sep).join('/').replace(/\.njk$/, ''));
+      else if (name.endsWith('.njk'))
+        keys.add(
+          relative(root, full)
+            .split(sep)
+            .join('/')
+            .replace(/\.njk$/, ''),
+        );
     }
   };
   walk(root);
@@ -52,7 +60,10 @@ export function templateIndexFromDir(templatesDir: string = DEFAULT_TEMPLATES_DI
 }
 
 /** Parses and validates plan text; returns the plan or every problem found, each with its place in the file. */
-export function parsePlan(text: string, hasTemplate: TemplateIndex): { plan: Plan; problems: [] } | { plan?: undefined; problems: PlanProblem[] } {
+export function parsePlan(
+  text: string,
+  hasTemplate: TemplateIndex,
+): { plan: Plan; problems: [] } | { plan?: undefined; problems: PlanProblem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -87,7 +98,10 @@ export function loadPlan(file: string, templatesDir?: string): Plan {
     path: `templates/${p.file}`,
     line: p.line,
     column: p.column,
-    message: p.variable === '(syntax)' ? 'the template does not parse' : `uses "${p.variable}", which is not a declared message variable (core/messages.ts)`,
+    message:
+      p.variable === '(syntax)'
+        ? 'the template does not parse'
+        : `uses "${p.variable}", which is not a declared message variable (core/messages.ts)`,
   }));
   let text: string;
   try {

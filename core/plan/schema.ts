@@ -79,7 +79,10 @@ const Audience = z.strictObject({
     .array(
       z.strictObject({
         email: z.email().optional(),
-        phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'use E.164, e.g. +15555550100').optional(),
+        phone: z
+          .string()
+          .regex(/^\+[1-9]\d{6,14}$/, 'use E.164, e.g. +15555550100')
+          .optional(),
         webhook: z.url().optional(),
         locale: Locale.optional(),
       }),
@@ -154,7 +157,24 @@ const Routing = z.strictObject({
 const DrillSchedule = z.strictObject({
   scenario: Id,
   /** Months (JANUARY…DECEMBER) in which the drill runs, on dayOfMonth at hour:00 in the page's time zone. */
-  months: z.array(z.enum(['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'])).min(1),
+  months: z
+    .array(
+      z.enum([
+        'JANUARY',
+        'FEBRUARY',
+        'MARCH',
+        'APRIL',
+        'MAY',
+        'JUNE',
+        'JULY',
+        'AUGUST',
+        'SEPTEMBER',
+        'OCTOBER',
+        'NOVEMBER',
+        'DECEMBER',
+      ]),
+    )
+    .min(1),
   dayOfMonth: z.number().int().min(1).max(28),
   hour: z.number().int().min(0).max(23),
 });

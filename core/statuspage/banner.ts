@@ -44,21 +44,40 @@ export function bannerDocument(input: {
   const nowMs = new Date(now).getTime();
   const defaultViews = locales[plan.page.defaultLocale]?.views ?? Object.values(locales)[0]?.views ?? [];
   const shown = defaultViews.filter(
-    (v) => OPEN.has(v.status) || (v.status === 'scheduled' && v.scheduledFor && new Date(v.scheduledFor.iso).getTime() - nowMs <= SOON_MS && new Date(v.scheduledUntil!.iso).getTime() > nowMs),
+    (v) =>
+      OPEN.has(v.status) ||
+      (v.status === 'scheduled' &&
+        v.scheduledFor &&
+        new Date(v.scheduledFor.iso).getTime() - nowMs <= SOON_MS &&
+        new Date(v.scheduledUntil!.iso).getTime() > nowMs),
   );
   const rank = { critical: 0, major: 1, minor: 2, maintenance: 3, scheduled: 4 } as const;
   const items: BannerItem[] = shown.map((v) => {
     const level: BannerItem['level'] =
-      v.kind === 'maintenance' ? (v.status === 'scheduled' ? 'scheduled' : 'maintenance') : v.impact === 'critical' ? 'critical' : v.impact === 'major' ? 'major' : 'minor';
+      v.kind === 'maintenance'
+        ? v.status === 'scheduled'
+          ? 'scheduled'
+          : 'maintenance'
+        : v.impact === 'critical'
+          ? 'critical'
+          : v.impact === 'major'
+            ? 'major'
+            : 'minor';
     const text: BannerItem['text'] = {};
     for (const [locale, { t, views }] of Object.entries(locales)) {
       const lv = views.find((x) => x.id === v.id) ?? v;
       const parts: string[] = [];
       if (lv.latest) parts.push(lv.latest);
-      if (lv.kind === 'maintenance' && lv.scheduledFor && lv.scheduledUntil) parts.push(`${label(t, 'window')}${label(t, 'colon')}${lv.scheduledFor.text} – ${lv.scheduledUntil.text}`);
+      if (lv.kind === 'maintenance' && lv.scheduledFor && lv.scheduledUntil)
+        parts.push(`${label(t, 'window')}${label(t, 'colon')}${lv.scheduledFor.text} – ${lv.scheduledUntil.text}`);
       if (lv.eta) parts.push(`${label(t, 'eta')}${label(t, 'colon')}${lv.eta.text}`);
       else if (lv.nextUpdateAt) parts.push(`${label(t, 'nextUpdate')}${label(t, 'colon')}${lv.nextUpdateAt.text}`);
-      const kindLabel = level === 'scheduled' ? label(t, 'banner.scheduled') : lv.kind === 'maintenance' ? label(t, 'banner.maintenance') : label(t, 'banner.incident');
+      const kindLabel =
+        level === 'scheduled'
+          ? label(t, 'banner.scheduled')
+          : lv.kind === 'maintenance'
+            ? label(t, 'banner.maintenance')
+            : label(t, 'banner.incident');
       text[locale] = {
         title: `${kindLabel}${label(t, 'colon')}${lv.name}`,
         message: parts.join(' · '),
@@ -88,7 +107,10 @@ export function bannerDocument(input: {
     locales: Object.keys(locales),
     default_locale: plan.page.defaultLocale,
     labels: Object.fromEntries(
-      Object.entries(locales).map(([l, { t }]) => [l, { region: label(t, 'banner.region'), dismiss: label(t, 'banner.dismiss'), details: label(t, 'banner.details') }]),
+      Object.entries(locales).map(([l, { t }]) => [
+        l,
+        { region: label(t, 'banner.region'), dismiss: label(t, 'banner.dismiss'), details: label(t, 'banner.details') },
+      ]),
     ),
     items,
   };

@@ -8,9 +8,17 @@ import type { ItemView } from './snapshot';
 
 const MAX_ITEMS = 50;
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function feedDocuments(input: { plan: Plan; locale: string; t: Labels; items: ItemView[]; updatedAt: string; feedBase: string }): { atom: string; rss: string } {
+export function feedDocuments(input: {
+  plan: Plan;
+  locale: string;
+  t: Labels;
+  items: ItemView[];
+  updatedAt: string;
+  feedBase: string;
+}): { atom: string; rss: string } {
   const { plan, locale, t, items, updatedAt, feedBase } = input;
   const feed = new Feed({
     id: feedBase,
@@ -31,12 +39,16 @@ export function feedDocuments(input: { plan: Plan; locale: string; t: Labels; it
     const status = label(t, `incidentStatus.${v.status}`);
     const facts: string[] = [];
     if (v.componentNames) facts.push(`${label(t, 'affects')}${label(t, 'colon')}${v.componentNames}`);
-    if (v.scheduledFor && v.scheduledUntil) facts.push(`${label(t, 'window')}${label(t, 'colon')}${v.scheduledFor.text} – ${v.scheduledUntil.text}`);
+    if (v.scheduledFor && v.scheduledUntil)
+      facts.push(`${label(t, 'window')}${label(t, 'colon')}${v.scheduledFor.text} – ${v.scheduledUntil.text}`);
     if (v.eta) facts.push(`${label(t, 'eta')}${label(t, 'colon')}${v.eta.text}`);
     if (v.nextUpdateAt) facts.push(`${label(t, 'nextUpdate')}${label(t, 'colon')}${v.nextUpdateAt.text}`);
     const content = [
       `<p>${facts.map(escape).join('<br>')}</p>`,
-      ...v.updates.map((u) => `<p><strong>${escape(label(t, `incidentStatus.${u.status}`))}</strong> · <time datetime="${u.at.iso}">${escape(u.at.text)}</time><br>${escape(u.body)}</p>`),
+      ...v.updates.map(
+        (u) =>
+          `<p><strong>${escape(label(t, `incidentStatus.${u.status}`))}</strong> · <time datetime="${u.at.iso}">${escape(u.at.text)}</time><br>${escape(u.body)}</p>`,
+      ),
     ].join('\n');
     feed.addItem({
       // The feed marks title and summary as HTML, so operator text is escaped there too.

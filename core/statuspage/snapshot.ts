@@ -82,7 +82,12 @@ function listFormat(locale: string): Intl.ListFormat {
 
 /** Rendered pages by template and context; pages of past incidents repeat from publish to publish. */
 const rendered = new Map<string, string>();
-function renderCached(env: nunjucks.Environment, templatesDir: string, template: string, context: { locale: string; t: Labels } & Record<string, unknown>): string {
+function renderCached(
+  env: nunjucks.Environment,
+  templatesDir: string,
+  template: string,
+  context: { locale: string; t: Labels } & Record<string, unknown>,
+): string {
   const key = `${templatesDir}|${template}|${context.locale}|${JSON.stringify({ ...context, t: undefined })}`;
   let html = rendered.get(key);
   if (html === undefined) {
@@ -97,7 +102,10 @@ const environments = new Map<string, nunjucks.Environment>();
 function environment(templatesDir: string): nunjucks.Environment {
   let env = environments.get(templatesDir);
   if (!env) {
-    env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(templatesDir, 'pages')), { autoescape: true, throwOnUndefined: false });
+    env = new nunjucks.Environment(new nunjucks.FileSystemLoader(join(templatesDir, 'pages')), {
+      autoescape: true,
+      throwOnUndefined: false,
+    });
     env.addFilter('fmt', (text: string, vars: Record<string, string | number>) => fill(String(text), vars ?? {}));
     environments.set(templatesDir, env);
   }
@@ -113,7 +121,11 @@ function mergeHistory(state: PageState, history?: PageHistory): PageState {
     const known = new Set(current.map((x) => x.id));
     return [...current, ...older.filter((x) => !known.has(x.id))];
   };
-  return { ...state, incidents: byId(state.incidents, history.incidents), maintenances: byId(state.maintenances, history.maintenances) };
+  return {
+    ...state,
+    incidents: byId(state.incidents, history.incidents),
+    maintenances: byId(state.maintenances, history.maintenances),
+  };
 }
 
 export function localePrefix(plan: Plan, locale: string): string {
@@ -123,7 +135,8 @@ export function localePrefix(plan: Plan, locale: string): string {
 /** Renders the whole public snapshot for a page state. */
 export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: string, options: SnapshotOptions = {}): Snapshot {
   const files: Snapshot = new Map();
-  const put = (path: string, body: string | Buffer) => files.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), contentType: contentTypeFor(path) });
+  const put = (path: string, body: string | Buffer) =>
+    files.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), contentType: contentTypeFor(path) });
   const drill = !!options.drill;
   const state = mergeHistory(pageState, options.history);
   const visible = drill ? state : withoutDrills(state);
@@ -135,7 +148,14 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   const env = environment(templatesDir);
   const base = plan.page.url.replace(/\/+$/, '');
   const now = state.updatedAt;
-  const uptime = componentUptime({ plan, since: state.createdAt, now, incidents: shownIncidents, maintenances: state.maintenances, history: options.history });
+  const uptime = componentUptime({
+    plan,
+    since: state.createdAt,
+    now,
+    incidents: shownIncidents,
+    maintenances: state.maintenances,
+    history: options.history,
+  });
   const overallStatus = v2Status(plan, visible, { drill });
   const locales = [plan.page.defaultLocale, ...plan.page.locales.filter((l) => l !== plan.page.defaultLocale)];
   const horizon = new Date(new Date(now).getTime() - UPTIME_DAYS * 86_400_000).toISOString();
@@ -184,7 +204,10 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
     });
     const hrefFrom = (pageRel: string) => {
       const depth = (prefix + pageRel).split('/').length - 1;
-      return (item: ItemView) => ({ ...item, href: '../'.repeat(depth) + `${prefix}incidents/${encodeURIComponent(item.id)}.html` });
+      return (item: ItemView) => ({
+        ...item,
+        href: '../'.repeat(depth) + `${prefix}incidents/${encodeURIComponent(item.id)}.html`,
+      });
     };
 
     // The status page.
@@ -231,7 +254,9 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
 
     // The history list: the past 90 days, by month.
     const toHistory = hrefFrom('history.html');
-    const past = localeViews.filter((v) => v.sortAt >= horizon && v.status !== 'scheduled').sort((a, b) => b.sortAt.localeCompare(a.sortAt));
+    const past = localeViews
+      .filter((v) => v.sortAt >= horizon && v.status !== 'scheduled')
+      .sort((a, b) => b.sortAt.localeCompare(a.sortAt));
     const monthFormat = new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'long', timeZone: plan.page.timeZone });
     const months: { key: string; label: string; items: ItemView[] }[] = [];
     for (const item of past) {
@@ -254,7 +279,9 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   const errorSections = locales.map((locale) => {
     const t = loadLabels(templatesDir, locale);
     const localeViews = views(locale);
-    const items = localeViews.filter((v) => OPEN_INCIDENT.has(v.status) || v.status === 'in_progress' || v.status === 'verifying');
+    const items = localeViews.filter(
+      (v) => OPEN_INCIDENT.has(v.status) || v.status === 'in_progress' || v.status === 'verifying',
+    );
     const upcoming = localeViews.filter((v) => v.status === 'scheduled').sort((a, b) => a.sortAt.localeCompare(b.sortAt));
     return {
       locale,
@@ -313,7 +340,8 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
 /** Incidents and maintenances as the pages show them in one locale, newest first. */
 function viewsFor(plan: Plan, state: PageState, incidents: PageIncident[], locale: string, t: Labels): ItemView[] {
   const base = plan.page.url.replace(/\/+$/, '');
-  const at = (iso: string | null | undefined): TimeView | null => (iso ? { iso, text: formatMessageTime(new Date(iso), locale, plan.page.timeZone) } : null);
+  const at = (iso: string | null | undefined): TimeView | null =>
+    iso ? { iso, text: formatMessageTime(new Date(iso), locale, plan.page.timeZone) } : null;
   const componentName = (id: string) => {
     const c = plan.components.find((x) => x.id === id);
     return c ? (c.name[locale] ?? c.name[plan.page.defaultLocale] ?? id) : id;
@@ -375,7 +403,9 @@ function viewsFor(plan: Plan, state: PageState, incidents: PageIncident[], local
       sortAt: m.startedAt ?? m.scheduledFor,
     };
   };
-  return [...incidents.map(fromIncident), ...state.maintenances.map(fromMaintenance)].sort((a, b) => b.sortAt.localeCompare(a.sortAt));
+  return [...incidents.map(fromIncident), ...state.maintenances.map(fromMaintenance)].sort((a, b) =>
+    b.sortAt.localeCompare(a.sortAt),
+  );
 }
 
 interface ComponentView {
@@ -399,9 +429,13 @@ function componentRows(plan: Plan, state: PageState, locale: string, t: Labels, 
       let what = label(t, 'dayOperational');
       if (d.noData) what = label(t, 'noData');
       else if (d.majorOutageSeconds + d.partialOutageSeconds > 0)
-        what = label(t, 'dayOutage', { major: Math.round(d.majorOutageSeconds / 60), partial: Math.round(d.partialOutageSeconds / 60) });
+        what = label(t, 'dayOutage', {
+          major: Math.round(d.majorOutageSeconds / 60),
+          partial: Math.round(d.partialOutageSeconds / 60),
+        });
       else if (d.worst !== 'operational') what = label(t, `componentStatus.${d.worst}`);
-      if (d.maintenanceSeconds > 0) what += ` · ${label(t, 'dayMaintenance', { minutes: Math.round(d.maintenanceSeconds / 60) })}`;
+      if (d.maintenanceSeconds > 0)
+        what += ` · ${label(t, 'dayMaintenance', { minutes: Math.round(d.maintenanceSeconds / 60) })}`;
       const events = d.events.map((e) => e.name).join(', ');
       return { noData: d.noData, worst: d.worst, title: `${date}: ${what}${events ? ` (${events})` : ''}` };
     });

@@ -43,7 +43,11 @@ function incidentSegments(i: PageIncident, componentId: string, now: number): Se
   const event = { id: i.id, name: i.name, kind: 'incident' as const };
   const transitions = [...i.updates]
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-    .flatMap((u) => (u.affectedComponents ?? []).filter((a) => a.id === componentId).map((a) => ({ at: Math.max(start, ms(u.createdAt)), status: a.newStatus })));
+    .flatMap((u) =>
+      (u.affectedComponents ?? [])
+        .filter((a) => a.id === componentId)
+        .map((a) => ({ at: Math.max(start, ms(u.createdAt)), status: a.newStatus })),
+    );
   if (transitions.length === 0) {
     const status = i.componentStatuses[componentId];
     return status && status !== 'operational' ? [{ start, end, status, event }] : [];
@@ -64,17 +68,32 @@ function maintenanceSegments(m: PageMaintenance, componentId: string, now: numbe
   const start = ms(m.startedAt);
   const end = m.resolvedAt ? ms(m.resolvedAt) : m.status === 'in_progress' || m.status === 'verifying' ? now : ms(m.updatedAt);
   if (!(end > start)) return [];
-  return [{ start, end, status: m.componentStatuses[componentId] ?? 'under_maintenance', event: { id: m.id, name: m.name, kind: 'maintenance' } }];
+  return [
+    {
+      start,
+      end,
+      status: m.componentStatuses[componentId] ?? 'under_maintenance',
+      event: { id: m.id, name: m.name, kind: 'maintenance' },
+    },
+  ];
 }
 
 /** Seconds per status within [from, to), the worst status winning wherever segments overlap. */
 function tally(segments: Segment[], from: number, to: number): ComponentDay & { events: Segment['event'][] } {
   const inside = segments.filter((s) => s.end > from && s.start < to);
-  const day: ComponentDay & { events: Segment['event'][] } = { worst: 'operational', majorOutageSeconds: 0, partialOutageSeconds: 0, maintenanceSeconds: 0, events: [] };
+  const day: ComponentDay & { events: Segment['event'][] } = {
+    worst: 'operational',
+    majorOutageSeconds: 0,
+    partialOutageSeconds: 0,
+    maintenanceSeconds: 0,
+    events: [],
+  };
   if (inside.length === 0) return day;
   const seen = new Set<string>();
   for (const s of inside) if (!seen.has(s.event.id)) (seen.add(s.event.id), day.events.push(s.event));
-  const points = [...new Set([from, to, ...inside.flatMap((s) => [s.start, s.end]).filter((p) => p > from && p < to)])].sort((a, b) => a - b);
+  const points = [...new Set([from, to, ...inside.flatMap((s) => [s.start, s.end]).filter((p) => p > from && p < to)])].sort(
+    (a, b) => a - b,
+  );
   for (let k = 0; k + 1 < points.length; k++) {
     const a = points[k]!;
     const b = points[k + 1]!;
@@ -105,12 +124,23 @@ export interface UptimeInput {
 }
 
 /** Each component's last `days` days in the page's time zone, oldest first, with its uptime over them. */
-export function componentUptime({ plan, since, now, incidents, maintenances, history, days = UPTIME_DAYS }: UptimeInput): ComponentUptime[] {
+export function componentUptime({
+  plan,
+  since,
+  now,
+  incidents,
+  maintenances,
+  history,
+  days = UPTIME_DAYS,
+}: UptimeInput): ComponentUptime[] {
   const nowMs = ms(now);
   const sinceMs = ms(since);
   const calendar = lastDays(nowMs, days, plan.page.timeZone);
   return plan.components.map((c) => {
-    const segments = [...incidents.flatMap((i) => incidentSegments(i, c.id, nowMs)), ...maintenances.flatMap((m) => maintenanceSegments(m, c.id, nowMs))];
+    const segments = [
+      ...incidents.flatMap((i) => incidentSegments(i, c.id, nowMs)),
+      ...maintenances.flatMap((m) => maintenanceSegments(m, c.id, nowMs)),
+    ];
     const stored = history?.componentDays?.[c.id] ?? {};
     let observed = 0;
     let down = 0;
@@ -118,7 +148,16 @@ export function componentUptime({ plan, since, now, incidents, maintenances, his
       const from = Math.max(start, sinceMs);
       const to = Math.min(end, nowMs);
       const fromStore = stored[day];
-      if (!fromStore && to <= from) return { day, noData: true, worst: 'operational', majorOutageSeconds: 0, partialOutageSeconds: 0, maintenanceSeconds: 0, events: [] };
+      if (!fromStore && to <= from)
+        return {
+          day,
+          noData: true,
+          worst: 'operational',
+          majorOutageSeconds: 0,
+          partialOutageSeconds: 0,
+          maintenanceSeconds: 0,
+          events: [],
+        };
       const computed = tally(segments, from, to);
       const d = fromStore ? { ...fromStore, events: computed.events } : computed;
       observed += fromStore ? (end - start) / 1000 : (to - from) / 1000;

@@ -9,7 +9,13 @@ const MOST_RECENT = 50;
 export type Indicator = 'none' | 'minor' | 'major' | 'critical' | 'maintenance';
 
 export function v2Page(plan: Plan, state: PageState) {
-  return { id: plan.page.id, name: plan.page.name, url: plan.page.url, time_zone: plan.page.timeZone, updated_at: state.updatedAt };
+  return {
+    id: plan.page.id,
+    name: plan.page.name,
+    url: plan.page.url,
+    time_zone: plan.page.timeZone,
+    updated_at: state.updatedAt,
+  };
 }
 
 /**
@@ -93,7 +99,9 @@ type V2Component = V2ComponentRow;
 
 function v2Updates(parentId: string, updates: PageUpdate[], components: Map<string, V2Component>) {
   // Newest first, whatever order they were recorded in; ties keep their recorded order, later first.
-  const newestFirst = updates.map((u, i) => ({ u, i })).sort((a, b) => (a.u.createdAt < b.u.createdAt ? 1 : a.u.createdAt > b.u.createdAt ? -1 : b.i - a.i));
+  const newestFirst = updates
+    .map((u, i) => ({ u, i }))
+    .sort((a, b) => (a.u.createdAt < b.u.createdAt ? 1 : a.u.createdAt > b.u.createdAt ? -1 : b.i - a.i));
   return newestFirst.map(({ u }) => ({
     id: u.id,
     incident_id: parentId,
@@ -104,7 +112,12 @@ function v2Updates(parentId: string, updates: PageUpdate[], components: Map<stri
     display_at: u.createdAt,
     affected_components:
       u.affectedComponents && u.affectedComponents.length > 0
-        ? u.affectedComponents.map((a) => ({ code: a.id, name: components.get(a.id)?.name ?? a.id, old_status: a.oldStatus, new_status: a.newStatus }))
+        ? u.affectedComponents.map((a) => ({
+            code: a.id,
+            name: components.get(a.id)?.name ?? a.id,
+            old_status: a.oldStatus,
+            new_status: a.newStatus,
+          }))
         : null,
     deliver_notifications: true,
     custom_tweet: null,
@@ -177,23 +190,30 @@ const DESCRIPTIONS: Record<Indicator, string> = {
 };
 
 /** The page roll-up: the worst of the open incidents' impact and the components' statuses. */
-export function v2Status(plan: Plan, fullState: PageState, options: V2Options = {}): { indicator: Indicator; description: string } {
+export function v2Status(
+  plan: Plan,
+  fullState: PageState,
+  options: V2Options = {},
+): { indicator: Indicator; description: string } {
   const state = options.drill ? fullState : withoutDrills(fullState);
   const statuses = plan.components.map((c) => state.components[c.id]?.status ?? 'operational');
   const rank: Indicator[] = ['none', 'minor', 'major', 'critical'];
   let level = 0;
-  for (const i of state.incidents) if (UNRESOLVED.has(i.status) && (options.drill || !i.drill)) level = Math.max(level, rank.indexOf(i.impact));
+  for (const i of state.incidents)
+    if (UNRESOLVED.has(i.status) && (options.drill || !i.drill)) level = Math.max(level, rank.indexOf(i.impact));
   const count = (s: string) => statuses.filter((x) => x === s).length;
   if (count('major_outage') > 0) level = Math.max(level, count('major_outage') * 2 >= statuses.length ? 3 : 2);
   if (count('partial_outage') > 0) level = Math.max(level, count('partial_outage') * 2 >= statuses.length ? 2 : 1);
   if (count('degraded_performance') > 0) level = Math.max(level, 1);
   if (level === 0 && count('under_maintenance') > 0) return { indicator: 'maintenance', description: DESCRIPTIONS.maintenance };
   const indicator = rank[level]!;
-  const onlyDegraded = indicator === 'minor' && count('partial_outage') === 0 && count('major_outage') === 0 && count('degraded_performance') > 0;
+  const onlyDegraded =
+    indicator === 'minor' && count('partial_outage') === 0 && count('major_outage') === 0 && count('degraded_performance') > 0;
   return { indicator, description: onlyDegraded ? 'Partially Degraded Service' : DESCRIPTIONS[indicator] };
 }
 
-const byNewest = <T extends { createdAt: string }>(a: T, b: T) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0);
+const byNewest = <T extends { createdAt: string }>(a: T, b: T) =>
+  a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0;
 const UNRESOLVED = new Set(['investigating', 'identified', 'monitoring']);
 
 export interface V2Options {
@@ -214,8 +234,11 @@ export function withoutDrills(state: PageState): PageState {
   const raise = (id: string, s: ComponentStatusV2) => {
     if (STATUS_RANK.indexOf(s) > STATUS_RANK.indexOf(worst.get(id) ?? 'operational')) worst.set(id, s);
   };
-  for (const i of incidents) if (UNRESOLVED.has(i.status)) for (const [id, s] of Object.entries(i.componentStatuses)) raise(id, s);
-  for (const m of state.maintenances) if (m.status === 'in_progress' || m.status === 'verifying') for (const [id, s] of Object.entries(m.componentStatuses)) raise(id, s);
+  for (const i of incidents)
+    if (UNRESOLVED.has(i.status)) for (const [id, s] of Object.entries(i.componentStatuses)) raise(id, s);
+  for (const m of state.maintenances)
+    if (m.status === 'in_progress' || m.status === 'verifying')
+      for (const [id, s] of Object.entries(m.componentStatuses)) raise(id, s);
   const touched = new Set(state.incidents.filter((i) => i.drill).flatMap((i) => Object.keys(i.componentStatuses)));
   const components = { ...state.components };
   for (const id of touched) {
@@ -238,7 +261,8 @@ export function v2Documents(plan: Plan, fullState: PageState, options: V2Options
   const maintenances = [...state.maintenances]
     .sort((a, b) => (a.scheduledFor < b.scheduledFor ? 1 : a.scheduledFor > b.scheduledFor ? -1 : byNewest(a, b)))
     .map((m) => v2Maintenance(plan, m, byId));
-  const soonestFirst = <T extends { scheduled_for: string }>(list: T[]) => [...list].sort((a, b) => a.scheduled_for.localeCompare(b.scheduled_for));
+  const soonestFirst = <T extends { scheduled_for: string }>(list: T[]) =>
+    [...list].sort((a, b) => a.scheduled_for.localeCompare(b.scheduled_for));
   const upcoming = soonestFirst(maintenances.filter((m) => m.status === 'scheduled'));
   const active = soonestFirst(maintenances.filter((m) => m.status === 'in_progress' || m.status === 'verifying'));
   const status = v2Status(plan, state, options);

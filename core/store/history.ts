@@ -41,7 +41,8 @@ interface DayRow {
 }
 
 const CHUNK = 100;
-const marks = (rows: number, cols: number) => Array.from({ length: rows }, () => `(${Array.from({ length: cols }, () => '?').join(', ')})`).join(', ');
+const marks = (rows: number, cols: number) =>
+  Array.from({ length: rows }, () => `(${Array.from({ length: cols }, () => '?').join(', ')})`).join(', ');
 
 /** What this process last recorded per database, page and item, so an unchanged record is not written again. */
 const recorded = new WeakMap<Db, Map<string, Map<string, string>>>();
@@ -101,8 +102,13 @@ export class PageHistoryStore {
 
   /** The page state last recorded, and the workflow's publish version then. */
   async lastState(pageKey: string): Promise<{ state: PageState; version: number; recordedAt: string } | undefined> {
-    const [row] = await this.db.all<{ state: string; version: number | string; recorded_at: string }>('SELECT state, version, recorded_at FROM page_states WHERE page_id = ?', [pageKey]);
-    return row ? { state: JSON.parse(row.state) as PageState, version: Number(row.version), recordedAt: row.recorded_at } : undefined;
+    const [row] = await this.db.all<{ state: string; version: number | string; recorded_at: string }>(
+      'SELECT state, version, recorded_at FROM page_states WHERE page_id = ?',
+      [pageKey],
+    );
+    return row
+      ? { state: JSON.parse(row.state) as PageState, version: Number(row.version), recordedAt: row.recorded_at }
+      : undefined;
   }
 
   /**
@@ -113,10 +119,22 @@ export class PageHistoryStore {
   async load(pageKey: string, horizon: string, firstDay: string, mostRecent = 50): Promise<LoadedHistory> {
     const items = async <T extends { id: string }>(kind: PageItemKind): Promise<T[]> => {
       const queries = [
-        this.db.all<{ record: string }>('SELECT record FROM page_items WHERE page_id = ? AND kind = ? AND (sort_at >= ? OR updated_at >= ?)', [pageKey, kind, horizon, horizon]),
-        this.db.all<{ record: string }>('SELECT record FROM page_items WHERE page_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT ?', [pageKey, kind, mostRecent]),
-        this.db.all<{ record: string }>('SELECT record FROM page_items WHERE page_id = ? AND kind = ? ORDER BY sort_at DESC, id DESC LIMIT ?', [pageKey, kind, mostRecent]),
-        this.db.all<{ record: string }>('SELECT record FROM page_items WHERE page_id = ? AND kind = ? ORDER BY updated_at DESC, id DESC LIMIT ?', [pageKey, kind, mostRecent]),
+        this.db.all<{ record: string }>(
+          'SELECT record FROM page_items WHERE page_id = ? AND kind = ? AND (sort_at >= ? OR updated_at >= ?)',
+          [pageKey, kind, horizon, horizon],
+        ),
+        this.db.all<{ record: string }>(
+          'SELECT record FROM page_items WHERE page_id = ? AND kind = ? ORDER BY created_at DESC, id DESC LIMIT ?',
+          [pageKey, kind, mostRecent],
+        ),
+        this.db.all<{ record: string }>(
+          'SELECT record FROM page_items WHERE page_id = ? AND kind = ? ORDER BY sort_at DESC, id DESC LIMIT ?',
+          [pageKey, kind, mostRecent],
+        ),
+        this.db.all<{ record: string }>(
+          'SELECT record FROM page_items WHERE page_id = ? AND kind = ? ORDER BY updated_at DESC, id DESC LIMIT ?',
+          [pageKey, kind, mostRecent],
+        ),
       ];
       const byId = new Map<string, T>();
       for (const rows of await Promise.all(queries)) {
@@ -154,7 +172,11 @@ export class PageHistoryStore {
   async recordDays(pageKey: string, days: StoredDay[], stored: StoredDay[], at = new Date().toISOString()): Promise<number> {
     const have = new Map(stored.map((d) => [`${d.componentId}|${d.day}`, d]));
     const same = (a: StoredDay, b: StoredDay) =>
-      a.worst === b.worst && a.majorOutageSeconds === b.majorOutageSeconds && a.partialOutageSeconds === b.partialOutageSeconds && a.maintenanceSeconds === b.maintenanceSeconds && a.final === b.final;
+      a.worst === b.worst &&
+      a.majorOutageSeconds === b.majorOutageSeconds &&
+      a.partialOutageSeconds === b.partialOutageSeconds &&
+      a.maintenanceSeconds === b.maintenanceSeconds &&
+      a.final === b.final;
     const todo = days.filter((d) => {
       const old = have.get(`${d.componentId}|${d.day}`);
       return !old || (!old.final && !same(old, d));
@@ -162,7 +184,17 @@ export class PageHistoryStore {
     let written = 0;
     for (let k = 0; k < todo.length; k += CHUNK) {
       const chunk = todo.slice(k, k + CHUNK);
-      const params: Param[] = chunk.flatMap((d) => [pageKey, d.componentId, d.day, d.worst, d.majorOutageSeconds, d.partialOutageSeconds, d.maintenanceSeconds, d.final ? 1 : 0, at]);
+      const params: Param[] = chunk.flatMap((d) => [
+        pageKey,
+        d.componentId,
+        d.day,
+        d.worst,
+        d.majorOutageSeconds,
+        d.partialOutageSeconds,
+        d.maintenanceSeconds,
+        d.final ? 1 : 0,
+        at,
+      ]);
       written += await this.db.run(
         `INSERT INTO page_component_days (page_id, component_id, day, worst, major_outage_seconds, partial_outage_seconds, maintenance_seconds, final, recorded_at) VALUES ${marks(chunk.length, 9)}
          ON CONFLICT (page_id, component_id, day) DO UPDATE SET worst = excluded.worst, major_outage_seconds = excluded.major_outage_seconds,
@@ -181,7 +213,10 @@ export class PageHistoryStore {
 
   /** How many items of each kind the store holds for a page. */
   async countItems(pageKey: string): Promise<{ incidents: number; maintenances: number }> {
-    const rows = await this.db.all<{ kind: string; n: number | string }>('SELECT kind, COUNT(*) AS n FROM page_items WHERE page_id = ? GROUP BY kind', [pageKey]);
+    const rows = await this.db.all<{ kind: string; n: number | string }>(
+      'SELECT kind, COUNT(*) AS n FROM page_items WHERE page_id = ? GROUP BY kind',
+      [pageKey],
+    );
     const n = (k: string) => Number(rows.find((r) => r.kind === k)?.n ?? 0);
     return { incidents: n('incident'), maintenances: n('maintenance') };
   }

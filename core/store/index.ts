@@ -130,7 +130,10 @@ export class Store {
       await this.db.tx(async (tx) => {
         const ids = list.map((r) => r.id);
         const existing = new Map(
-          (await tx.all<SubscriberRow>(`SELECT * FROM subscribers WHERE id IN (${marks(ids.length)})`, ids)).map((r) => [r.id, r]),
+          (await tx.all<SubscriberRow>(`SELECT * FROM subscribers WHERE id IN (${marks(ids.length)})`, ids)).map((r) => [
+            r.id,
+            r,
+          ]),
         );
         const now = nowIso();
         const values: Param[] = [];
@@ -171,9 +174,17 @@ export class Store {
           await tx.run(`DELETE FROM subscriber_attributes WHERE subscriber_id IN (${marks(oldIds.length)})`, oldIds);
         }
         const comps = list.flatMap((r) => (Array.isArray(r.components) ? [...new Set(r.components)].map((c) => [r.id, c]) : []));
-        for (const c of chunks(comps, 400)) await tx.run(`INSERT INTO subscriber_components (subscriber_id, component_id) VALUES ${c.map(() => '(?, ?)').join(', ')}`, c.flat());
+        for (const c of chunks(comps, 400))
+          await tx.run(
+            `INSERT INTO subscriber_components (subscriber_id, component_id) VALUES ${c.map(() => '(?, ?)').join(', ')}`,
+            c.flat(),
+          );
         const attrs = list.flatMap((r) => Object.entries(r.attributes ?? {}).map(([k, v]) => [r.id, k, v]));
-        for (const a of chunks(attrs, 300)) await tx.run(`INSERT INTO subscriber_attributes (subscriber_id, name, value) VALUES ${a.map(() => '(?, ?, ?)').join(', ')}`, a.flat());
+        for (const a of chunks(attrs, 300))
+          await tx.run(
+            `INSERT INTO subscriber_attributes (subscriber_id, name, value) VALUES ${a.map(() => '(?, ?, ?)').join(', ')}`,
+            a.flat(),
+          );
         outcome.inserted += list.length - existing.size;
         outcome.updated += existing.size;
       });
@@ -190,11 +201,20 @@ export class Store {
   async subscribersPage(afterId: string | null, limit: number, onlyId?: string): Promise<Subscriber[]> {
     const rows = onlyId
       ? await this.db.all<SubscriberRow>('SELECT * FROM subscribers WHERE id = ?', [onlyId])
-      : await this.db.all<SubscriberRow>(`SELECT * FROM subscribers ${afterId === null ? '' : 'WHERE id > ?'} ORDER BY id LIMIT ?`, afterId === null ? [limit] : [afterId, limit]);
+      : await this.db.all<SubscriberRow>(
+          `SELECT * FROM subscribers ${afterId === null ? '' : 'WHERE id > ?'} ORDER BY id LIMIT ?`,
+          afterId === null ? [limit] : [afterId, limit],
+        );
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.id);
-    const comps = await this.db.all<{ subscriber_id: string; component_id: string }>(`SELECT subscriber_id, component_id FROM subscriber_components WHERE subscriber_id IN (${marks(ids.length)}) ORDER BY component_id`, ids);
-    const attrs = await this.db.all<{ subscriber_id: string; name: string; value: string }>(`SELECT subscriber_id, name, value FROM subscriber_attributes WHERE subscriber_id IN (${marks(ids.length)}) ORDER BY name`, ids);
+    const comps = await this.db.all<{ subscriber_id: string; component_id: string }>(
+      `SELECT subscriber_id, component_id FROM subscriber_components WHERE subscriber_id IN (${marks(ids.length)}) ORDER BY component_id`,
+      ids,
+    );
+    const attrs = await this.db.all<{ subscriber_id: string; name: string; value: string }>(
+      `SELECT subscriber_id, name, value FROM subscriber_attributes WHERE subscriber_id IN (${marks(ids.length)}) ORDER BY name`,
+      ids,
+    );
     return rows.map((r) => ({
       id: r.id,
       email: r.email,
@@ -206,14 +226,21 @@ export class Store {
       internal: Number(r.internal) === 1,
       components: Number(r.all_components) === 1 ? '*' : comps.filter((c) => c.subscriber_id === r.id).map((c) => c.component_id),
       attributes: Object.fromEntries(attrs.filter((a) => a.subscriber_id === r.id).map((a) => [a.name, a.value])),
-      consent: { state: r.consent, requestedAt: r.consent_requested_at, confirmedAt: r.confirmed_at, unsubscribedAt: r.unsubscribed_at },
+      consent: {
+        state: r.consent,
+        requestedAt: r.consent_requested_at,
+        confirmedAt: r.confirmed_at,
+        unsubscribedAt: r.unsubscribed_at,
+      },
       createdAt: r.created_at,
       updatedAt: r.updated_at,
     }));
   }
 
   async attributeNames(): Promise<string[]> {
-    return (await this.db.all<{ name: string }>('SELECT DISTINCT name FROM subscriber_attributes ORDER BY name')).map((r) => r.name);
+    return (await this.db.all<{ name: string }>('SELECT DISTINCT name FROM subscriber_attributes ORDER BY name')).map(
+      (r) => r.name,
+    );
   }
 
   /**
@@ -222,7 +249,9 @@ export class Store {
    */
   async subscriberIdsByAddress(channel: 'email' | 'sms' | 'webhook', address: string): Promise<string[]> {
     const where = channel === 'email' ? 'lower(email) = ?' : channel === 'sms' ? 'phone = ?' : 'webhook_url = ?';
-    const rows = await this.db.all<{ id: string }>(`SELECT id FROM subscribers WHERE ${where} ORDER BY id LIMIT 100`, [normaliseAddress(channel, address)]);
+    const rows = await this.db.all<{ id: string }>(`SELECT id FROM subscribers WHERE ${where} ORDER BY id LIMIT 100`, [
+      normaliseAddress(channel, address),
+    ]);
     return rows.map((r) => r.id);
   }
 
@@ -234,7 +263,10 @@ export class Store {
   /** Records a consent change (double opt-in confirmation, one-click unsubscribe). False when no such subscriber. */
   async setConsent(id: string, state: ConsentState, at: string = nowIso()): Promise<boolean> {
     const column = state === 'confirmed' ? 'confirmed_at' : state === 'unsubscribed' ? 'unsubscribed_at' : 'consent_requested_at';
-    return (await this.db.run(`UPDATE subscribers SET consent = ?, ${column} = ?, updated_at = ? WHERE id = ?`, [state, at, at, id])) > 0;
+    return (
+      (await this.db.run(`UPDATE subscribers SET consent = ?, ${column} = ?, updated_at = ? WHERE id = ?`, [state, at, at, id])) >
+      0
+    );
   }
 
   // -------------------------------------------------------------------------------------------
@@ -254,17 +286,23 @@ export class Store {
     }
     if (f.components.length === 0) parts.push('1 = 0');
     else {
-      parts.push(`(s.all_components = 1 OR EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id AND c.component_id IN (${marks(f.components.length)})))`);
+      parts.push(
+        `(s.all_components = 1 OR EXISTS (SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id AND c.component_id IN (${marks(f.components.length)})))`,
+      );
       params.push(...f.components);
     }
     if (f.excludeComponents && f.excludeComponents.length > 0) {
       // Subscribers of every component followed the excluded ones too: they were told already.
-      parts.push(`s.all_components = 0 AND NOT EXISTS (SELECT 1 FROM subscriber_components x WHERE x.subscriber_id = s.id AND x.component_id IN (${marks(f.excludeComponents.length)}))`);
+      parts.push(
+        `s.all_components = 0 AND NOT EXISTS (SELECT 1 FROM subscriber_components x WHERE x.subscriber_id = s.id AND x.component_id IN (${marks(f.excludeComponents.length)}))`,
+      );
       params.push(...f.excludeComponents);
     }
     for (const [name, values] of Object.entries(f.attributes)) {
       if (name === 'internal') continue;
-      parts.push(`EXISTS (SELECT 1 FROM subscriber_attributes a WHERE a.subscriber_id = s.id AND a.name = ? AND a.value IN (${marks(values.length)}))`);
+      parts.push(
+        `EXISTS (SELECT 1 FROM subscriber_attributes a WHERE a.subscriber_id = s.id AND a.name = ? AND a.value IN (${marks(values.length)}))`,
+      );
       params.push(name, ...values);
     }
     return { sql: parts.join(' AND '), params };
@@ -312,7 +350,12 @@ export class Store {
   }
 
   async removeSuppression(channel: string, address: string): Promise<boolean> {
-    return (await this.db.run('DELETE FROM suppressions WHERE channel = ? AND address = ?', [channel, normaliseAddress(channel, address)])) > 0;
+    return (
+      (await this.db.run('DELETE FROM suppressions WHERE channel = ? AND address = ?', [
+        channel,
+        normaliseAddress(channel, address),
+      ])) > 0
+    );
   }
 
   /** The suppressions among these addresses, keyed "channel address". */
@@ -349,10 +392,15 @@ export class Store {
   }
 
   async getRound(id: string): Promise<RoundRecord | undefined> {
-    const [r] = await this.db.all<{ id: string; request: string; content: string; recipients: number; created_at: string; finished_at: string | null; report: string | null }>(
-      'SELECT * FROM rounds WHERE id = ?',
-      [id],
-    );
+    const [r] = await this.db.all<{
+      id: string;
+      request: string;
+      content: string;
+      recipients: number;
+      created_at: string;
+      finished_at: string | null;
+      report: string | null;
+    }>('SELECT * FROM rounds WHERE id = ?', [id]);
     if (!r) return undefined;
     return {
       id: r.id,
@@ -379,14 +427,26 @@ export class Store {
   }
 
   async ledgerRange(roundId: string, afterId: string | null, throughId: string): Promise<Map<string, LedgerEntry>> {
-    const rows = await this.db.all<{ recipient_id: string; channel: string; state: DeliveryState; attempts: number; possible_duplicate: number }>(
+    const rows = await this.db.all<{
+      recipient_id: string;
+      channel: string;
+      state: DeliveryState;
+      attempts: number;
+      possible_duplicate: number;
+    }>(
       `SELECT recipient_id, channel, state, attempts, possible_duplicate FROM deliveries WHERE round_id = ? AND ${afterId === null ? '' : 'recipient_id > ? AND '}recipient_id <= ?`,
       [roundId, ...(afterId === null ? [] : [afterId]), throughId],
     );
     return new Map(
       rows.map((r) => [
         `${r.recipient_id} ${r.channel}`,
-        { recipientId: r.recipient_id, channel: r.channel, state: r.state, attempts: Number(r.attempts), possibleDuplicate: Number(r.possible_duplicate) > 0 },
+        {
+          recipientId: r.recipient_id,
+          channel: r.channel,
+          state: r.state,
+          attempts: Number(r.attempts),
+          possibleDuplicate: Number(r.possible_duplicate) > 0,
+        },
       ]),
     );
   }
@@ -462,20 +522,37 @@ export class Store {
        FROM deliveries WHERE ${where} GROUP BY channel, state`,
       params,
     );
-    return rows.map((r) => ({ channel: r.channel, state: r.state, deliveries: Number(r.n), retries: Number(r.retries ?? 0), possibleDuplicates: Number(r.dups ?? 0) }));
+    return rows.map((r) => ({
+      channel: r.channel,
+      state: r.state,
+      deliveries: Number(r.n),
+      retries: Number(r.retries ?? 0),
+      possibleDuplicates: Number(r.dups ?? 0),
+    }));
   }
 
   /** When the round's first delivery was accepted by a provider (epoch ms), if any. */
   async firstSentAt(roundId: string): Promise<number | null> {
-    const [r] = await this.db.all<{ t: number | null }>("SELECT MIN(sent_at) AS t FROM deliveries WHERE round_id = ? AND state = 'sent'", [roundId]);
+    const [r] = await this.db.all<{ t: number | null }>(
+      "SELECT MIN(sent_at) AS t FROM deliveries WHERE round_id = ? AND state = 'sent'",
+      [roundId],
+    );
     return r?.t == null ? null : Number(r.t);
   }
 
   async deliveriesOf(roundId: string): Promise<(LedgerResult & { attempts: number; possibleDuplicate: boolean })[]> {
-    const rows = await this.db.all<{ recipient_id: string; channel: string; address: string; state: DeliveryState; provider: string | null; region: string | null; message_id: string | null; error: string | null; attempts: number; possible_duplicate: number }>(
-      'SELECT * FROM deliveries WHERE round_id = ? ORDER BY recipient_id, channel',
-      [roundId],
-    );
+    const rows = await this.db.all<{
+      recipient_id: string;
+      channel: string;
+      address: string;
+      state: DeliveryState;
+      provider: string | null;
+      region: string | null;
+      message_id: string | null;
+      error: string | null;
+      attempts: number;
+      possible_duplicate: number;
+    }>('SELECT * FROM deliveries WHERE round_id = ? ORDER BY recipient_id, channel', [roundId]);
     return rows.map((r) => ({
       recipientId: r.recipient_id,
       channel: r.channel,

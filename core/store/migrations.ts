@@ -130,7 +130,9 @@ CREATE INDEX subscribers_by_webhook ON subscribers (webhook_url, id);
 ];
 
 export async function migrate(db: Db): Promise<number[]> {
-  await db.exec('CREATE TABLE IF NOT EXISTS herald_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  await db.exec(
+    'CREATE TABLE IF NOT EXISTS herald_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+  );
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
     // Each migration and its record commit together; a second process migrating at the same time
@@ -140,7 +142,11 @@ export async function migrate(db: Db): Promise<number[]> {
       const done = await tx.all('SELECT version FROM herald_migrations WHERE version = ?', [m.version]);
       if (done.length > 0) return false;
       await tx.exec(m.sql.replace(/\bKEYTEXT\b/g, tx.dialect === 'postgres' ? 'TEXT COLLATE "C"' : 'TEXT'));
-      await tx.run('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)', [m.version, m.name, new Date().toISOString()]);
+      await tx.run('INSERT INTO herald_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
+        m.version,
+        m.name,
+        new Date().toISOString(),
+      ]);
       return true;
     });
     if (did) applied.push(m.version);

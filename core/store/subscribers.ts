@@ -41,29 +41,56 @@ export interface Recipient {
 const E164 = /^\+[1-9]\d{6,14}$/;
 const Iso = z.iso.datetime({ offset: true });
 const httpUrl = z.url({ protocol: /^https?$/ });
-const optionalText = <T extends z.ZodType>(t: T) =>
-  z.preprocess((v) => (v === '' || v === null ? undefined : v), t.optional());
+const optionalText = <T extends z.ZodType>(t: T) => z.preprocess((v) => (v === '' || v === null ? undefined : v), t.optional());
 
 export const SubscriberInput = z
   .strictObject({
     id: optionalText(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/, 'use letters, digits and . _ : @ - (at most 128)')),
     email: optionalText(z.email()),
     phone: optionalText(z.string().regex(E164, 'use E.164, e.g. +15555550100')),
-    push: optionalText(z.string().regex(/^((APNS|APNS_SANDBOX|GCM|ADM|BAIDU):)?[A-Za-z0-9:_.\-]{8,4096}$/, 'a device token, optionally "APNS:" or "GCM:" first')),
+    push: optionalText(
+      z
+        .string()
+        .regex(
+          /^((APNS|APNS_SANDBOX|GCM|ADM|BAIDU):)?[A-Za-z0-9:_.\-]{8,4096}$/,
+          'a device token, optionally "APNS:" or "GCM:" first',
+        ),
+    ),
     webhook: optionalText(httpUrl),
     chat: optionalText(httpUrl),
     locale: optionalText(z.string().regex(/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/, 'use a BCP 47 tag such as en or zh-TW')),
-    internal: z.preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' || v === '' ? false : v), z.boolean()).optional(),
-    components: z
-      .preprocess((v) => (typeof v === 'string' ? (v.trim() === '*' || v.trim() === '' ? '*' : v.split(/[;|]/).map((x) => x.trim()).filter(Boolean)) : v), z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]))
+    internal: z
+      .preprocess((v) => (v === 'true' || v === '1' ? true : v === 'false' || v === '0' || v === '' ? false : v), z.boolean())
       .optional(),
-    attributes: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'attribute names are letters, digits, _ and -'), z.string().max(256)).optional(),
+    components: z
+      .preprocess(
+        (v) =>
+          typeof v === 'string'
+            ? v.trim() === '*' || v.trim() === ''
+              ? '*'
+              : v
+                  .split(/[;|]/)
+                  .map((x) => x.trim())
+                  .filter(Boolean)
+            : v,
+        z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]),
+      )
+      .optional(),
+    attributes: z
+      .record(
+        z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'attribute names are letters, digits, _ and -'),
+        z.string().max(256),
+      )
+      .optional(),
     consent: optionalText(z.enum(['pending', 'confirmed', 'unsubscribed'])),
     consentRequestedAt: optionalText(Iso),
     confirmedAt: optionalText(Iso),
     unsubscribedAt: optionalText(Iso),
   })
-  .refine((s) => s.email || s.phone || s.push || s.webhook || s.chat, { message: 'needs at least one of email, phone, push, webhook, chat', path: ['email'] });
+  .refine((s) => s.email || s.phone || s.push || s.webhook || s.chat, {
+    message: 'needs at least one of email, phone, push, webhook, chat',
+    path: ['email'],
+  });
 export type SubscriberInput = z.input<typeof SubscriberInput>;
 export type ValidSubscriber = z.output<typeof SubscriberInput>;
 
@@ -88,12 +115,25 @@ export function validateSubscriber(
 ): { ok: true; value: ValidSubscriber & { id: string } } | { ok: false; problems: RowProblem[] } {
   const parsed = SubscriberInput.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, problems: parsed.error.issues.map((i) => ({ row, path: i.path.join('.') || '(row)', message: i.message })) };
+    return {
+      ok: false,
+      problems: parsed.error.issues.map((i) => ({ row, path: i.path.join('.') || '(row)', message: i.message })),
+    };
   }
   const v = parsed.data;
   if (knownComponents && Array.isArray(v.components)) {
     const unknown = v.components.filter((c) => !knownComponents.has(c));
-    if (unknown.length > 0) return { ok: false, problems: [{ row, path: 'components', message: `unknown component ${unknown.map((u) => `"${u}"`).join(', ')} (the plan has ${[...knownComponents].join(', ')})` }] };
+    if (unknown.length > 0)
+      return {
+        ok: false,
+        problems: [
+          {
+            row,
+            path: 'components',
+            message: `unknown component ${unknown.map((u) => `"${u}"`).join(', ')} (the plan has ${[...knownComponents].join(', ')})`,
+          },
+        ],
+      };
   }
   return { ok: true, value: { ...v, id: v.id ?? subscriberIdFor(v) } };
 }
@@ -101,7 +141,21 @@ export function validateSubscriber(
 // ---------------------------------------------------------------------------------------------
 // CSV (RFC 4180): header row; known columns map to fields, every other column is an attribute.
 
-export const CSV_COLUMNS = ['id', 'email', 'phone', 'push', 'webhook', 'chat', 'locale', 'internal', 'components', 'consent', 'consentRequestedAt', 'confirmedAt', 'unsubscribedAt'] as const;
+export const CSV_COLUMNS = [
+  'id',
+  'email',
+  'phone',
+  'push',
+  'webhook',
+  'chat',
+  'locale',
+  'internal',
+  'components',
+  'consent',
+  'consentRequestedAt',
+  'confirmedAt',
+  'unsubscribedAt',
+] as const;
 
 /** Parses CSV text incrementally: feed chunks, get complete records (with the line each starts on). */
 export class CsvParser {

@@ -27,7 +27,8 @@ export function ensureSecret(config: { dataDir: string; delivery: { secret?: str
   }
 }
 
-const mac = (secret: string, payload: string) => createHmac('sha256', secret).update(`unsubscribe:${payload}`).digest('base64url').slice(0, 32);
+const mac = (secret: string, payload: string) =>
+  createHmac('sha256', secret).update(`unsubscribe:${payload}`).digest('base64url').slice(0, 32);
 
 export function unsubscribeToken(secret: string, subscriberId: string, channel: string): string {
   const payload = Buffer.from(`${subscriberId}\n${channel}`).toString('base64url');

@@ -16,11 +16,23 @@ import { freePort } from '../support/ports';
 
 describe('tokens from configuration', () => {
   test('HERALD_TOKENS adds named tokens with roles; viewer and admin tokens have their own variables', () => {
-    const config = loadConfig({ HERALD_DATA_DIR: '/tmp/x', HERALD_VIEWER_TOKEN: 'viewer-token-0123456789', HERALD_ADMIN_TOKEN: 'admin-token-0123456789', HERALD_TOKENS: 'bob:operator:bob-token-0123456789, grafana:webhook:gr:af:ana-token-0123456789' });
+    const config = loadConfig({
+      HERALD_DATA_DIR: '/tmp/x',
+      HERALD_VIEWER_TOKEN: 'viewer-token-0123456789',
+      HERALD_ADMIN_TOKEN: 'admin-token-0123456789',
+      HERALD_TOKENS: 'bob:operator:bob-token-0123456789, grafana:webhook:gr:af:ana-token-0123456789',
+    });
     const grants = tokenGrants(config, { operator: 'op-token-0123456789', webhook: 'wh-token-0123456789', generated: false });
     assert.deepEqual(
       grants.map((g) => `${g.name}:${g.role}:${g.token}`),
-      ['operator:operator:op-token-0123456789', 'webhook:webhook:wh-token-0123456789', 'viewer:viewer:viewer-token-0123456789', 'admin:admin:admin-token-0123456789', 'bob:operator:bob-token-0123456789', 'grafana:webhook:gr:af:ana-token-0123456789'],
+      [
+        'operator:operator:op-token-0123456789',
+        'webhook:webhook:wh-token-0123456789',
+        'viewer:viewer:viewer-token-0123456789',
+        'admin:admin:admin-token-0123456789',
+        'bob:operator:bob-token-0123456789',
+        'grafana:webhook:gr:af:ana-token-0123456789',
+      ],
     );
   });
 
@@ -30,7 +42,11 @@ describe('tokens from configuration', () => {
       ['bob:operator:short', /HERALD_TOKENS: token bob must be at least 16/],
       ['b o b:operator:bob-token-0123456789', /is not a token name/],
     ] as const) {
-      assert.throws(() => loadConfig({ HERALD_TOKENS: value }), (e: Error) => e instanceof ConfigError && message.test(e.message), value);
+      assert.throws(
+        () => loadConfig({ HERALD_TOKENS: value }),
+        (e: Error) => e instanceof ConfigError && message.test(e.message),
+        value,
+      );
     }
     assert.throws(() => loadConfig({ HERALD_RATE_LIMIT: 'fast' }), /HERALD_RATE_LIMIT/);
     const c = loadConfig({ HERALD_RATE_LIMIT: '5/s,7', HERALD_TEMPORAL_TIMEOUT: '1500ms' });
@@ -70,7 +86,12 @@ describe('limits and logs on the running app', () => {
       ],
       log: pino({ level: 'info' }, sink),
       publicUrl: 'http://localhost:8080',
-      api: { rateLimit: { perSecond: 1, burst: 5 }, rateLimitIp: { perSecond: 1, burst: 40 }, webhookRateLimit: { perSecond: 1, burst: 3 }, temporalTimeoutMs: 1000 },
+      api: {
+        rateLimit: { perSecond: 1, burst: 5 },
+        rateLimitIp: { perSecond: 1, burst: 40 },
+        webhookRateLimit: { perSecond: 1, burst: 3 },
+        temporalTimeoutMs: 1000,
+      },
     };
     const server = createApp(deps).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -87,14 +108,20 @@ describe('limits and logs on the running app', () => {
 
   test('an operator token over its rate gets 429 with Retry-After; monitoring senders get 503', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 7; i++) statuses.push((await fetch(`${base}/v1/plan`, { headers: { authorization: `Bearer ${OPERATOR}` } })).status);
+    for (let i = 0; i < 7; i++)
+      statuses.push((await fetch(`${base}/v1/plan`, { headers: { authorization: `Bearer ${OPERATOR}` } })).status);
     assert.deepEqual(statuses.slice(0, 5), [200, 200, 200, 200, 200]);
     const limited = await fetch(`${base}/v1/plan`, { headers: { authorization: `Bearer ${OPERATOR}` } });
     assert.equal(limited.status, 429);
     assert.ok(Number(limited.headers.get('retry-after')) >= 1);
     assert.match(limited.headers.get('content-type')!, /problem\+json/);
 
-    const hook = () => fetch(`${base}/v1/webhooks/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${WEBHOOK}`, 'content-type': 'application/json' }, body: '{}' });
+    const hook = () =>
+      fetch(`${base}/v1/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${WEBHOOK}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
     const hooks = [];
     for (let i = 0; i < 5; i++) hooks.push((await hook()).status);
     assert.deepEqual(hooks.slice(0, 3), [400, 400, 400]);
@@ -109,10 +136,29 @@ describe('limits and logs on the running app', () => {
       body: '{}',
     });
     const secretWords = 'Customer Jane Roe at jane@example.com cannot pay';
-    await fetch(`${base}/v1/incidents`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' }, body: JSON.stringify({ title: 'x', message: secretWords }) });
+    await fetch(`${base}/v1/incidents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'x', message: secretWords }),
+    });
     await new Promise((r) => setTimeout(r, 1100)); // the webhook token's bucket refills
-    const unroutable = { version: '4', groupKey: 'g1', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'Mystery', note: secretWords } }] };
-    assert.equal((await fetch(`${base}/v1/webhooks/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${WEBHOOK}`, 'content-type': 'application/json' }, body: JSON.stringify(unroutable) })).status, 422);
+    const unroutable = {
+      version: '4',
+      groupKey: 'g1',
+      status: 'firing',
+      receiver: 'r',
+      alerts: [{ status: 'firing', labels: { alertname: 'Mystery', note: secretWords } }],
+    };
+    assert.equal(
+      (
+        await fetch(`${base}/v1/webhooks/alertmanager`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${WEBHOOK}`, 'content-type': 'application/json' },
+          body: JSON.stringify(unroutable),
+        })
+      ).status,
+      422,
+    );
     await new Promise((r) => setTimeout(r, 50));
     const text = lines.join('');
     assert.ok(lines.length >= 2, text);

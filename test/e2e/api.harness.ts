@@ -32,7 +32,9 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApi(o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps['snsFetch']; worker?: boolean; t?: TestTemporal } = {}): Promise<ApiHarness> {
+export async function startApi(
+  o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps['snsFetch']; worker?: boolean; t?: TestTemporal } = {},
+): Promise<ApiHarness> {
   const t = o.t ?? (await testTemporal());
   const plan = examplePlan();
   const config = testConfig(t.address);
@@ -60,7 +62,12 @@ export async function startApi(o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps
     ],
     log: createLogger('test', 'silent'),
     publicUrl: 'http://localhost:8080',
-    api: { ...API_DEFAULTS, rateLimit: { perSecond: 1000, burst: 5000 }, rateLimitIp: { perSecond: 1000, burst: 5000 }, ...o.api },
+    api: {
+      ...API_DEFAULTS,
+      rateLimit: { perSecond: 1000, burst: 5000 },
+      rateLimitIp: { perSecond: 1000, burst: 5000 },
+      ...o.api,
+    },
     ledger,
     snsFetch: o.snsFetch,
     // Public subscriptions and unsubscribe links work as in production: the worker's store and secret;
@@ -82,8 +89,17 @@ export async function startApi(o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps
     call: (method, path, body, token = TOKENS.operator, headers = {}) =>
       fetch(`${base}${path}`, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? (body as string) : JSON.stringify(body),
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...headers,
+        },
+        body:
+          body === undefined
+            ? undefined
+            : typeof body === 'string' || Buffer.isBuffer(body)
+              ? (body as string)
+              : JSON.stringify(body),
       }),
     async stop() {
       server.closeAllConnections();

@@ -52,11 +52,20 @@ describe('operator API on a real dev server', () => {
   const call = (method: string, path: string, body?: unknown, token: string | null = OPERATOR) =>
     fetch(`${base}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
 
-  const declaration = { title: 'Card payments failing', scenario: 'outage', severity: 'sev1', components: ['payments'], message: 'Card payments are failing for some customers.' };
+  const declaration = {
+    title: 'Card payments failing',
+    scenario: 'outage',
+    severity: 'sev1',
+    components: ['payments'],
+    message: 'Card payments are failing for some customers.',
+  };
 
   test('healthz is 200 while Temporal is reachable', async () => {
     const res = await call('GET', '/healthz', undefined, null);
@@ -78,15 +87,25 @@ describe('operator API on a real dev server', () => {
     assert.deepEqual(described.typedSearchAttributes.get(HeraldComponents), ['payments']);
     assert.equal(described.typedSearchAttributes.get(HeraldDrill), false);
 
-    const state = (await (await call('GET', `/v1/incidents/${id}`)).json()) as { title: string; status: string; timeline: { by: string }[] };
+    const state = (await (await call('GET', `/v1/incidents/${id}`)).json()) as {
+      title: string;
+      status: string;
+      timeline: { by: string }[];
+    };
     assert.equal(state.title, 'Card payments failing');
     assert.equal(state.status, 'investigating');
     assert.equal(state.timeline[0]!.by, 'alice');
 
-    const listed = await eventually(async () => {
-      const list = (await (await call('GET', '/v1/incidents?component=payments')).json()) as { incidents: { id: string; title: string }[] };
-      return list.incidents.find((i) => i.id === id);
-    }, 15_000, 'the incident to be listed');
+    const listed = await eventually(
+      async () => {
+        const list = (await (await call('GET', '/v1/incidents?component=payments')).json()) as {
+          incidents: { id: string; title: string }[];
+        };
+        return list.incidents.find((i) => i.id === id);
+      },
+      15_000,
+      'the incident to be listed',
+    );
     assert.equal(listed.title, 'Card payments failing');
   });
 
@@ -116,7 +135,11 @@ describe('operator API on a real dev server', () => {
       assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
       const problem = (await res.json()) as { status: number; title: string; errors?: { path: string }[] };
       assert.equal(problem.status, status);
-      if (path) assert.ok(problem.errors?.some((e) => e.path === path), `${JSON.stringify(problem)} names ${path}`);
+      if (path)
+        assert.ok(
+          problem.errors?.some((e) => e.path === path),
+          `${JSON.stringify(problem)} names ${path}`,
+        );
     }
     const afterCount = await t.client.workflow.count("HeraldKind = 'incident'");
     assert.equal(afterCount.count, before.count);

@@ -104,9 +104,34 @@ describe('the status page in Chromium', () => {
   });
 
   const cases: { name: StateName; overall: RegExp; expect: RegExp[] }[] = [
-    { name: 'operational', overall: /All systems operational/, expect: [/Operational/, /Recent incidents/, /Card payments failing/] },
-    { name: 'incident', overall: /Partial system outage/, expect: [/Active incidents/, /Errors on the public API/, /Expected resolution/, /Next update by/, /Partial outage/, /Degraded performance/] },
-    { name: 'maintenance', overall: /Service under maintenance/, expect: [/Maintenance in progress/, /Invoicing database upgrade/, /Scheduled maintenance/, /Network maintenance/, /Under maintenance/] },
+    {
+      name: 'operational',
+      overall: /All systems operational/,
+      expect: [/Operational/, /Recent incidents/, /Card payments failing/],
+    },
+    {
+      name: 'incident',
+      overall: /Partial system outage/,
+      expect: [
+        /Active incidents/,
+        /Errors on the public API/,
+        /Expected resolution/,
+        /Next update by/,
+        /Partial outage/,
+        /Degraded performance/,
+      ],
+    },
+    {
+      name: 'maintenance',
+      overall: /Service under maintenance/,
+      expect: [
+        /Maintenance in progress/,
+        /Invoicing database upgrade/,
+        /Scheduled maintenance/,
+        /Network maintenance/,
+        /Under maintenance/,
+      ],
+    },
   ];
   for (const c of cases) {
     test(`the status page ${c.name === 'operational' ? 'when all is operational' : `during ${c.name === 'incident' ? 'an incident' : 'maintenance'}`}: readable, accessible, no console errors`, async () => {
@@ -125,7 +150,11 @@ describe('the status page in Chromium', () => {
       assert.equal(await page.getByRole('heading', { level: 1 }).count(), 1);
       assert.ok((await page.getByRole('heading', { level: 2 }).count()) >= 2);
       // Every status colour comes with words; every uptime bar has a text alternative.
-      for (const badge of await page.locator('.badge.c-operational, .badge.c-degraded_performance, .badge.c-partial_outage, .badge.c-major_outage, .badge.c-under_maintenance').all()) {
+      for (const badge of await page
+        .locator(
+          '.badge.c-operational, .badge.c-degraded_performance, .badge.c-partial_outage, .badge.c-major_outage, .badge.c-under_maintenance',
+        )
+        .all()) {
         assert.ok((await badge.innerText()).trim().length > 0);
       }
       const bars = page.getByRole('img', { name: /% uptime over the past 90 days/ });
@@ -139,14 +168,22 @@ describe('the status page in Chromium', () => {
 
   test('works without JavaScript and on a phone (bars shorten to 30 days)', async () => {
     await publish(pageState(plan, 'incident'));
-    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 375, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    const context = await browser.newContext({
+      javaScriptEnabled: false,
+      viewport: { width: 375, height: 740 },
+      deviceScaleFactor: 2,
+      isMobile: true,
+      hasTouch: true,
+    });
     const page = await context.newPage();
     const errors = watchForErrors(page);
     await page.goto(`${base}/`);
     assert.match(await page.locator('main').innerText(), /Errors on the public API/);
     const visibleBars = await page.locator('.bars').first().locator('li:visible').count();
     assert.equal(visibleBars, 30);
-    const overflow = (await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth')) as number;
+    const overflow = (await page.evaluate(
+      'document.documentElement.scrollWidth - document.documentElement.clientWidth',
+    )) as number;
     assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px)`);
     await screenshot(page, 'status-incident-mobile');
     assert.deepEqual(errors(), []);
@@ -176,7 +213,7 @@ describe('the status page in Chromium', () => {
     await context.close();
   });
 
-  test('the banner script in a customer page on another origin: shown in the visitor\'s language, dismissible, back on the next update', async () => {
+  test("the banner script in a customer page on another origin: shown in the visitor's language, dismissible, back on the next update", async () => {
     await publish(pageState(plan, 'incident'));
     const context = await browser.newContext({ viewport: { width: 1000, height: 500 } });
     const page = await context.newPage();
@@ -187,7 +224,10 @@ describe('the status page in Chromium', () => {
     const item = banner.getByRole('status');
     assert.match(await item.innerText(), /Incident: Errors on the public API — Identified/);
     assert.match(await item.innerText(), /Expected resolution: Tue, Mar 10, 12:00 UTC/);
-    assert.equal(await banner.getByRole('link', { name: 'View status page' }).getAttribute('href'), 'http://localhost:8080/incidents/inc-api-errors.html');
+    assert.equal(
+      await banner.getByRole('link', { name: 'View status page' }).getAttribute('href'),
+      'http://localhost:8080/incidents/inc-api-errors.html',
+    );
     assert.deepEqual(await contrastFailures(page), []);
     await screenshot(page, 'banner-host-en');
     // Keyboard: the dismiss button is reachable and works with Enter.
@@ -201,7 +241,13 @@ describe('the status page in Chromium', () => {
     // A new update brings it back.
     const state = pageState(plan, 'incident');
     const incident = state.incidents.find((i) => i.id === 'inc-api-errors')!;
-    incident.updates.push({ id: 'inc-api-errors-u3', status: 'monitoring', body: 'A fix is in place and we are watching the results.', createdAt: '2026-03-10T09:59:00.000Z', affectedComponents: null });
+    incident.updates.push({
+      id: 'inc-api-errors-u3',
+      status: 'monitoring',
+      body: 'A fix is in place and we are watching the results.',
+      createdAt: '2026-03-10T09:59:00.000Z',
+      affectedComponents: null,
+    });
     incident.status = 'monitoring';
     await publish(state);
     await page.reload();
@@ -217,7 +263,10 @@ describe('the status page in Chromium', () => {
     const zhBanner = zhPage.getByRole('region', { name: '服務狀態' });
     await zhBanner.waitFor();
     assert.match(await zhBanner.innerText(), /事件：公開 API 發生錯誤/);
-    assert.equal(await zhBanner.getByRole('link', { name: '查看狀態頁面' }).getAttribute('href'), 'http://localhost:8080/zh-TW/incidents/inc-api-errors.html');
+    assert.equal(
+      await zhBanner.getByRole('link', { name: '查看狀態頁面' }).getAttribute('href'),
+      'http://localhost:8080/zh-TW/incidents/inc-api-errors.html',
+    );
     await screenshot(zhPage, 'banner-host-zh-TW');
     assert.deepEqual(zhErrors(), []);
     await zh.close();
@@ -231,7 +280,10 @@ describe('the status page in Chromium', () => {
     await page.goto(`${hostBase}/`);
     const banner = page.getByRole('region', { name: 'Service status' });
     await banner.waitFor();
-    assert.deepEqual(await banner.locator('[data-herald-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-level'))), ['maintenance', 'scheduled']);
+    assert.deepEqual(
+      await banner.locator('[data-herald-item]').evaluateAll((els) => els.map((e) => e.getAttribute('data-level'))),
+      ['maintenance', 'scheduled'],
+    );
     await screenshot(page, 'banner-host-maintenance');
     await publish(pageState(plan, 'operational'));
     await page.reload();

@@ -28,7 +28,11 @@ import { eventually, testTemporal, type TestTemporal } from '../support/temporal
 
 const plan = examplePlan();
 const TEMPLATES = join(__dirname, '..', '..', 'templates');
-const qp = (s: string) => Buffer.from(s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+const qp = (s: string) =>
+  Buffer.from(
+    s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  ).toString('utf8');
 
 describe('subscribing from the status page in Chromium', () => {
   let t: TestTemporal;
@@ -74,7 +78,11 @@ describe('subscribing from the status page in Chromium', () => {
       }),
     );
     const publicDir = join(dir, 'public');
-    await publishToDirectory(publicDir, buildSnapshot(plan, pageState(plan, 'incident'), TEMPLATES, { subscribeUrl: `${apiBase}/v1/subscriptions` }), snapshotVersion());
+    await publishToDirectory(
+      publicDir,
+      buildSnapshot(plan, pageState(plan, 'incident'), TEMPLATES, { subscribeUrl: `${apiBase}/v1/subscriptions` }),
+      snapshotVersion(),
+    );
     status = createStatusServer(publicDir, { pollMs: 20, formAction: [apiBase] });
     await status.ready;
     status.server.listen(0, '127.0.0.1');
@@ -114,18 +122,27 @@ describe('subscribing from the status page in Chromium', () => {
     assert.equal(await page.locator('html').getAttribute('lang'), 'zh-TW');
     assert.equal(await store.getSubscriber(subscriberIdFor({ email: 'mei@example.com' })), undefined, 'nothing until confirmed');
 
-    const file = await eventually(async () => {
-      try {
-        return readdirSync(outboxDir).find((f) => f.includes(subscriberIdFor({ email: 'mei@example.com' })));
-      } catch {
-        return undefined;
-      }
-    }, 10_000, 'the confirmation e-mail');
-    const link = /http:\/\/127\.0\.0\.1:\d+\/v1\/subscriptions\/confirm\?t=[\w-]+\.[\w-]+/.exec(qp(readFileSync(join(outboxDir, file), 'utf8')))?.[0];
+    const file = await eventually(
+      async () => {
+        try {
+          return readdirSync(outboxDir).find((f) => f.includes(subscriberIdFor({ email: 'mei@example.com' })));
+        } catch {
+          return undefined;
+        }
+      },
+      10_000,
+      'the confirmation e-mail',
+    );
+    const link = /http:\/\/127\.0\.0\.1:\d+\/v1\/subscriptions\/confirm\?t=[\w-]+\.[\w-]+/.exec(
+      qp(readFileSync(join(outboxDir, file), 'utf8')),
+    )?.[0];
     assert.ok(link);
     await page.goto(link, { waitUntil: 'load' });
     assert.match(await page.locator('h1').innerText(), /確認您的訂閱/);
-    await Promise.all([page.waitForURL(`${apiBase}/v1/subscriptions/confirm`), page.getByRole('button', { name: '確認訂閱' }).click()]);
+    await Promise.all([
+      page.waitForURL(`${apiBase}/v1/subscriptions/confirm`),
+      page.getByRole('button', { name: '確認訂閱' }).click(),
+    ]);
     assert.match(await page.locator('h1').innerText(), /訂閱成功/);
     await screenshot(page, 'subscribe-confirmed-zh-TW');
     const mei = (await store.getSubscriber(subscriberIdFor({ email: 'mei@example.com' })))!;

@@ -20,13 +20,34 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
 
   const herald = (args: string[], env: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { env: { ...process.env, HERALD_API_URL: h.base, HERALD_TOKEN: TOKENS.operator, NO_COLOR: '1', ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        {
+          env: { ...process.env, HERALD_API_URL: h.base, HERALD_TOKEN: TOKENS.operator, NO_COLOR: '1', ...env },
+          timeout: 60_000,
+        },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
 
   test('incident declare, update, approve, list, show and resolve; errors are one line and exit 1', async () => {
-    const declared = await herald(['incident', 'declare', '--title', 'Checkout failing', '--scenario', 'outage', '-c', 'payments', '-m', 'Some customers cannot check out.', '--severity', 'sev1']);
+    const declared = await herald([
+      'incident',
+      'declare',
+      '--title',
+      'Checkout failing',
+      '--scenario',
+      'outage',
+      '-c',
+      'payments',
+      '-m',
+      'Some customers cannot check out.',
+      '--severity',
+      'sev1',
+    ]);
     assert.equal(declared.code, 0, declared.stderr);
     const id = declared.stdout.trim();
     assert.match(id, /^incident-checkout-failing-[0-9a-f]{8}$/);
@@ -35,7 +56,17 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
     assert.equal(approved.code, 0, approved.stderr);
     assert.match(approved.stdout, /approved 1/);
 
-    const updated = await herald(['incident', 'update', id, '--status', 'identified', '-m', 'We found the cause.', '--eta', '+2h']);
+    const updated = await herald([
+      'incident',
+      'update',
+      id,
+      '--status',
+      'identified',
+      '-m',
+      'We found the cause.',
+      '--eta',
+      '+2h',
+    ]);
     assert.equal(updated.code, 0, updated.stderr);
     assert.match(updated.stdout, /published #\d+: identified/);
 
@@ -73,24 +104,75 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
   });
 
   test('incident declare --wait returns once every initial round has reported', async () => {
-    const r = await herald(['incident', 'declare', '--title', 'API slow', '--scenario', 'degradation', '-c', 'api', '-m', 'Some API requests are slow.', '--wait', '--json']);
+    const r = await herald([
+      'incident',
+      'declare',
+      '--title',
+      'API slow',
+      '--scenario',
+      'degradation',
+      '-c',
+      'api',
+      '-m',
+      'Some API requests are slow.',
+      '--wait',
+      '--json',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as { id: string; deliveries: { phase: string; report: unknown; error: string | null }[] };
     const initial = out.deliveries.filter((d) => d.phase === 'initial');
     assert.equal(initial.length, 2, 'customers and staff');
     assert.ok(initial.every((d) => d.report || d.error));
-    const timedOut = await herald(['incident', 'declare', '--title', 'Payments down', '--scenario', 'outage', '-c', 'payments', '-m', 'Card payments fail.', '--wait', '--wait-timeout', '1']);
+    const timedOut = await herald([
+      'incident',
+      'declare',
+      '--title',
+      'Payments down',
+      '--scenario',
+      'outage',
+      '-c',
+      'payments',
+      '-m',
+      'Card payments fail.',
+      '--wait',
+      '--wait-timeout',
+      '1',
+    ]);
     assert.equal(timedOut.code, 1);
     assert.match(timedOut.stderr, /wait for approval: herald incident approve incident-payments-down-/);
   });
 
   test('maintenance schedule, reschedule, list and cancel', async () => {
-    const scheduled = await herald(['maintenance', 'schedule', '--title', 'Network upgrade', '-c', 'api,website', '--from', '+3d', '--until', '+4d', '-m', 'The API may be slower.']);
+    const scheduled = await herald([
+      'maintenance',
+      'schedule',
+      '--title',
+      'Network upgrade',
+      '-c',
+      'api,website',
+      '--from',
+      '+3d',
+      '--until',
+      '+4d',
+      '-m',
+      'The API may be slower.',
+    ]);
     assert.equal(scheduled.code, 0, scheduled.stderr);
     const id = scheduled.stdout.trim();
     assert.match(id, /^maintenance-network-upgrade-[0-9a-f]{8}$/);
     await new Promise((r) => setTimeout(r, 300));
-    const moved = await herald(['maintenance', 'reschedule', id, '--from', '+5d', '--until', '+6d', '-m', 'We moved it by two days.', '--json']);
+    const moved = await herald([
+      'maintenance',
+      'reschedule',
+      id,
+      '--from',
+      '+5d',
+      '--until',
+      '+6d',
+      '-m',
+      'We moved it by two days.',
+      '--json',
+    ]);
     assert.equal(moved.code, 0, moved.stderr);
     assert.equal((JSON.parse(moved.stdout) as { status: string }).status, 'scheduled');
     const cancelled = await herald(['maintenance', 'cancel', id]);
@@ -99,7 +181,20 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
     const again = await herald(['maintenance', 'complete', id]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /\(409\)/);
-    const bad = await herald(['maintenance', 'schedule', '--title', 'Soon', '-c', 'api', '--from', 'tomorrow', '--until', '+1d', '-m', 'x']);
+    const bad = await herald([
+      'maintenance',
+      'schedule',
+      '--title',
+      'Soon',
+      '-c',
+      'api',
+      '--from',
+      'tomorrow',
+      '--until',
+      '+1d',
+      '-m',
+      'x',
+    ]);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /"tomorrow" is not a date-time/);
   });

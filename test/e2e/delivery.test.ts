@@ -40,7 +40,13 @@ describe('the local outbox on the embedded default', () => {
     t = await testTemporal();
     config = testConfig(t.address);
     store = await openConfiguredStore(config);
-    ({ worker } = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store }));
+    ({ worker } = await createHeraldWorker({
+      config,
+      plan,
+      workflowBundle: t.workflowBundle,
+      connection: t.nativeConnection,
+      store,
+    }));
     running = worker.run();
     const rows = [
       { id: 'ann', email: 'ann@example.com', phone: '+15555550100', components: ['payments'] },
@@ -71,21 +77,34 @@ describe('the local outbox on the embedded default', () => {
     await t.teardown();
   });
 
-  const roundRequest = (roundId: string): NotifyRequest => paymentsOutageRound(roundId, { channels: ['email', 'sms', 'webhook'] });
+  const roundRequest = (roundId: string): NotifyRequest =>
+    paymentsOutageRound(roundId, { channels: ['email', 'sms', 'webhook'] });
   let annUnsubscribe = '';
 
   test('a round writes one file per message, and GET /v1/outbox lists and serves them', async () => {
     const request = roundRequest(`notify-outbox-${Date.now()}`);
-    const report = await t.client.workflow.execute(notify, { workflowId: request.roundId, taskQueue: config.temporal.taskQueue, args: [request] });
+    const report = await t.client.workflow.execute(notify, {
+      workflowId: request.roundId,
+      taskQueue: config.temporal.taskQueue,
+      args: [request],
+    });
     assert.equal(report.sent, 4);
 
     assert.equal((await fetch(`${base}/v1/outbox`)).status, 401);
     const res = await fetch(`${base}/v1/outbox?round=${request.roundId}`, { headers: { authorization: `Bearer ${VIEWER}` } });
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('cache-control'), 'no-store');
-    const list = (await res.json()) as { total: number; files: { name: string; channel: string; recipientId: string; url: string }[] };
+    const list = (await res.json()) as {
+      total: number;
+      files: { name: string; channel: string; recipientId: string; url: string }[];
+    };
     assert.equal(list.total, 4);
-    assert.deepEqual(list.files.map((f) => `${f.recipientId} ${f.channel}`).sort(), ['ann email', 'ann sms', 'bo email', 'bo webhook']);
+    assert.deepEqual(list.files.map((f) => `${f.recipientId} ${f.channel}`).sort(), [
+      'ann email',
+      'ann sms',
+      'bo email',
+      'bo webhook',
+    ]);
 
     const emlEntry = list.files.find((f) => f.recipientId === 'ann' && f.channel === 'email')!;
     const eml = await fetch(`${base}${emlEntry.url}`, { headers: { authorization: `Bearer ${VIEWER}` } });
@@ -96,7 +115,13 @@ describe('the local outbox on the embedded default', () => {
     assert.ok(link, 'a signed one-click unsubscribe header (folded or not)');
     annUnsubscribe = new URL(link[1]!).search;
     const hookEntry = list.files.find((f) => f.channel === 'webhook')!;
-    const hook = (await (await fetch(`${base}${hookEntry.url}?access_token=${VIEWER}`)).json()) as { body: { page: { id: string }; incident: { status: string; incident_updates: { body: string }[] }; meta: { unsubscribe: string } } };
+    const hook = (await (await fetch(`${base}${hookEntry.url}?access_token=${VIEWER}`)).json()) as {
+      body: {
+        page: { id: string };
+        incident: { status: string; incident_updates: { body: string }[] };
+        meta: { unsubscribe: string };
+      };
+    };
     assert.equal(hook.body.page.id, plan.page.id);
     assert.equal(hook.body.incident.status, 'investigating');
     assert.match(hook.body.incident.incident_updates[0]!.body, /付款|信用卡/, 'bo reads zh-TW');
@@ -117,13 +142,25 @@ describe('the local outbox on the embedded default', () => {
     assert.equal(confirm.status, 200);
     assert.match(await confirm.text(), /<form method="post"/);
     assert.equal((await store.getSubscriber('ann'))!.consent.state, 'confirmed', 'a GET (a link scanner) changes nothing');
-    const tampered = await fetch(`${base}/unsubscribe${annUnsubscribe.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const tampered = await fetch(`${base}/unsubscribe${annUnsubscribe.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     assert.equal(tampered.status, 400);
-    const oneClick = await fetch(`${base}/unsubscribe${annUnsubscribe}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    const oneClick = await fetch(`${base}/unsubscribe${annUnsubscribe}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'List-Unsubscribe=One-Click',
+    });
     assert.equal(oneClick.status, 200);
     assert.equal((await store.getSubscriber('ann'))!.consent.state, 'unsubscribed');
     const request = roundRequest(`notify-after-unsubscribe-${Date.now()}`);
-    const report = await t.client.workflow.execute(notify, { workflowId: request.roundId, taskQueue: config.temporal.taskQueue, args: [request] });
+    const report = await t.client.workflow.execute(notify, {
+      workflowId: request.roundId,
+      taskQueue: config.temporal.taskQueue,
+      args: [request],
+    });
     assert.deepEqual([report.sent, report.optedOut], [2, 2]);
   });
 });
@@ -136,7 +173,11 @@ describe('npx herald subscribers import | export', () => {
   after(() => pg.stop());
 
   const herald = (args: string[], env: Record<string, string>) =>
-    spawnSync(process.execPath, [join(ROOT, 'cli', 'bin.js'), 'subscribers', ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, HERALD_PLAN: EXAMPLE_PLAN, ...env } });
+    spawnSync(process.execPath, [join(ROOT, 'cli', 'bin.js'), 'subscribers', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HERALD_PLAN: EXAMPLE_PLAN, ...env },
+    });
 
   test('imports valid rows, reports each rejected row, and exports what imports back unchanged (SQLite and PostgreSQL)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'herald-cli-'));
@@ -154,7 +195,10 @@ describe('npx herald subscribers import | export', () => {
     );
     const db = await freshDatabase(pg.url);
     try {
-      const envs: Record<string, string>[] = [{ HERALD_DATA_DIR: join(dir, 'sqlite') }, { HERALD_DATA_DIR: join(dir, 'pg'), HERALD_DATABASE_URL: db.url }];
+      const envs: Record<string, string>[] = [
+        { HERALD_DATA_DIR: join(dir, 'sqlite') },
+        { HERALD_DATA_DIR: join(dir, 'pg'), HERALD_DATABASE_URL: db.url },
+      ];
       for (const env of envs) {
         const imported = herald(['import', csv], env);
         assert.equal(imported.status, 1, imported.stderr);
@@ -166,8 +210,16 @@ describe('npx herald subscribers import | export', () => {
         const out = join(dir, `export-${env.HERALD_DATABASE_URL ? 'pg' : 'sqlite'}.json`);
         const exported = herald(['export', out], env);
         assert.equal(exported.status, 0, exported.stderr);
-        const rows = JSON.parse(readFileSync(out, 'utf8')) as { id: string; attributes: Record<string, string>; consent: string; components: string[] }[];
-        assert.deepEqual(rows.map((r) => r.id), ['ann', 'cy']);
+        const rows = JSON.parse(readFileSync(out, 'utf8')) as {
+          id: string;
+          attributes: Record<string, string>;
+          consent: string;
+          components: string[];
+        }[];
+        assert.deepEqual(
+          rows.map((r) => r.id),
+          ['ann', 'cy'],
+        );
         assert.deepEqual(rows[1]!.attributes, { region: 'us, west', tier: 'free' });
         assert.equal(rows[1]!.consent, 'unsubscribed');
 
@@ -175,7 +227,10 @@ describe('npx herald subscribers import | export', () => {
         assert.equal(again.status, 0, again.stderr);
         assert.match(again.stdout, /2 rows, 2 imported \(0 new, 2 updated\), 0 rejected/);
         const csvOut = herald(['export', '--format', 'csv'], env);
-        assert.equal(csvOut.stdout.split('\n')[0], 'id,email,phone,push,webhook,chat,locale,internal,components,consent,consentRequestedAt,confirmedAt,unsubscribedAt,attr.region,attr.tier');
+        assert.equal(
+          csvOut.stdout.split('\n')[0],
+          'id,email,phone,push,webhook,chat,locale,internal,components,consent,consentRequestedAt,confirmedAt,unsubscribedAt,attr.region,attr.tier',
+        );
         assert.match(csvOut.stdout, /^cy,cy@example\.com,,,,,zh-TW,false,api;payments,unsubscribed,/m);
       }
       const store = await openStore({ databaseUrl: db.url });

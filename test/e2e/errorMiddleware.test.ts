@@ -59,11 +59,20 @@ describe('outage answers for a customer API (RFC 9457)', () => {
     const app = express();
     const opts = { statusUrl, cacheMs: 0 };
     const api1 = heraldOutageResponses({ ...opts, components: ['api'] });
-    const commerce = heraldOutageResponses({ ...opts, components: ['commerce'], names: { payments: { 'zh-TW': '付款' }, invoicing: { 'zh-TW': '帳單' } } });
+    const commerce = heraldOutageResponses({
+      ...opts,
+      components: ['commerce'],
+      names: { payments: { 'zh-TW': '付款' }, invoicing: { 'zh-TW': '帳單' } },
+    });
     const slow = heraldOutageResponses({ ...opts, components: ['website'], timeoutMs: 200 });
     const unreachable = heraldOutageResponses({ statusUrl: 'http://127.0.0.1:9', components: ['api'] });
     const handler = (fn: express.RequestHandler) => fn;
-    app.get('/v1/things', api1.guard, handler((_req, res) => void (handlerCalls++, res.json({ ok: true }))), api1.errors);
+    app.get(
+      '/v1/things',
+      api1.guard,
+      handler((_req, res) => void (handlerCalls++, res.json({ ok: true }))),
+      api1.errors,
+    );
     app.get(
       '/v1/broken',
       api1.guard,
@@ -73,11 +82,34 @@ describe('outage answers for a customer API (RFC 9457)', () => {
       }),
       api1.errors,
     );
-    app.get('/v1/bad-request', api1.guard, handler((_req, _res, next) => next(Object.assign(new Error('bad input'), { status: 400 }))), api1.errors);
-    app.get('/v1/orders', commerce.guard, handler((_req, res) => void (handlerCalls++, res.json({ orders: [] }))), commerce.errors);
-    app.get('/v1/slow', slow.guard, handler((_req, res) => void setTimeout(() => res.json({ late: true }), 600)), slow.errors);
-    app.get('/v1/alone', unreachable.guard, handler((_req, _res, next) => next(new Error('down'))), unreachable.errors);
-    app.use(((err, _req, res, _next) => void res.status((err as { status?: number }).status ?? 500).json({ own: true })) as express.ErrorRequestHandler);
+    app.get(
+      '/v1/bad-request',
+      api1.guard,
+      handler((_req, _res, next) => next(Object.assign(new Error('bad input'), { status: 400 }))),
+      api1.errors,
+    );
+    app.get(
+      '/v1/orders',
+      commerce.guard,
+      handler((_req, res) => void (handlerCalls++, res.json({ orders: [] }))),
+      commerce.errors,
+    );
+    app.get(
+      '/v1/slow',
+      slow.guard,
+      handler((_req, res) => void setTimeout(() => res.json({ late: true }), 600)),
+      slow.errors,
+    );
+    app.get(
+      '/v1/alone',
+      unreachable.guard,
+      handler((_req, _res, next) => next(new Error('down'))),
+      unreachable.errors,
+    );
+    app.use(
+      ((err, _req, res, _next) =>
+        void res.status((err as { status?: number }).status ?? 500).json({ own: true })) as express.ErrorRequestHandler,
+    );
     api = app.listen(0, '127.0.0.1');
     base = await listen(api);
   });
@@ -89,7 +121,11 @@ describe('outage answers for a customer API (RFC 9457)', () => {
   const call = async (path: string, lang?: string) => {
     const res = await fetch(`${base}${path}`, { headers: lang ? { 'accept-language': lang } : {} });
     const text = await res.text();
-    return { res, text, problem: res.headers.get('content-type')?.startsWith('application/problem+json') ? (JSON.parse(text) as Problem) : null };
+    return {
+      res,
+      text,
+      problem: res.headers.get('content-type')?.startsWith('application/problem+json') ? (JSON.parse(text) as Problem) : null,
+    };
   };
 
   test('when all is operational requests pass, and a failing upstream becomes a 502 problem with the status link', async () => {
@@ -110,13 +146,13 @@ describe('outage answers for a customer API (RFC 9457)', () => {
     assert.equal(broken.res.headers.get('retry-after'), null);
   });
 
-  test('client errors are not ours: a 4xx goes on to the app\'s own error handler', async () => {
+  test("client errors are not ours: a 4xx goes on to the app's own error handler", async () => {
     const res = await call('/v1/bad-request');
     assert.equal(res.res.status, 400);
     assert.deepEqual(JSON.parse(res.text), { own: true });
   });
 
-  test('during an incident on the component a failure is a 503 naming the incident, with Retry-After from the ETA, in the caller\'s language', async () => {
+  test("during an incident on the component a failure is a 503 naming the incident, with Retry-After from the ETA, in the caller's language", async () => {
     await publish('incident');
     assert.equal((await call('/v1/things')).res.status, 200, 'a partial outage does not turn every request away');
     const en = await call('/v1/broken', 'en-GB,en;q=0.9');
@@ -143,7 +179,10 @@ describe('outage answers for a customer API (RFC 9457)', () => {
     assert.equal(m.problem!.type, `${statusUrl}/problems/maintenance`);
     assert.equal((await fetch(m.problem!.type)).status, 200, 'the problem type URI documents itself on the status page');
     assert.equal(m.problem!.incident!.kind, 'maintenance');
-    assert.deepEqual(m.problem!.components!.map((c) => [c.id, c.name, c.status]), [['invoicing', '帳單', 'under_maintenance']]);
+    assert.deepEqual(
+      m.problem!.components!.map((c) => [c.id, c.name, c.status]),
+      [['invoicing', '帳單', 'under_maintenance']],
+    );
     const retry = Number(m.res.headers.get('retry-after'));
     assert.ok(retry > 5300 && retry <= 5400, `Retry-After ${retry} is the time to the window's end (90 min)`);
     assert.match(m.problem!.detail, /帳單因定期維護「Invoicing database upgrade」目前無法使用/);

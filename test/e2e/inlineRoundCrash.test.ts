@@ -61,7 +61,8 @@ test('a worker killed halfway through an inline round: the retried task finishes
   };
   store = await openConfiguredStore(config);
   const rows: SubscriberInput[] = [];
-  for (let i = 0; i < CUSTOMERS; i++) rows.push({ id: `c${String(i).padStart(3, '0')}`, email: `crash-${i}@example.com`, components: ['payments'] });
+  for (let i = 0; i < CUSTOMERS; i++)
+    rows.push({ id: `c${String(i).padStart(3, '0')}`, email: `crash-${i}@example.com`, components: ['payments'] });
   await store.upsertSubscribers(rows.map((r, i) => (validateSubscriber(r, i + 1) as { ok: true; value: never }).value));
 
   const first = startWorker(env);
@@ -70,7 +71,18 @@ test('a worker killed halfway through an inline round: the retried task finishes
   const h = await t.client.workflow.start(incident, {
     workflowId: `incident-crash-${Date.now()}`,
     taskQueue: config.temporal.taskQueue,
-    args: [{ title: 'Checkout is slow', scenario: 'degradation', severity: 'sev2', components: ['payments'], impact: 'Card payments take longer than usual.', drill: false, declaredBy: 'alice', policy: incidentPolicy(plan, 'degradation', { timeScale: 60 }) }],
+    args: [
+      {
+        title: 'Checkout is slow',
+        scenario: 'degradation',
+        severity: 'sev2',
+        components: ['payments'],
+        impact: 'Card payments take longer than usual.',
+        drill: false,
+        declaredBy: 'alice',
+        policy: incidentPolicy(plan, 'degradation', { timeScale: 60 }),
+      },
+    ],
   });
   const accepted = () => fakeTotals(Object.values(fakes)).accepted;
   await eventually(async () => (accepted() >= 10 ? true : undefined), 30_000, 'the inline round to be under way');
@@ -83,7 +95,10 @@ test('a worker killed halfway through an inline round: the retried task finishes
   workers.push(second);
   await second.ready;
   const round = await eventually(
-    async () => (await h.query(incidentStateQuery)).deliveries.find((d) => d.phase === 'initial' && d.standsFor === 'customers' && d.report !== null),
+    async () =>
+      (await h.query(incidentStateQuery)).deliveries.find(
+        (d) => d.phase === 'initial' && d.standsFor === 'customers' && d.report !== null,
+      ),
     90_000,
     'the customers round to be reported by the second worker',
   );
@@ -91,9 +106,17 @@ test('a worker killed halfway through an inline round: the retried task finishes
   const totals = fakeTotals(Object.values(fakes));
   assert.equal(report.sent, CUSTOMERS);
   assert.equal(totals.unique, CUSTOMERS, 'every customer got the notice');
-  assert.ok(totals.duplicates <= report.possibleDuplicates, `repeats (${totals.duplicates}) are all counted (${report.possibleDuplicates})`);
-  assert.ok(report.possibleDuplicates <= IN_FLIGHT, `only requests in flight at the kill can repeat (${report.possibleDuplicates} ≤ ${IN_FLIGHT})`);
-  ctx.diagnostic(`killed at ${atKill} of ${CUSTOMERS} accepted; after: ${totals.accepted} accepted, ${totals.duplicates} repeated, ${report.possibleDuplicates} counted as possible duplicates`);
+  assert.ok(
+    totals.duplicates <= report.possibleDuplicates,
+    `repeats (${totals.duplicates}) are all counted (${report.possibleDuplicates})`,
+  );
+  assert.ok(
+    report.possibleDuplicates <= IN_FLIGHT,
+    `only requests in flight at the kill can repeat (${report.possibleDuplicates} ≤ ${IN_FLIGHT})`,
+  );
+  ctx.diagnostic(
+    `killed at ${atKill} of ${CUSTOMERS} accepted; after: ${totals.accepted} accepted, ${totals.duplicates} repeated, ${report.possibleDuplicates} counted as possible duplicates`,
+  );
   const children = (await h.fetchHistory()).events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
   assert.equal(children, 0, 'the retried workflow task finished the round inline');
 });

@@ -23,9 +23,19 @@ describe('herald/middleware from the packed package, in plain node', () => {
   let base: string;
 
   before(async () => {
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_loglevel: 'error' } });
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string; files: { path: string }[] }[];
-    assert.ok(info!.files.some((f) => f.path === 'dist/api/errorMiddleware.js'), 'the tarball holds the build');
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], {
+      cwd: ROOT,
+      maxBuffer: 16 * 1024 * 1024,
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    });
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
+    assert.ok(
+      info!.files.some((f) => f.path === 'dist/api/errorMiddleware.js'),
+      'the tarball holds the build',
+    );
     const pkg = join(app, 'node_modules', 'herald');
     mkdirSync(pkg, { recursive: true });
     await run('tar', ['xzf', join(dir, info!.filename), '-C', pkg, '--strip-components=1']);
@@ -84,7 +94,14 @@ const server = app.listen(0, '127.0.0.1', () => console.log('listening ' + serve
     assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
     const retryAfter = Number(res.headers.get('retry-after'));
     assert.ok(retryAfter > 25 * 60 && retryAfter <= 30 * 60, `Retry-After ${retryAfter}`);
-    const problem = (await res.json()) as { type: string; title: string; status: number; detail: string; instance: string; status_page: string };
+    const problem = (await res.json()) as {
+      type: string;
+      title: string;
+      status: number;
+      detail: string;
+      instance: string;
+      status_page: string;
+    };
     assert.equal(problem.status, 503);
     assert.match(problem.type, /outage/);
     assert.match(problem.status_page, /^https:\/\/status\.example\.com/);

@@ -48,7 +48,14 @@ describe('herald publish --rebuild', () => {
     writeFileSync(planFile, readFileSync(EXAMPLE_PLAN, 'utf8').replace(/^(\s+id:) acme-status$/m, `$1 ${pageId}`));
     const plan = loadPlan(planFile);
     assert.equal(plan.page.id, pageId);
-    env = { HERALD_S3_BUCKETS: BUCKETS, HERALD_S3_ENDPOINT: s3.endpoint, HERALD_S3_PREFIX: 'page/', HERALD_PLAN: planFile, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLETEST00001', AWS_SECRET_ACCESS_KEY: 'test-secret-key-for-the-local-fake-s3' };
+    env = {
+      HERALD_S3_BUCKETS: BUCKETS,
+      HERALD_S3_ENDPOINT: s3.endpoint,
+      HERALD_S3_PREFIX: 'page/',
+      HERALD_PLAN: planFile,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLETEST00001',
+      AWS_SECRET_ACCESS_KEY: 'test-secret-key-for-the-local-fake-s3',
+    };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY });
     w = await startTestWorker(t, { plan, env });
     env.HERALD_DATA_DIR = w.config.dataDir;
@@ -62,13 +69,22 @@ describe('herald publish --rebuild', () => {
 
   const herald = (args: string[], extra: Record<string, string> = {}) =>
     new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env, NO_COLOR: '1', HERALD_LOG_LEVEL: 'silent', ...extra }, timeout: 60_000 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [BIN, ...args],
+        { env: { ...process.env, ...env, NO_COLOR: '1', HERALD_LOG_LEVEL: 'silent', ...extra }, timeout: 60_000 },
+        (err, stdout, stderr) => {
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+        },
+      );
     });
 
   const bucketFiles = (bucket: string) =>
-    new Map([...s3.objects].filter(([k]) => k.startsWith(`${bucket}/page/`)).map(([k, o]) => [k.slice(`${bucket}/page/`.length), o.body]));
+    new Map(
+      [...s3.objects]
+        .filter(([k]) => k.startsWith(`${bucket}/page/`))
+        .map(([k, o]) => [k.slice(`${bucket}/page/`.length), o.body]),
+    );
   const wipe = () => {
     rmSync(w.config.publicDir, { force: true });
     rmSync(join(dirname(w.config.publicDir), 'snapshots'), { recursive: true, force: true });
@@ -94,14 +110,31 @@ describe('herald publish --rebuild', () => {
     ];
     const workflowId = statusPageWorkflowId(pageId, false);
     for (const change of changes) {
-      await t.client.workflow.signalWithStart(statusPage, { workflowId, taskQueue: w.config.temporal.taskQueue, args: [{ pageId, drill: false }], signal: pageChangeSignal, signalArgs: [change] });
+      await t.client.workflow.signalWithStart(statusPage, {
+        workflowId,
+        taskQueue: w.config.temporal.taskQueue,
+        args: [{ pageId, drill: false }],
+        signal: pageChangeSignal,
+        signalArgs: [change],
+      });
     }
     const handle = t.client.workflow.getHandle(workflowId);
     // Every change applied and published (bursts coalesce), and the buckets have the page.
-    await eventually(async () => {
-      const summary = JSON.parse(readFileSync(join(w.config.publicDir, 'api/v2/summary.json'), 'utf8')) as { incidents: unknown[]; scheduled_maintenances: unknown[] };
-      return summary.incidents.length === 1 && summary.scheduled_maintenances.length === 1 && bucketFiles('acme-rebuild-usw2').has('index.html') ? true : undefined;
-    }, 20_000, 'the page published with the incident and the maintenance');
+    await eventually(
+      async () => {
+        const summary = JSON.parse(readFileSync(join(w.config.publicDir, 'api/v2/summary.json'), 'utf8')) as {
+          incidents: unknown[];
+          scheduled_maintenances: unknown[];
+        };
+        return summary.incidents.length === 1 &&
+          summary.scheduled_maintenances.length === 1 &&
+          bucketFiles('acme-rebuild-usw2').has('index.html')
+          ? true
+          : undefined;
+      },
+      20_000,
+      'the page published with the incident and the maintenance',
+    );
     const version = await handle.query(publishedVersionQuery);
     const published = readTree(w.config.publicDir);
     assert.ok(published.size > 20);
@@ -110,7 +143,12 @@ describe('herald publish --rebuild', () => {
     wipe();
     const fromWorkflow = await herald(['publish', '--rebuild', '--json']);
     assert.equal(fromWorkflow.code, 0, fromWorkflow.stderr);
-    const report = JSON.parse(fromWorkflow.stdout) as { source: string; files: number; ok: boolean; targets: { target: string; ok: boolean }[] };
+    const report = JSON.parse(fromWorkflow.stdout) as {
+      source: string;
+      files: number;
+      ok: boolean;
+      targets: { target: string; ok: boolean }[];
+    };
     assert.equal(report.source, 'workflow');
     assert.equal(report.files, published.size);
     assert.equal(report.targets.length, 3);
@@ -140,7 +178,10 @@ describe('herald publish --rebuild', () => {
       const partial = await herald(['publish', '--rebuild', '--no-temporal', '--json']);
       assert.equal(partial.code, 1);
       const report = JSON.parse(partial.stdout) as { ok: boolean; targets: { ok: boolean }[] };
-      assert.deepEqual(report.targets.map((x) => x.ok), [true, true, false]);
+      assert.deepEqual(
+        report.targets.map((x) => x.ok),
+        [true, true, false],
+      );
       assert.match(partial.stderr, /1 target\(s\) failed/);
     } finally {
       s3.failBucket('acme-rebuild-usw2', null);

@@ -66,7 +66,10 @@ describe('npm start', () => {
       assert.ok(s.output().includes(`http://localhost:${p.TEMPORAL_UI_PORT}`), 'the Temporal UI URL is printed');
 
       assert.equal((await fetch(`http://127.0.0.1:${p.HERALD_API_PORT}/healthz`)).status, 200);
-      const summary = (await (await fetch(`http://127.0.0.1:${p.HERALD_STATUS_PORT}/api/v2/summary.json`)).json()) as { status: { indicator: string }; components: unknown[] };
+      const summary = (await (await fetch(`http://127.0.0.1:${p.HERALD_STATUS_PORT}/api/v2/summary.json`)).json()) as {
+        status: { indicator: string };
+        components: unknown[];
+      };
       assert.equal(summary.status.indicator, 'none');
       assert.ok(summary.components.length >= 4);
       const ui = await fetch(`http://127.0.0.1:${p.TEMPORAL_UI_PORT}/`);
@@ -76,7 +79,12 @@ describe('npm start', () => {
       const created = await fetch(`http://127.0.0.1:${p.HERALD_API_PORT}/v1/incidents`, {
         method: 'POST',
         headers: { authorization: `Bearer ${tokens.operator}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'Website slow', scenario: 'degradation', components: ['website'], message: 'Pages load slowly.' }),
+        body: JSON.stringify({
+          title: 'Website slow',
+          scenario: 'degradation',
+          components: ['website'],
+          message: 'Pages load slowly.',
+        }),
       });
       assert.equal(created.status, 201);
     } finally {
@@ -101,7 +109,13 @@ describe('npm start', () => {
     const p = await ports();
     const dir = mkdtempSync(join(tmpdir(), 'herald-start-'));
     const plan = join(dir, 'plan.yaml');
-    writeFileSync(plan, readFileSync(join(ROOT, 'plans', 'example.yaml'), 'utf8').replace('cadence: { sev1: 30m, sev2: 1h, sev3: 2h }', 'cadence: { sev1: soon, sev2: 1h, sev3: 2h }'));
+    writeFileSync(
+      plan,
+      readFileSync(join(ROOT, 'plans', 'example.yaml'), 'utf8').replace(
+        'cadence: { sev1: 30m, sev2: 1h, sev3: 2h }',
+        'cadence: { sev1: soon, sev2: 1h, sev3: 2h }',
+      ),
+    );
     const s = start({ ...p, HERALD_DATA_DIR: dir, HERALD_PLAN: plan });
     assert.equal(await s.exited, 1);
     assert.match(s.output(), /the plan is not valid/);
@@ -124,14 +138,22 @@ describe('npm start', () => {
   });
 
   test('a missing Temporal binary says what to do', async () => {
-    const s = start({ ...(await ports()), HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-start-')), TEMPORAL_CLI: '/nonexistent/temporal' });
+    const s = start({
+      ...(await ports()),
+      HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-start-')),
+      TEMPORAL_CLI: '/nonexistent/temporal',
+    });
     assert.equal(await s.exited, 1);
     assert.match(s.output(), /TEMPORAL_CLI=\/nonexistent\/temporal is not a working temporal binary/);
   });
 
   test('an unreachable TEMPORAL_ADDRESS says so and starts nothing', async () => {
     const p = await ports();
-    const s = start({ ...p, HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-start-')), TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` });
+    const s = start({
+      ...p,
+      HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-start-')),
+      TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`,
+    });
     assert.equal(await s.exited, 1);
     assert.match(s.output(), /TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ is unreachable/);
     assert.equal(await listening(Number(p.HERALD_API_PORT)), false);

@@ -38,7 +38,11 @@ describe('publishing a snapshot to the directory and to S3 in two regions', () =
   });
 
   const activities = async (prefix = 'status') => {
-    const config = testConfig('127.0.0.1:1', { HERALD_S3_BUCKETS: `us-east-1:${EAST},us-west-2:${WEST}`, HERALD_S3_ENDPOINT: s3.endpoint, HERALD_S3_PREFIX: prefix });
+    const config = testConfig('127.0.0.1:1', {
+      HERALD_S3_BUCKETS: `us-east-1:${EAST},us-west-2:${WEST}`,
+      HERALD_S3_ENDPOINT: s3.endpoint,
+      HERALD_S3_PREFIX: prefix,
+    });
     const store = await openConfiguredStore(config);
     stores.push(store);
     return { config, store, ...createPublishActivities({ config, plan, client, store }) };
@@ -49,28 +53,54 @@ describe('publishing a snapshot to the directory and to S3 in two regions', () =
     const state = pageState(plan, 'incident');
     const result = await publishPage({ pageId: plan.page.id, drill: false, state, version: 1 });
     assert.equal(result.targets.length, 3);
-    assert.ok(result.targets.every((t) => t.ok), JSON.stringify(result.targets));
+    assert.ok(
+      result.targets.every((t) => t.ok),
+      JSON.stringify(result.targets),
+    );
     for (const [bucket, region] of [
       [EAST, 'us-east-1'],
       [WEST, 'us-west-2'],
     ] as const) {
       const puts = s3.puts.filter((p) => p.bucket === bucket);
       assert.equal(puts.length, result.files, `${bucket} received every file`);
-      assert.ok(puts.every((p) => p.region === region), `${bucket} was signed for ${region}`);
+      assert.ok(
+        puts.every((p) => p.region === region),
+        `${bucket} was signed for ${region}`,
+      );
       assert.equal(puts.at(-1)!.key, 'status/index.html', 'the root index is the last object written');
       const ranks = puts.map((p) => publishRank(p.key.slice('status/'.length)));
-      assert.deepEqual(ranks, [...ranks].sort((a, b) => a - b), 'pages are written before the roll-ups, the roll-ups before the indexes');
-      for (const path of ['index.html', 'zh-TW/index.html', 'api/v2/summary.json', 'history.atom', 'history.rss', 'embed/banner.js', 'incidents/inc-api-errors.html', '503.html']) {
+      assert.deepEqual(
+        ranks,
+        [...ranks].sort((a, b) => a - b),
+        'pages are written before the roll-ups, the roll-ups before the indexes',
+      );
+      for (const path of [
+        'index.html',
+        'zh-TW/index.html',
+        'api/v2/summary.json',
+        'history.atom',
+        'history.rss',
+        'embed/banner.js',
+        'incidents/inc-api-errors.html',
+        '503.html',
+      ]) {
         const obj = s3.get(bucket, `status/${path}`);
         assert.ok(obj, `${bucket} has ${path}`);
         assert.equal(obj.contentType, contentTypeFor(path));
         assert.equal(obj.cacheControl, cacheControlFor(path));
-        assert.deepEqual(obj.body, readFileSync(join(config.publicDir, path)), `${path} in ${bucket} is the same as in the directory`);
+        assert.deepEqual(
+          obj.body,
+          readFileSync(join(config.publicDir, path)),
+          `${path} in ${bucket} is the same as in the directory`,
+        );
       }
     }
     assert.equal(contentTypeFor('history.atom'), 'application/atom+xml; charset=utf-8');
     const summary = JSON.parse(s3.get(EAST, 'status/api/v2/summary.json')!.body.toString()) as { incidents: { id: string }[] };
-    assert.deepEqual(summary.incidents.map((i) => i.id), ['inc-api-errors']);
+    assert.deepEqual(
+      summary.incidents.map((i) => i.id),
+      ['inc-api-errors'],
+    );
   });
 
   test('a region that fails does not stop the other region or the directory, and catches up on the next publish', async () => {
@@ -84,14 +114,26 @@ describe('publishing a snapshot to the directory and to S3 in two regions', () =
     assert.equal(west!.ok, false);
     assert.match(west!.error ?? '', /503|ServiceUnavailable/);
     assert.equal(west!.target, `s3://${WEST}/status/ (us-west-2)`);
-    const eastSummary = JSON.parse(s3.get(EAST, 'status/api/v2/summary.json')!.body.toString()) as { status: { indicator: string } };
+    const eastSummary = JSON.parse(s3.get(EAST, 'status/api/v2/summary.json')!.body.toString()) as {
+      status: { indicator: string };
+    };
     assert.equal(eastSummary.status.indicator, 'maintenance');
     assert.equal(JSON.parse(readFileSync(join(config.publicDir, 'api/v2/summary.json'), 'utf8')).status.indicator, 'maintenance');
 
     s3.failBucket(WEST, null);
-    const recovered = await publishPage({ pageId: plan.page.id, drill: false, state: pageState(plan, 'maintenance'), version: 3 });
-    assert.ok(recovered.targets.every((t) => t.ok), JSON.stringify(recovered.targets));
-    const westSummary = JSON.parse(s3.get(WEST, 'status/api/v2/summary.json')!.body.toString()) as { status: { indicator: string } };
+    const recovered = await publishPage({
+      pageId: plan.page.id,
+      drill: false,
+      state: pageState(plan, 'maintenance'),
+      version: 3,
+    });
+    assert.ok(
+      recovered.targets.every((t) => t.ok),
+      JSON.stringify(recovered.targets),
+    );
+    const westSummary = JSON.parse(s3.get(WEST, 'status/api/v2/summary.json')!.body.toString()) as {
+      status: { indicator: string };
+    };
     assert.equal(westSummary.status.indicator, 'maintenance');
     assert.equal(recovered.targets[1]!.written, 0, 'the healthy region skips what it already holds');
     assert.equal(recovered.targets[1]!.skipped, recovered.files);
@@ -162,24 +204,42 @@ describe('publishing a snapshot to the directory and to S3 in two regions', () =
     const percents = (html: string) => [...html.matchAll(/(\d+\.\d\d) ?%/g)].map((m) => m[1]);
     assert.ok(percents(before.index).length > 0);
     assert.deepEqual(percents(read('index.html')), percents(before.index));
-    assert.notEqual(percents(before.index).find((p) => p !== '100.00'), undefined, 'an outage shows in the bars');
+    assert.notEqual(
+      percents(before.index).find((p) => p !== '100.00'),
+      undefined,
+      'an outage shows in the bars',
+    );
 
     // What the store holds: every item, the state, component days no older than 90 days.
     const h = pageHistory(store);
     assert.deepEqual(await h.countItems(plan.page.id), { incidents: 4, maintenances: 1 });
     assert.equal((await h.lastState(plan.page.id))!.version, 2);
-    const days = await store.db.all<{ day: string }>('SELECT day FROM page_component_days WHERE page_id = ? ORDER BY day', [plan.page.id]);
+    const days = await store.db.all<{ day: string }>('SELECT day FROM page_component_days WHERE page_id = ? ORDER BY day', [
+      plan.page.id,
+    ]);
     assert.ok(days.length > 0 && days[0]!.day >= '2025-12-11', days[0]?.day);
   });
 
   test('at start, every target gets the snapshot before any change: the directory and both buckets', async () => {
-    const config = testConfig('127.0.0.1:1', { HERALD_S3_BUCKETS: `us-east-1:${EAST},us-west-2:${WEST}`, HERALD_S3_ENDPOINT: s3.endpoint, HERALD_S3_PREFIX: 'start/' });
+    const config = testConfig('127.0.0.1:1', {
+      HERALD_S3_BUCKETS: `us-east-1:${EAST},us-west-2:${WEST}`,
+      HERALD_S3_ENDPOINT: s3.endpoint,
+      HERALD_S3_PREFIX: 'start/',
+    });
     let reports: { ok: boolean }[] = [];
-    assert.equal(await ensureInitialSnapshot(config, plan, { waitForBucketsMs: 10_000, onPublished: (t) => (reports = t) }), true);
+    assert.equal(
+      await ensureInitialSnapshot(config, plan, { waitForBucketsMs: 10_000, onPublished: (t) => (reports = t) }),
+      true,
+    );
     assert.equal(reports.length, 3);
-    assert.ok(reports.every((r) => r.ok), JSON.stringify(reports));
+    assert.ok(
+      reports.every((r) => r.ok),
+      JSON.stringify(reports),
+    );
     for (const bucket of [EAST, WEST]) {
-      const summary = JSON.parse(s3.get(bucket, 'start/api/v2/summary.json')!.body.toString()) as { status: { indicator: string } };
+      const summary = JSON.parse(s3.get(bucket, 'start/api/v2/summary.json')!.body.toString()) as {
+        status: { indicator: string };
+      };
       assert.equal(summary.status.indicator, 'none');
       assert.deepEqual(s3.get(bucket, 'start/index.html')!.body, readFileSync(join(config.publicDir, 'index.html')));
     }

@@ -19,9 +19,16 @@ import { eventually } from '../support/temporal';
 
 const ROOT = join(__dirname, '..', '..');
 
-function spawnHerald(script: string, env: Record<string, string>): { proc: ChildProcess; output: () => string; exited: Promise<void> } {
+function spawnHerald(
+  script: string,
+  env: Record<string, string>,
+): { proc: ChildProcess; output: () => string; exited: Promise<void> } {
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
@@ -51,91 +58,127 @@ describe('the status page outlives Herald', () => {
     await temporal?.stop();
   });
 
-  test('with Temporal, the worker and the API stopped, the status server still serves the last snapshot', { timeout: 150_000 }, async () => {
-    // The plan exactly as the worker and the API processes load it (examplePlan() gives each test a page id of its own).
-    const plan = loadPlan(EXAMPLE_PLAN);
-    const temporalPort = await freePort();
-    temporal = await startDevServer({ binary: temporalCliPath(), port: temporalPort, stdio: 'ignore' });
-    const env = {
-      HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-survive-')),
-      HERALD_PLAN: EXAMPLE_PLAN,
-      TEMPORAL_ADDRESS: temporal.address,
-      TEMPORAL_TASK_QUEUE: `survive-${Date.now()}`,
-      HERALD_API_PORT: String(await freePort()),
-      HERALD_STATUS_PORT: String(await freePort()),
-      HERALD_OPERATOR_TOKEN: 'survive-operator-token-0123456789',
-      HERALD_WEBHOOK_TOKEN: 'survive-webhook-token-0123456789',
-      HERALD_LOG_LEVEL: 'warn',
-      // The harness's prebuilt workflow bundle, when there is one, saves the worker bundling at start.
-      ...(process.env.HERALD_TEST_WORKFLOW_BUNDLE ? { HERALD_WORKFLOW_BUNDLE: process.env.HERALD_TEST_WORKFLOW_BUNDLE } : {}),
-    };
-    const statusBase = `http://127.0.0.1:${env.HERALD_STATUS_PORT}`;
-    const worker = spawnHerald('worker/main.ts', env);
-    const api = spawnHerald('api/main.ts', env);
-    const status = spawnHerald('api/statusMain.ts', env);
-    started.push(worker, api, status);
+  test(
+    'with Temporal, the worker and the API stopped, the status server still serves the last snapshot',
+    { timeout: 150_000 },
+    async () => {
+      // The plan exactly as the worker and the API processes load it (examplePlan() gives each test a page id of its own).
+      const plan = loadPlan(EXAMPLE_PLAN);
+      const temporalPort = await freePort();
+      temporal = await startDevServer({ binary: temporalCliPath(), port: temporalPort, stdio: 'ignore' });
+      const env = {
+        HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-survive-')),
+        HERALD_PLAN: EXAMPLE_PLAN,
+        TEMPORAL_ADDRESS: temporal.address,
+        TEMPORAL_TASK_QUEUE: `survive-${Date.now()}`,
+        HERALD_API_PORT: String(await freePort()),
+        HERALD_STATUS_PORT: String(await freePort()),
+        HERALD_OPERATOR_TOKEN: 'survive-operator-token-0123456789',
+        HERALD_WEBHOOK_TOKEN: 'survive-webhook-token-0123456789',
+        HERALD_LOG_LEVEL: 'warn',
+        // The harness's prebuilt workflow bundle, when there is one, saves the worker bundling at start.
+        ...(process.env.HERALD_TEST_WORKFLOW_BUNDLE ? { HERALD_WORKFLOW_BUNDLE: process.env.HERALD_TEST_WORKFLOW_BUNDLE } : {}),
+      };
+      const statusBase = `http://127.0.0.1:${env.HERALD_STATUS_PORT}`;
+      const worker = spawnHerald('worker/main.ts', env);
+      const api = spawnHerald('api/main.ts', env);
+      const status = spawnHerald('api/statusMain.ts', env);
+      started.push(worker, api, status);
 
-    // Everything is up: the API answers, and the worker has published the initial snapshot.
-    await eventually(async () => ((await fetch(`http://127.0.0.1:${env.HERALD_API_PORT}/healthz`)).status === 200 ? true : undefined), 60_000, `the API (${api.output()})`);
-    await eventually(async () => ((await fetch(`${statusBase}/api/v2/status.json`)).ok ? true : undefined), 60_000, `the initial snapshot (${worker.output()})`);
+      // Everything is up: the API answers, and the worker has published the initial snapshot.
+      await eventually(
+        async () => ((await fetch(`http://127.0.0.1:${env.HERALD_API_PORT}/healthz`)).status === 200 ? true : undefined),
+        60_000,
+        `the API (${api.output()})`,
+      );
+      await eventually(
+        async () => ((await fetch(`${statusBase}/api/v2/status.json`)).ok ? true : undefined),
+        60_000,
+        `the initial snapshot (${worker.output()})`,
+      );
 
-    // An operator declares an incident through the API; the incident workflow hands it to the
-    // statusPage workflow, which publishes it. A maintenance goes straight to the page workflow.
-    const declared = await fetch(`http://127.0.0.1:${env.HERALD_API_PORT}/v1/incidents`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${env.HERALD_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Website slow', scenario: 'degradation', components: ['website'], message: 'Pages load slowly for some customers.' }),
-    });
-    assert.equal(declared.status, 201, await declared.clone().text());
-    const connection = await Connection.connect({ address: temporal.address });
-    const client = new Client({ connection });
-    await client.workflow.signalWithStart(statusPage, {
-      workflowId: statusPageWorkflowId(plan.page.id, false),
-      taskQueue: env.TEMPORAL_TASK_QUEUE,
-      args: [{ pageId: plan.page.id, drill: false }],
-      signal: pageChangeSignal,
-      signalArgs: [{ kind: 'maintenance', maintenance: activeMaintenance(new Date()) }],
-    });
-    let last = '';
-    await eventually(
-      async () => {
-        last = await (await fetch(`${statusBase}/api/v2/summary.json`)).text();
-        const s = JSON.parse(last) as { incidents: { name: string }[]; scheduled_maintenances: { id: string }[] };
-        return s.incidents.some((i) => i.name === 'Website slow') && s.scheduled_maintenances.some((m) => m.id === 'mnt-db-upgrade') ? true : undefined;
-      },
-      60_000,
-      'the incident and the maintenance on the status server',
-    ).catch((err: Error) => {
-      throw new Error(`${err.message}\nlast summary: ${last.slice(0, 2000)}\nworker: ${worker.output().slice(-2000)}`);
-    });
-    await connection.close();
-    const before = await (await fetch(`${statusBase}/`)).text();
+      // An operator declares an incident through the API; the incident workflow hands it to the
+      // statusPage workflow, which publishes it. A maintenance goes straight to the page workflow.
+      const declared = await fetch(`http://127.0.0.1:${env.HERALD_API_PORT}/v1/incidents`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${env.HERALD_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          title: 'Website slow',
+          scenario: 'degradation',
+          components: ['website'],
+          message: 'Pages load slowly for some customers.',
+        }),
+      });
+      assert.equal(declared.status, 201, await declared.clone().text());
+      const connection = await Connection.connect({ address: temporal.address });
+      const client = new Client({ connection });
+      await client.workflow.signalWithStart(statusPage, {
+        workflowId: statusPageWorkflowId(plan.page.id, false),
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        args: [{ pageId: plan.page.id, drill: false }],
+        signal: pageChangeSignal,
+        signalArgs: [{ kind: 'maintenance', maintenance: activeMaintenance(new Date()) }],
+      });
+      let last = '';
+      await eventually(
+        async () => {
+          last = await (await fetch(`${statusBase}/api/v2/summary.json`)).text();
+          const s = JSON.parse(last) as { incidents: { name: string }[]; scheduled_maintenances: { id: string }[] };
+          return s.incidents.some((i) => i.name === 'Website slow') &&
+            s.scheduled_maintenances.some((m) => m.id === 'mnt-db-upgrade')
+            ? true
+            : undefined;
+        },
+        60_000,
+        'the incident and the maintenance on the status server',
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\nlast summary: ${last.slice(0, 2000)}\nworker: ${worker.output().slice(-2000)}`);
+      });
+      await connection.close();
+      const before = await (await fetch(`${statusBase}/`)).text();
 
-    // Stop the API, the worker and Temporal.
-    await stop(api);
-    await stop(worker);
-    await temporal.stop();
-    temporal = undefined;
-    assert.ok(await refused(Number(env.HERALD_API_PORT)), 'the API is down');
-    assert.ok(await refused(temporalPort), 'Temporal is down');
+      // Stop the API, the worker and Temporal.
+      await stop(api);
+      await stop(worker);
+      await temporal.stop();
+      temporal = undefined;
+      assert.ok(await refused(Number(env.HERALD_API_PORT)), 'the API is down');
+      assert.ok(await refused(temporalPort), 'Temporal is down');
 
-    // The status server still answers everything, from the last snapshot.
-    const summary = await fetch(`${statusBase}/api/v2/summary.json`);
-    assert.equal(summary.status, 200);
-    const doc = (await summary.json()) as { status: { indicator: string }; incidents: { id: string; name: string; next_update_at: string | null }[]; components: { id: string; status: string }[] };
-    assert.equal(doc.status.indicator, 'minor');
-    assert.deepEqual(doc.incidents.map((i) => i.name), ['Website slow']);
-    assert.ok(doc.incidents[0]!.next_update_at, 'the next update time is published');
-    assert.equal(doc.components.find((c) => c.id === 'website')!.status, 'degraded_performance');
-    assert.equal(doc.components.find((c) => c.id === 'invoicing')!.status, 'under_maintenance');
-    const page = await fetch(`${statusBase}/`);
-    assert.equal(page.status, 200);
-    assert.equal(await page.text(), before);
-    for (const path of ['/zh-TW/', `/incidents/${doc.incidents[0]!.id}.html`, '/incidents/mnt-db-upgrade.html', '/history.atom', '/embed/banner.js', '/embed/banner.json', '/503.html', '/api/v2/components.json']) {
-      assert.equal((await fetch(`${statusBase}${path}`)).status, 200, path);
-    }
-    const etag = summary.headers.get('etag')!;
-    assert.equal((await fetch(`${statusBase}/api/v2/summary.json`, { headers: { 'if-none-match': etag } })).status, 304);
-    assert.equal(status.proc.exitCode, null, 'the status server is still running');
-  });
+      // The status server still answers everything, from the last snapshot.
+      const summary = await fetch(`${statusBase}/api/v2/summary.json`);
+      assert.equal(summary.status, 200);
+      const doc = (await summary.json()) as {
+        status: { indicator: string };
+        incidents: { id: string; name: string; next_update_at: string | null }[];
+        components: { id: string; status: string }[];
+      };
+      assert.equal(doc.status.indicator, 'minor');
+      assert.deepEqual(
+        doc.incidents.map((i) => i.name),
+        ['Website slow'],
+      );
+      assert.ok(doc.incidents[0]!.next_update_at, 'the next update time is published');
+      assert.equal(doc.components.find((c) => c.id === 'website')!.status, 'degraded_performance');
+      assert.equal(doc.components.find((c) => c.id === 'invoicing')!.status, 'under_maintenance');
+      const page = await fetch(`${statusBase}/`);
+      assert.equal(page.status, 200);
+      assert.equal(await page.text(), before);
+      for (const path of [
+        '/zh-TW/',
+        `/incidents/${doc.incidents[0]!.id}.html`,
+        '/incidents/mnt-db-upgrade.html',
+        '/history.atom',
+        '/embed/banner.js',
+        '/embed/banner.json',
+        '/503.html',
+        '/api/v2/components.json',
+      ]) {
+        assert.equal((await fetch(`${statusBase}${path}`)).status, 200, path);
+      }
+      const etag = summary.headers.get('etag')!;
+      assert.equal((await fetch(`${statusBase}/api/v2/summary.json`, { headers: { 'if-none-match': etag } })).status, 304);
+      assert.equal(status.proc.exitCode, null, 'the status server is still running');
+    },
+  );
 });

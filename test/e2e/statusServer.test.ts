@@ -79,7 +79,11 @@ describe('public status server', () => {
     for (const path of ['/api/v2/summary.json', '/api/v2/incidents/unresolved.json', '/embed/banner.json', '/history.atom']) {
       assert.equal((await get(path)).headers['access-control-allow-origin'], '*', path);
     }
-    const preflight = await get('/api/v2/summary.json', { origin: 'https://app.example.com', 'access-control-request-method': 'GET' }, 'OPTIONS');
+    const preflight = await get(
+      '/api/v2/summary.json',
+      { origin: 'https://app.example.com', 'access-control-request-method': 'GET' },
+      'OPTIONS',
+    );
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], '*');
     const html = await get('/');
@@ -104,7 +108,11 @@ describe('public status server', () => {
     assert.equal(again.status, 304);
     assert.equal(again.body.length, 0);
     assert.equal(again.headers.etag, br.headers.etag);
-    assert.equal((await get('/index.html', { 'if-none-match': `"other", W/${plain.headers.etag}` })).status, 304, 'a list and weak comparison');
+    assert.equal(
+      (await get('/index.html', { 'if-none-match': `"other", W/${plain.headers.etag}` })).status,
+      304,
+      'a list and weak comparison',
+    );
     assert.equal((await get('/index.html', { 'if-none-match': '"stale"' })).status, 200);
   });
 
@@ -131,7 +139,16 @@ describe('public status server', () => {
   });
 
   test('nothing outside the snapshot is reachable; unknown paths get the 404 page', async () => {
-    for (const path of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2f..%2fetc%2fpasswd', '/%00', '/%E0%A4%A', '/api/v2/../../../package.json', '/\\..\\etc\\passwd', '/nope']) {
+    for (const path of [
+      '/../../../../etc/passwd',
+      '/%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+      '/..%2f..%2f..%2fetc%2fpasswd',
+      '/%00',
+      '/%E0%A4%A',
+      '/api/v2/../../../package.json',
+      '/\\..\\etc\\passwd',
+      '/nope',
+    ]) {
       const res = await get(path);
       assert.equal(res.status, 404, path);
       assert.doesNotMatch(res.body.toString(), /root:|"name": "herald"/, path);
@@ -147,7 +164,8 @@ describe('public status server', () => {
     const deadline = Date.now() + 5000;
     let indicator = '';
     while (Date.now() < deadline) {
-      indicator = (JSON.parse((await get('/api/v2/status.json')).body.toString()) as { status: { indicator: string } }).status.indicator;
+      indicator = (JSON.parse((await get('/api/v2/status.json')).body.toString()) as { status: { indicator: string } }).status
+        .indicator;
       if (indicator === 'maintenance') break;
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -35,7 +35,8 @@ describe('monitoring webhooks on a real dev server', () => {
       snsFetch: async (url) => {
         gets.push(url);
         if (url === CERT_URL) return keys.certPem;
-        if (url.startsWith('https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription')) return '<ConfirmSubscriptionResponse/>';
+        if (url.startsWith('https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription'))
+          return '<ConfirmSubscriptionResponse/>';
         throw new Error(`unexpected GET ${url}`);
       },
     });
@@ -57,31 +58,74 @@ describe('monitoring webhooks on a real dev server', () => {
       Region: 'US East (N. Virginia)',
       AlarmArn: `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`,
       OldStateValue: state === 'ALARM' ? 'OK' : 'ALARM',
-      Trigger: { MetricName: '5XXError', Namespace: 'AWS/ApiGateway', Statistic: 'SUM', Unit: null, Dimensions: [{ name: 'ApiName', value: 'payments' }], Period: 60, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', Threshold: 5 },
+      Trigger: {
+        MetricName: '5XXError',
+        Namespace: 'AWS/ApiGateway',
+        Statistic: 'SUM',
+        Unit: null,
+        Dimensions: [{ name: 'ApiName', value: 'payments' }],
+        Period: 60,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 5,
+      },
       ...extra,
     });
   const sns = (body: object, type?: string) =>
     fetch(`${h.base}/v1/webhooks/sns`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': type ?? (body as { Type: string }).Type, 'user-agent': 'Amazon Simple Notification Service Agent' },
+      headers: {
+        'content-type': 'text/plain; charset=UTF-8',
+        'x-amz-sns-message-type': type ?? (body as { Type: string }).Type,
+        'user-agent': 'Amazon Simple Notification Service Agent',
+      },
       body: JSON.stringify(body),
     });
   const notification = (messageId: string, message: string) =>
-    signSns({ Type: 'Notification', MessageId: messageId, TopicArn: TOPIC, Subject: 'ALARM', Message: message, Timestamp: new Date().toISOString(), UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe' }, keys.keyPem);
+    signSns(
+      {
+        Type: 'Notification',
+        MessageId: messageId,
+        TopicArn: TOPIC,
+        Subject: 'ALARM',
+        Message: message,
+        Timestamp: new Date().toISOString(),
+        UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe',
+      },
+      keys.keyPem,
+    );
 
   test('SNS: a subscription is confirmed only for an allowed topic with a valid signature', async () => {
     gets.length = 0;
     const confirmation = (topic: string) =>
-      signSns({ Type: 'SubscriptionConfirmation', MessageId: `c-${run}-${topic.length}`, TopicArn: topic, Token: 'tok', Message: 'You have chosen to subscribe to the topic.', SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=tok`, Timestamp: new Date().toISOString() }, keys.keyPem, '1');
+      signSns(
+        {
+          Type: 'SubscriptionConfirmation',
+          MessageId: `c-${run}-${topic.length}`,
+          TopicArn: topic,
+          Token: 'tok',
+          Message: 'You have chosen to subscribe to the topic.',
+          SubscribeURL: `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${topic}&Token=tok`,
+          Timestamp: new Date().toISOString(),
+        },
+        keys.keyPem,
+        '1',
+      );
     const ok = await sns(confirmation(TOPIC));
     assert.equal(ok.status, 200, await ok.clone().text());
-    assert.deepEqual(gets, [CERT_URL, `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=tok`]);
+    assert.deepEqual(gets, [
+      CERT_URL,
+      `https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=${TOPIC}&Token=tok`,
+    ]);
 
     gets.length = 0;
     const unknown = await sns(confirmation('arn:aws:sns:us-east-1:123456789012:someone-elses'));
     assert.equal(unknown.status, 403);
     assert.match(unknown.headers.get('content-type')!, /problem\+json/);
-    const forged = { ...confirmation(TOPIC), SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=other' };
+    const forged = {
+      ...confirmation(TOPIC),
+      SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=other',
+    };
     assert.equal((await sns(forged)).status, 403);
     const offHost = signSns({ ...confirmation(TOPIC), SubscribeURL: 'https://evil.example/confirm' }, keys.keyPem);
     assert.equal((await sns(offHost)).status, 400);
@@ -93,8 +137,24 @@ describe('monitoring webhooks on a real dev server', () => {
     const good = notification(`f-${run}`, alarm(`forged-${run}`, 'ALARM'));
     const cases: [object, number, string?][] = [
       [{ ...good, Message: alarm(`forged-${run}`, 'ALARM', { AlarmDescription: 'component=website' }) }, 403],
-      [signSns({ ...good, SigningCertURL: 'https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem' }, keys.keyPem), 403],
-      [signSns({ ...good, SigningCertURL: 'https://evil.example/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem' }, keys.keyPem), 403],
+      [
+        signSns(
+          {
+            ...good,
+            SigningCertURL:
+              'https://sns.us-east-1.amazonaws.com.evil.example/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem',
+          },
+          keys.keyPem,
+        ),
+        403,
+      ],
+      [
+        signSns(
+          { ...good, SigningCertURL: 'https://evil.example/SimpleNotificationService-0123456789abcdef0123456789abcdef.pem' },
+          keys.keyPem,
+        ),
+        403,
+      ],
       [signSns({ ...good, TopicArn: 'arn:aws:sns:us-east-1:999999999999:other' }, keys.keyPem), 403],
       [signSns({ ...good, Signature: '' }, keys.otherKeyPem), 403],
       [{ ...good, SignatureVersion: '3' }, 403],
@@ -138,13 +198,35 @@ describe('monitoring webhooks on a real dev server', () => {
     const none = await sns(notification(`n3-${run}`, alarm(`never-fired-${run}`, 'OK')));
     assert.equal(none.status, 200);
     assert.equal(((await none.json()) as { result: string }).result, 'ignored');
-    const unsub = signSns({ Type: 'UnsubscribeConfirmation', MessageId: `u-${run}`, TopicArn: TOPIC, Token: 't', Message: 'unsubscribed', SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t', Timestamp: new Date().toISOString() }, keys.keyPem);
+    const unsub = signSns(
+      {
+        Type: 'UnsubscribeConfirmation',
+        MessageId: `u-${run}`,
+        TopicArn: TOPIC,
+        Token: 't',
+        Message: 'unsubscribed',
+        SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=t',
+        Timestamp: new Date().toISOString(),
+      },
+      keys.keyPem,
+    );
     assert.equal((await sns(unsub)).status, 200);
   });
 
   test('generic: HMAC over "t.body" with a 5-minute tolerance; firing opens, resolved reaches it, a replay is a duplicate', async () => {
-    const body = JSON.stringify({ key: `checkout-${run}`, status: 'firing', name: 'CheckoutErrors', labels: { component: 'payments', severity: 'major' }, summary: 'error rate 12%' });
-    const post = (b: string, sig: string | undefined) => fetch(`${h.base}/v1/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json', ...(sig ? { 'x-herald-signature': sig } : {}) }, body: b });
+    const body = JSON.stringify({
+      key: `checkout-${run}`,
+      status: 'firing',
+      name: 'CheckoutErrors',
+      labels: { component: 'payments', severity: 'major' },
+      summary: 'error rate 12%',
+    });
+    const post = (b: string, sig: string | undefined) =>
+      fetch(`${h.base}/v1/webhooks/generic`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(sig ? { 'x-herald-signature': sig } : {}) },
+        body: b,
+      });
     const before = await countIncidents();
     assert.equal((await post(body, undefined)).status, 401);
     assert.equal((await post(body, signGeneric('wrong-secret-0123456789', body))).status, 401);
@@ -169,11 +251,38 @@ describe('monitoring webhooks on a real dev server', () => {
 
   test('grafana: the X-Grafana-Alerting-Signature HMAC is required when a secret is set', async () => {
     const payload = JSON.stringify({
-      receiver: 'herald', status: 'firing', orgId: 1, version: '1', groupKey: `{}:{alertname="HighLatency",run="${run}"}`, truncatedAlerts: 0, state: 'alerting', title: '[FIRING:1] HighLatency', message: 'x',
-      groupLabels: { alertname: 'HighLatency' }, commonLabels: { alertname: 'HighLatency', component: 'api' }, commonAnnotations: {}, externalURL: 'http://grafana.local/',
-      alerts: [{ status: 'firing', labels: { alertname: 'HighLatency', component: 'api' }, annotations: { summary: 'p99 2.3s' }, startsAt: new Date().toISOString(), endsAt: '0001-01-01T00:00:00Z', generatorURL: 'http://grafana.local/alerting/1', fingerprint: `fp-${run}`, values: { A: 2.3 } }],
+      receiver: 'herald',
+      status: 'firing',
+      orgId: 1,
+      version: '1',
+      groupKey: `{}:{alertname="HighLatency",run="${run}"}`,
+      truncatedAlerts: 0,
+      state: 'alerting',
+      title: '[FIRING:1] HighLatency',
+      message: 'x',
+      groupLabels: { alertname: 'HighLatency' },
+      commonLabels: { alertname: 'HighLatency', component: 'api' },
+      commonAnnotations: {},
+      externalURL: 'http://grafana.local/',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'HighLatency', component: 'api' },
+          annotations: { summary: 'p99 2.3s' },
+          startsAt: new Date().toISOString(),
+          endsAt: '0001-01-01T00:00:00Z',
+          generatorURL: 'http://grafana.local/alerting/1',
+          fingerprint: `fp-${run}`,
+          values: { A: 2.3 },
+        },
+      ],
     });
-    const post = (sig?: string) => fetch(`${h.base}/v1/webhooks/grafana`, { method: 'POST', headers: { 'content-type': 'application/json', ...(sig ? { 'x-grafana-alerting-signature': sig } : {}) }, body: payload });
+    const post = (sig?: string) =>
+      fetch(`${h.base}/v1/webhooks/grafana`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(sig ? { 'x-grafana-alerting-signature': sig } : {}) },
+        body: payload,
+      });
     assert.equal((await post()).status, 401);
     assert.equal((await post('00'.repeat(32))).status, 401);
     const res = await post(createHmac('sha256', GRAFANA_SECRET).update(payload).digest('hex'));
@@ -186,7 +295,25 @@ describe('monitoring webhooks on a real dev server', () => {
 
   test('alertmanager: a bad token is 401, a payload that does not route is 422 (not retried), both start nothing', async () => {
     const before = await countIncidents();
-    const body = { version: '4', groupKey: `{}:{x="${run}"}`, status: 'firing', receiver: 'herald', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts: [{ status: 'firing', labels: { alertname: 'Mystery' }, annotations: {}, startsAt: new Date().toISOString(), fingerprint: 'f1' }] };
+    const body = {
+      version: '4',
+      groupKey: `{}:{x="${run}"}`,
+      status: 'firing',
+      receiver: 'herald',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'Mystery' },
+          annotations: {},
+          startsAt: new Date().toISOString(),
+          fingerprint: 'f1',
+        },
+      ],
+    };
     assert.equal((await h.call('POST', '/v1/webhooks/alertmanager', body, TOKENS.operator)).status, 403);
     assert.equal((await h.call('POST', '/v1/webhooks/alertmanager', body, 'wrong-token-000000000000')).status, 401);
     const unroutable = await h.call('POST', '/v1/webhooks/alertmanager', body, TOKENS.webhook);
@@ -212,14 +339,38 @@ describe('big Alertmanager groups still open their incident', () => {
 
   test('a long runbook annotation and 1000 alerts (one on another component) are accepted, routed and bounded', async () => {
     const run = Math.random().toString(36).slice(2, 8);
-    const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { alertname: 'ApiErrors', component: i === 999 ? 'website' : 'api', instance: `i-${i}` }, annotations: { runbook: 'r'.repeat(i === 0 ? 20_000 : 10) }, startsAt: new Date().toISOString(), fingerprint: `${run}-${i}` }));
-    const res = await h.call('POST', '/v1/webhooks/alertmanager', { version: '4', groupKey: `{}:{big="${run}"}`, status: 'firing', receiver: 'herald', groupLabels: {}, commonLabels: { alertname: 'ApiErrors' }, commonAnnotations: {}, alerts }, TOKENS.webhook);
+    const alerts = Array.from({ length: 1000 }, (_, i) => ({
+      status: 'firing',
+      labels: { alertname: 'ApiErrors', component: i === 999 ? 'website' : 'api', instance: `i-${i}` },
+      annotations: { runbook: 'r'.repeat(i === 0 ? 20_000 : 10) },
+      startsAt: new Date().toISOString(),
+      fingerprint: `${run}-${i}`,
+    }));
+    const res = await h.call(
+      'POST',
+      '/v1/webhooks/alertmanager',
+      {
+        version: '4',
+        groupKey: `{}:{big="${run}"}`,
+        status: 'firing',
+        receiver: 'herald',
+        groupLabels: {},
+        commonLabels: { alertname: 'ApiErrors' },
+        commonAnnotations: {},
+        alerts,
+      },
+      TOKENS.webhook,
+    );
     assert.equal(res.status, 202, await res.clone().text());
     const { incidentId } = (await res.json()) as { incidentId: string };
-    const s = await eventually(async () => {
-      const st = await h.t.client.workflow.getHandle(incidentId).query(incidentStateQuery);
-      return st.monitoring.alerts.length >= 20 ? st : undefined;
-    }, 15_000, 'the alerts to be signalled');
+    const s = await eventually(
+      async () => {
+        const st = await h.t.client.workflow.getHandle(incidentId).query(incidentStateQuery);
+        return st.monitoring.alerts.length >= 20 ? st : undefined;
+      },
+      15_000,
+      'the alerts to be signalled',
+    );
     assert.deepEqual(s.components.sort(), ['api', 'website']);
     assert.equal(s.monitoring.alerts.length, 20, 'at most 20 alerts kept per incident');
   });
@@ -241,9 +392,22 @@ describe('webhooks while Temporal is unreachable', () => {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     try {
-      const body = { version: '4', groupKey: '{}:{a="b"}', status: 'firing', receiver: 'herald', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, alerts: [{ status: 'firing', labels: { alertname: 'Down', component: 'api' }, annotations: {} }] };
+      const body = {
+        version: '4',
+        groupKey: '{}:{a="b"}',
+        status: 'firing',
+        receiver: 'herald',
+        groupLabels: {},
+        commonLabels: {},
+        commonAnnotations: {},
+        alerts: [{ status: 'firing', labels: { alertname: 'Down', component: 'api' }, annotations: {} }],
+      };
       const started = Date.now();
-      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/alertmanager`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.webhook}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/webhooks/alertmanager`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.webhook}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 503, await res.clone().text());
       assert.match(res.headers.get('content-type')!, /problem\+json/);
       assert.ok(Number(res.headers.get('retry-after')) > 0);

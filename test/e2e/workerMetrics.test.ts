@@ -46,7 +46,15 @@ describe('worker metrics: messages, provider latency, failovers and guard refusa
     };
     const metrics = createWorkerMetrics({ defaultMetrics: false });
     listener = await serveWorkerMetrics(metrics.registry, { host: '127.0.0.1', port: 0 });
-    ({ worker } = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store, providers: { ...built, email }, metrics }));
+    ({ worker } = await createHeraldWorker({
+      config,
+      plan,
+      workflowBundle: t.workflowBundle,
+      connection: t.nativeConnection,
+      store,
+      providers: { ...built, email },
+      metrics,
+    }));
     running = worker.run();
 
     const rows: SubscriberInput[] = [
@@ -66,8 +74,10 @@ describe('worker metrics: messages, provider latency, failovers and guard refusa
     await t?.teardown();
   });
 
-  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => paymentsOutageRound(`notify-metrics-${Date.now()}-${++seq}`, over);
-  const run = (r: NotifyRequest) => t.client.workflow.execute(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
+  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest =>
+    paymentsOutageRound(`notify-metrics-${Date.now()}-${++seq}`, over);
+  const run = (r: NotifyRequest) =>
+    t.client.workflow.execute(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
 
   /** The scrape as {"name{labels}": value}. */
   async function scrape(): Promise<Map<string, number>> {
@@ -96,9 +106,17 @@ describe('worker metrics: messages, provider latency, failovers and guard refusa
     assert.equal(m.get('herald_messages_total{channel="email",provider="-",region="-",result="opted_out"}'), 1);
     // Every e-mail request tried down-1 first, until its cool-down marked it down: at least one failover.
     assert.ok((m.get('herald_provider_failovers_total{provider="outbox-2r",region="down-1"}') ?? 0) >= 1);
-    assert.equal(m.get('herald_provider_request_duration_seconds_count{provider="outbox-2r",region="up-1",channel="email",outcome="ok"}'), 3);
-    assert.equal(m.get('herald_provider_request_duration_seconds_count{provider="outbox",region="local",channel="sms",outcome="ok"}'), 2);
-    assert.ok(m.get('herald_provider_request_duration_seconds_sum{provider="outbox",region="local",channel="sms",outcome="ok"}')! > 0);
+    assert.equal(
+      m.get('herald_provider_request_duration_seconds_count{provider="outbox-2r",region="up-1",channel="email",outcome="ok"}'),
+      3,
+    );
+    assert.equal(
+      m.get('herald_provider_request_duration_seconds_count{provider="outbox",region="local",channel="sms",outcome="ok"}'),
+      2,
+    );
+    assert.ok(
+      m.get('herald_provider_request_duration_seconds_sum{provider="outbox",region="local",channel="sms",outcome="ok"}')! > 0,
+    );
     assert.equal(m.get('herald_round_guard_refusals_total{phase="initial",audience="customers"}'), undefined);
   });
 
@@ -109,7 +127,8 @@ describe('worker metrics: messages, provider latency, failovers and guard refusa
     await assert.rejects(run(r));
     const m = await scrape();
     assert.equal(m.get('herald_round_guard_refusals_total{phase="update",audience="customers"}'), 1);
-    const sent = (x: Map<string, number>) => [...x].filter(([k]) => k.startsWith('herald_messages_total')).reduce((n, [, v]) => n + v, 0);
+    const sent = (x: Map<string, number>) =>
+      [...x].filter(([k]) => k.startsWith('herald_messages_total')).reduce((n, [, v]) => n + v, 0);
     assert.equal(sent(m), sent(before), 'no message counted');
   });
 

@@ -108,8 +108,19 @@ export class FakeAwsRegion {
   private bulkEmail(parsed: Record<string, unknown>, ruled: Ruled, ok: Reply, fail: Fail): void {
     const request = parsed as {
       FromEmailAddress?: string;
-      DefaultContent?: { Template?: { TemplateContent?: { Subject?: string; Text?: string; Html?: string }; TemplateName?: string; TemplateData?: string; Headers?: { Name: string; Value: string }[] } };
-      BulkEmailEntries?: { Destination?: { ToAddresses?: string[] }; ReplacementEmailContent?: { ReplacementTemplate?: { ReplacementTemplateData?: string } }; ReplacementHeaders?: { Name: string; Value: string }[] }[];
+      DefaultContent?: {
+        Template?: {
+          TemplateContent?: { Subject?: string; Text?: string; Html?: string };
+          TemplateName?: string;
+          TemplateData?: string;
+          Headers?: { Name: string; Value: string }[];
+        };
+      };
+      BulkEmailEntries?: {
+        Destination?: { ToAddresses?: string[] };
+        ReplacementEmailContent?: { ReplacementTemplate?: { ReplacementTemplateData?: string } };
+        ReplacementHeaders?: { Name: string; Value: string }[];
+      }[];
       ConfigurationSetName?: string;
     };
     const template = request.DefaultContent?.Template;
@@ -118,7 +129,8 @@ export class FakeAwsRegion {
     if (!template) return fail(400, 'BadRequestException', 'DefaultContent must be a Template');
     if (template.TemplateName) return fail(404, 'NotFoundException', `Template ${template.TemplateName} does not exist`);
     if (!template.TemplateContent?.Subject) return fail(400, 'BadRequestException', 'TemplateContent needs a Subject');
-    if (entries.length === 0 || entries.length > 50) return fail(400, 'BadRequestException', `1 to 50 BulkEmailEntries per request, got ${entries.length}`);
+    if (entries.length === 0 || entries.length > 50)
+      return fail(400, 'BadRequestException', `1 to 50 BulkEmailEntries per request, got ${entries.length}`);
     let defaults: Record<string, unknown>;
     try {
       defaults = JSON.parse(template.TemplateData ?? '{}');
@@ -134,7 +146,10 @@ export class FakeAwsRegion {
       }
       let data: Record<string, unknown>;
       try {
-        data = { ...defaults, ...JSON.parse(entry.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '{}') };
+        data = {
+          ...defaults,
+          ...JSON.parse(entry.ReplacementEmailContent?.ReplacementTemplate?.ReplacementTemplateData ?? '{}'),
+        };
       } catch {
         results.push({ Status: 'INVALID_PARAMETER', Error: 'ReplacementTemplateData is not JSON' });
         continue;
@@ -192,7 +207,11 @@ export class FakeAwsRegion {
     const json = service === 'sms-v2';
     const fail = (status: number, type: string, message: string) => {
       this.rejectedRequests++;
-      res.writeHead(status, { 'content-type': json ? 'application/x-amz-json-1.0' : 'application/json', 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazonaws/`, 'x-amzn-requestid': randomUUID() });
+      res.writeHead(status, {
+        'content-type': json ? 'application/x-amz-json-1.0' : 'application/json',
+        'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazonaws/`,
+        'x-amzn-requestid': randomUUID(),
+      });
       res.end(JSON.stringify(json ? { __type: type, Message: message } : { message, Message: message, RequestID: randomUUID() }));
     };
     if (!service || req.method !== 'POST') return fail(404, 'UnknownOperationException', `no operation ${req.method} ${req.url}`);
@@ -202,7 +221,8 @@ export class FakeAwsRegion {
       this.unsigned++;
       return fail(403, 'UnrecognizedClientException', `request not signed for ${this.region}/${signingName}`);
     }
-    if (this.mode === 'down') return fail(503, service === 'sms-v2' ? 'InternalServerException' : 'ServiceUnavailable', 'Service Unavailable');
+    if (this.mode === 'down')
+      return fail(503, service === 'sms-v2' ? 'InternalServerException' : 'ServiceUnavailable', 'Service Unavailable');
     if (this.mode === 'throttle' && this.throttleLeft > 0) {
       this.throttleLeft--;
       if (this.throttleLeft === 0) this.mode = 'up';
@@ -224,7 +244,10 @@ export class FakeAwsRegion {
       return this.rule?.(address, service, seen);
     };
     const ok = (data: unknown) => {
-      res.writeHead(200, { 'content-type': json ? 'application/x-amz-json-1.0' : 'application/json', 'x-amzn-requestid': randomUUID() });
+      res.writeHead(200, {
+        'content-type': json ? 'application/x-amz-json-1.0' : 'application/json',
+        'x-amzn-requestid': randomUUID(),
+      });
       res.end(JSON.stringify(data));
     };
 
@@ -232,20 +255,37 @@ export class FakeAwsRegion {
 
     if (service === 'ses') {
       const to = (parsed.Destination as { ToAddresses?: string[] } | undefined)?.ToAddresses ?? [];
-      const simple = (parsed.Content as { Simple?: { Subject?: { Data?: string }; Headers?: { Name: string; Value: string }[] } } | undefined)?.Simple;
-      if (to.length !== 1 || !simple?.Subject?.Data || !parsed.FromEmailAddress) return fail(400, 'BadRequestException', 'one recipient, a subject and a sender are required');
+      const simple = (
+        parsed.Content as { Simple?: { Subject?: { Data?: string }; Headers?: { Name: string; Value: string }[] } } | undefined
+      )?.Simple;
+      if (to.length !== 1 || !simple?.Subject?.Data || !parsed.FromEmailAddress)
+        return fail(400, 'BadRequestException', 'one recipient, a subject and a sender are required');
       const verdict = ruled(to[0]!);
       if (verdict) return fail(verdict === 'TooManyRequestsException' ? 429 : 400, verdict, `${verdict} for ${to[0]}`);
       this.count(to[0]!);
-      if (this.o.record) this.received.push({ service, region: this.region, address: to[0]!, text: simple.Subject.Data, headers: Object.fromEntries((simple.Headers ?? []).map((h) => [h.Name, h.Value])), raw: parsed });
+      if (this.o.record)
+        this.received.push({
+          service,
+          region: this.region,
+          address: to[0]!,
+          text: simple.Subject.Data,
+          headers: Object.fromEntries((simple.Headers ?? []).map((h) => [h.Name, h.Value])),
+          raw: parsed,
+        });
       return ok({ MessageId: this.messageId('ses') });
     }
 
     if (service === 'pinpoint') {
-      const request = parsed as { Addresses?: Record<string, { ChannelType?: string }>; MessageConfiguration?: Record<string, { Body?: string }>; Endpoints?: unknown };
-      if (request.Endpoints) return fail(400, 'BadRequestException', 'Endpoints are an engagement feature that ended on 2026-10-30');
+      const request = parsed as {
+        Addresses?: Record<string, { ChannelType?: string }>;
+        MessageConfiguration?: Record<string, { Body?: string }>;
+        Endpoints?: unknown;
+      };
+      if (request.Endpoints)
+        return fail(400, 'BadRequestException', 'Endpoints are an engagement feature that ended on 2026-10-30');
       const addresses = Object.keys(request.Addresses ?? {});
-      if (addresses.length === 0 || addresses.length > 100) return fail(400, 'BadRequestException', `1 to 100 addresses per request, got ${addresses.length}`);
+      if (addresses.length === 0 || addresses.length > 100)
+        return fail(400, 'BadRequestException', `1 to 100 addresses per request, got ${addresses.length}`);
       if (!request.MessageConfiguration) return fail(400, 'BadRequestException', 'MessageConfiguration is required');
       const cfg = request.MessageConfiguration;
       const text = cfg.SMSMessage?.Body ?? cfg.DefaultPushNotificationMessage?.Body ?? cfg.VoiceMessage?.Body ?? '';
@@ -254,9 +294,26 @@ export class FakeAwsRegion {
         const status = ruled(a) ?? 'SUCCESSFUL';
         if (status === 'SUCCESSFUL') {
           this.count(a);
-          if (this.o.record) this.received.push({ service, region: this.region, address: a, text, raw: { channelType: request.Addresses![a]!.ChannelType, config: cfg } });
-          result[a] = { DeliveryStatus: 'SUCCESSFUL', StatusCode: 200, StatusMessage: 'MessageId: m', MessageId: this.messageId('pp') };
-        } else result[a] = { DeliveryStatus: status, StatusCode: status === 'THROTTLED' ? 429 : status === 'TEMPORARY_FAILURE' ? 500 : 400, StatusMessage: status };
+          if (this.o.record)
+            this.received.push({
+              service,
+              region: this.region,
+              address: a,
+              text,
+              raw: { channelType: request.Addresses![a]!.ChannelType, config: cfg },
+            });
+          result[a] = {
+            DeliveryStatus: 'SUCCESSFUL',
+            StatusCode: 200,
+            StatusMessage: 'MessageId: m',
+            MessageId: this.messageId('pp'),
+          };
+        } else
+          result[a] = {
+            DeliveryStatus: status,
+            StatusCode: status === 'THROTTLED' ? 429 : status === 'TEMPORARY_FAILURE' ? 500 : 400,
+            StatusMessage: status,
+          };
       }
       return ok({ ApplicationId: req.url!.split('/')[3], RequestId: randomUUID(), Result: result });
     }
@@ -270,11 +327,20 @@ export class FakeAwsRegion {
     if (verdict === 'OPTED_OUT') {
       this.rejectedRequests++;
       res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-errortype': 'ConflictException' });
-      return void res.end(JSON.stringify({ __type: 'ConflictException', Message: 'destination opted out', Reason: 'DESTINATION_PHONE_NUMBER_OPTED_OUT', ResourceType: 'opt-out', ResourceId: phone }));
+      return void res.end(
+        JSON.stringify({
+          __type: 'ConflictException',
+          Message: 'destination opted out',
+          Reason: 'DESTINATION_PHONE_NUMBER_OPTED_OUT',
+          ResourceType: 'opt-out',
+          ResourceId: phone,
+        }),
+      );
     }
     if (verdict) return fail(400, verdict, `${verdict} for ${phone}`);
     this.count(phone);
-    if (this.o.record) this.received.push({ service, region: this.region, address: phone, text: String(parsed.MessageBody ?? ''), raw: parsed });
+    if (this.o.record)
+      this.received.push({ service, region: this.region, address: phone, text: String(parsed.MessageBody ?? ''), raw: parsed });
     return ok({ MessageId: this.messageId('sms') });
   }
 }
@@ -297,15 +363,21 @@ const BULK_STATUS: Record<string, string> = {
 /** SES templates are Handlebars; the variables Herald uses are plain names ({{x}} HTML-escaped, {{{x}}} raw). */
 export function renderSesTemplate(template: string, data: Record<string, unknown>): string {
   const escape = (v: string) => v.replace(/[&<>"'`=]/g, (c) => `&#x${c.charCodeAt(0).toString(16).toUpperCase()};`);
-  return template.replace(/\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([\w.]+)\s*\}\}/g, (_, raw: string | undefined, esc: string | undefined) => {
-    const v = data[(raw ?? esc)!];
-    const text = v === undefined || v === null ? '' : String(v);
-    return raw ? text : escape(text);
-  });
+  return template.replace(
+    /\{\{\{\s*([\w.]+)\s*\}\}\}|\{\{\s*([\w.]+)\s*\}\}/g,
+    (_, raw: string | undefined, esc: string | undefined) => {
+      const v = data[(raw ?? esc)!];
+      const text = v === undefined || v === null ? '' : String(v);
+      return raw ? text : escape(text);
+    },
+  );
 }
 
 /** Several regions, started together. */
-export async function startFakeAws(regions: string[], o: Omit<FakeRegionOptions, 'region'> = {}): Promise<Record<string, FakeAwsRegion>> {
+export async function startFakeAws(
+  regions: string[],
+  o: Omit<FakeRegionOptions, 'region'> = {},
+): Promise<Record<string, FakeAwsRegion>> {
   const out: Record<string, FakeAwsRegion> = {};
   for (const region of regions) out[region] = await new FakeAwsRegion({ ...o, region }).start();
   return out;
@@ -336,7 +408,12 @@ async function main() {
   const control = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/stats') {
-      const perRegion = Object.fromEntries(Object.values(fakes).map((f) => [f.region, { requests: f.requests, accepted: f.accepted(), rejected: f.rejectedRequests, unsigned: f.unsigned }]));
+      const perRegion = Object.fromEntries(
+        Object.values(fakes).map((f) => [
+          f.region,
+          { requests: f.requests, accepted: f.accepted(), rejected: f.rejectedRequests, unsigned: f.unsigned },
+        ]),
+      );
       res.end(JSON.stringify({ ...fakeTotals(Object.values(fakes)), perRegion }));
     } else if (url.pathname === '/mode') {
       const f = fakes[url.searchParams.get('region') ?? ''];
@@ -349,7 +426,12 @@ async function main() {
     } else res.writeHead(404).end();
   });
   await new Promise<void>((r) => control.listen(0, '127.0.0.1', r));
-  console.log(JSON.stringify({ regions: Object.fromEntries(Object.values(fakes).map((f) => [f.region, f.url])), control: `http://127.0.0.1:${(control.address() as AddressInfo).port}` }));
+  console.log(
+    JSON.stringify({
+      regions: Object.fromEntries(Object.values(fakes).map((f) => [f.region, f.url])),
+      control: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
+    }),
+  );
   process.on('SIGTERM', () => process.exit(0));
 }
 

@@ -77,26 +77,33 @@ export async function startFakeS3(): Promise<FakeS3> {
       res.writeHead(status, { 'x-amz-request-id': requestId, Server: 'FakeS3', ...headers });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
-    const error = (status: number, code: string, message: string) => reply(status, { 'Content-Type': 'application/xml' }, xmlError(code, message, resource));
+    const error = (status: number, code: string, message: string) =>
+      reply(status, { 'Content-Type': 'application/xml' }, xmlError(code, message, resource));
     try {
       const raw = await readBody(req);
-      if (!/^AWS4-HMAC-SHA256 Credential=/.test(String(req.headers.authorization ?? ''))) return error(403, 'AccessDenied', 'Access Denied');
+      if (!/^AWS4-HMAC-SHA256 Credential=/.test(String(req.headers.authorization ?? '')))
+        return error(403, 'AccessDenied', 'Access Denied');
       const region = /Credential=[^/]+\/\d{8}\/([^/]+)\/s3\/aws4_request/.exec(String(req.headers.authorization))?.[1] ?? null;
       const delay = delays.get(bucket);
       if (delay) await new Promise((r) => setTimeout(r, delay));
       if (res.destroyed) return;
       const status = failing.get(bucket);
-      if (status) return error(status, status === 503 ? 'ServiceUnavailable' : 'InternalError', 'Please reduce your request rate.');
+      if (status)
+        return error(status, status === 503 ? 'ServiceUnavailable' : 'InternalError', 'Please reduce your request rate.');
       if (!bucket || !key) return error(400, 'InvalidRequest', 'Only object requests are supported');
       const id = `${bucket}/${key}`;
       if (req.method === 'PUT') {
-        const chunked = String(req.headers['content-encoding'] ?? '').includes('aws-chunked') || String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
+        const chunked =
+          String(req.headers['content-encoding'] ?? '').includes('aws-chunked') ||
+          String(req.headers['x-amz-content-sha256'] ?? '').startsWith('STREAMING-');
         const body = chunked ? decodeAwsChunked(raw) : raw;
         const decoded = req.headers['x-amz-decoded-content-length'];
-        if (decoded !== undefined && Number(decoded) !== body.length) return error(400, 'IncompleteBody', 'The request body is shorter than x-amz-decoded-content-length');
+        if (decoded !== undefined && Number(decoded) !== body.length)
+          return error(400, 'IncompleteBody', 'The request body is shorter than x-amz-decoded-content-length');
         const md5 = createHash('md5').update(body).digest();
         const sentMd5 = req.headers['content-md5'];
-        if (sentMd5 !== undefined && sentMd5 !== md5.toString('base64')) return error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
+        if (sentMd5 !== undefined && sentMd5 !== md5.toString('base64'))
+          return error(400, 'BadDigest', 'The Content-MD5 you specified did not match what we received.');
         const metadata: Record<string, string> = {};
         for (const [h, v] of Object.entries(req.headers)) if (h.startsWith('x-amz-meta-')) metadata[h.slice(11)] = String(v);
         const etag = `"${md5.toString('hex')}"`;

@@ -13,10 +13,18 @@ export interface RunningWorker {
 }
 
 /** A Herald worker with its real activities on the test server, on a task queue of its own. */
-export async function startTestWorker(t: TestTemporal, o: { plan?: Plan; env?: Record<string, string> } = {}): Promise<RunningWorker> {
+export async function startTestWorker(
+  t: TestTemporal,
+  o: { plan?: Plan; env?: Record<string, string> } = {},
+): Promise<RunningWorker> {
   const config = testConfig(t.address, o.env);
   const plan = o.plan ?? examplePlan();
-  const { worker, client } = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection });
+  const { worker, client } = await createHeraldWorker({
+    config,
+    plan,
+    workflowBundle: t.workflowBundle,
+    connection: t.nativeConnection,
+  });
   const running = worker.run();
   return {
     config,

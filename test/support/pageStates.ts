@@ -160,8 +160,12 @@ export function scheduledMaintenance(now = STATE_NOW): PageMaintenance {
 }
 
 function withComponents(state: PageState, at: string): PageState {
-  for (const i of state.incidents) if (['investigating', 'identified', 'monitoring'].includes(i.status)) for (const [id, s] of Object.entries(i.componentStatuses)) state.components[id] = { status: s, updatedAt: i.updatedAt };
-  for (const m of state.maintenances) if (m.status === 'in_progress' || m.status === 'verifying') for (const [id, s] of Object.entries(m.componentStatuses)) state.components[id] = { status: s, updatedAt: m.updatedAt };
+  for (const i of state.incidents)
+    if (['investigating', 'identified', 'monitoring'].includes(i.status))
+      for (const [id, s] of Object.entries(i.componentStatuses)) state.components[id] = { status: s, updatedAt: i.updatedAt };
+  for (const m of state.maintenances)
+    if (m.status === 'in_progress' || m.status === 'verifying')
+      for (const [id, s] of Object.entries(m.componentStatuses)) state.components[id] = { status: s, updatedAt: m.updatedAt };
   state.updatedAt = at;
   return state;
 }
@@ -200,7 +204,13 @@ export function pageState(plan: Plan, name: StateName, now = STATE_NOW): PageSta
     m.resolvedAt = iso(-5 * MIN, now);
     m.updatedAt = m.resolvedAt;
     m.nextUpdateAt = null;
-    m.updates.push({ id: 'mnt-db-upgrade-u3', status: 'completed', body: 'The maintenance is complete.', createdAt: m.resolvedAt, affectedComponents: null });
+    m.updates.push({
+      id: 'mnt-db-upgrade-u3',
+      status: 'completed',
+      body: 'The maintenance is complete.',
+      createdAt: m.resolvedAt,
+      affectedComponents: null,
+    });
     state.maintenances.push(m);
   }
   return withComponents(state, now.toISOString());

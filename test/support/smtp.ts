@@ -25,7 +25,8 @@ export async function startSmtp(): Promise<TestSmtp> {
     logger: false,
     onRcptTo(address, _session, callback) {
       const local = address.address.split('@')[0]!;
-      if (local.startsWith('reject')) return callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
+      if (local.startsWith('reject'))
+        return callback(Object.assign(new Error('5.1.1 mailbox unavailable'), { responseCode: 550 }));
       if (local.startsWith('later') && !deferred.has(address.address)) {
         deferred.add(address.address);
         return callback(Object.assign(new Error('4.7.1 try again later'), { responseCode: 451 }));
@@ -36,7 +37,11 @@ export async function startSmtp(): Promise<TestSmtp> {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+        mails.push({
+          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          to: session.envelope.rcptTo.map((r) => r.address),
+          raw: Buffer.concat(chunks).toString('utf8'),
+        });
         callback();
       });
     },

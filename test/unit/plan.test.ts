@@ -28,7 +28,10 @@ function problemsOf(text: string, hasTemplate: (k: string) => boolean = allTempl
 }
 function assertProblem(problems: PlanProblem[], path: string, pattern: RegExp) {
   const hit = problems.find((p) => p.path === path && pattern.test(p.message));
-  assert.ok(hit, `expected a problem at ${path} matching ${pattern}; got:\n${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`);
+  assert.ok(
+    hit,
+    `expected a problem at ${path} matching ${pattern}; got:\n${problems.map((p) => `${p.path}: ${p.message}`).join('\n')}`,
+  );
   assert.ok(hit.line && hit.line > 0, 'the problem names its line');
 }
 
@@ -36,13 +39,20 @@ describe('the example plan', () => {
   test('is valid with the bundled templates', () => {
     const plan = loadPlan(EXAMPLE);
     assert.deepEqual(Object.keys(plan.scenarios).sort(), ['degradation', 'maintenance', 'outage', 'regional-failover']);
-    for (const id of ['website', 'api', 'payments']) assert.ok(plan.components.some((c) => c.id === id), id);
+    for (const id of ['website', 'api', 'payments'])
+      assert.ok(
+        plan.components.some((c) => c.id === id),
+        id,
+      );
     assert.ok(plan.groups.length >= 1);
     const kinds = new Set(plan.audiences.map((a) => `${a.kind}${a.sandbox ? '-sandbox' : ''}`));
     assert.deepEqual([...kinds].sort(), ['external', 'external-sandbox', 'internal']);
     const maintenance = plan.scenarios.maintenance!;
     assert.equal(maintenance.kind, 'maintenance');
-    assert.deepEqual(maintenance.kind === 'maintenance' && maintenance.reminders.map(parseDuration), [72, 24, 1].map((h) => h * 3_600_000));
+    assert.deepEqual(
+      maintenance.kind === 'maintenance' && maintenance.reminders.map(parseDuration),
+      [72, 24, 1].map((h) => h * 3_600_000),
+    );
   });
 
   test('routes component and severity labels', () => {
@@ -60,35 +70,67 @@ describe('the example plan', () => {
 
 describe('plan problems are reported with their path and line', () => {
   test('an unknown component in a route', () => {
-    assertProblem(problemsOf(edited(['routing', 'rules', 0, 'components'], ['api', 'billing-db'])), 'routing.rules.0.components.1', /unknown component "billing-db"/);
+    assertProblem(
+      problemsOf(edited(['routing', 'rules', 0, 'components'], ['api', 'billing-db'])),
+      'routing.rules.0.components.1',
+      /unknown component "billing-db"/,
+    );
   });
   test('a cadence that is not a duration', () => {
-    assertProblem(problemsOf(edited(['scenarios', 'outage', 'cadence', 'sev1'], 'half an hour')), 'scenarios.outage.cadence.sev1', /duration/);
+    assertProblem(
+      problemsOf(edited(['scenarios', 'outage', 'cadence', 'sev1'], 'half an hour')),
+      'scenarios.outage.cadence.sev1',
+      /duration/,
+    );
   });
   test('a severity with no cadence', () => {
-    assertProblem(problemsOf(removed(['scenarios', 'outage', 'cadence', 'sev2'])), 'scenarios.outage.cadence', /no cadence for severity "sev2"/);
+    assertProblem(
+      problemsOf(removed(['scenarios', 'outage', 'cadence', 'sev2'])),
+      'scenarios.outage.cadence',
+      /no cadence for severity "sev2"/,
+    );
   });
   test('a template missing for a locale', () => {
     const hasTemplate = (key: string) => !key.startsWith('zh-TW/external/incident/holding.');
     assertProblem(problemsOf(exampleText, hasTemplate), 'scenarios.outage.templates.holding', /missing for locale "zh-TW"/);
   });
   test('an unknown field', () => {
-    assertProblem(problemsOf(edited(['scenarios', 'outage', 'cadance'], { sev1: '30m' })), 'scenarios.outage', /Unrecognized key.*cadance/);
+    assertProblem(
+      problemsOf(edited(['scenarios', 'outage', 'cadance'], { sev1: '30m' })),
+      'scenarios.outage',
+      /Unrecognized key.*cadance/,
+    );
   });
   test('an unknown audience in a scenario', () => {
-    assertProblem(problemsOf(edited(['scenarios', 'outage', 'audiences', 0, 'audience'], 'partners')), 'scenarios.outage.audiences.0.audience', /unknown audience "partners"/);
+    assertProblem(
+      problemsOf(edited(['scenarios', 'outage', 'audiences', 0, 'audience'], 'partners')),
+      'scenarios.outage.audiences.0.audience',
+      /unknown audience "partners"/,
+    );
   });
   test('a channel the audience does not have', () => {
-    assertProblem(problemsOf(edited(['scenarios', 'degradation', 'audiences', 0, 'channels'], ['email', 'voice'])), 'scenarios.degradation.audiences.0.channels.1', /no channel "voice"/);
+    assertProblem(
+      problemsOf(edited(['scenarios', 'degradation', 'audiences', 0, 'channels'], ['email', 'voice'])),
+      'scenarios.degradation.audiences.0.channels.1',
+      /no channel "voice"/,
+    );
   });
   test('a drill audience that is not a sandbox', () => {
     assertProblem(problemsOf(edited(['drills', 'audience'], 'customers')), 'drills.audience', /not a sandbox/);
   });
   test('a component name missing a page locale', () => {
-    assertProblem(problemsOf(edited(['components', 0, 'name'], { en: 'Website' })), 'components.0.name', /missing the "zh-TW" text/);
+    assertProblem(
+      problemsOf(edited(['components', 0, 'name'], { en: 'Website' })),
+      'components.0.name',
+      /missing the "zh-TW" text/,
+    );
   });
   test('a route to a maintenance scenario', () => {
-    assertProblem(problemsOf(edited(['routing', 'rules', 0, 'scenario'], 'maintenance')), 'routing.rules.0.scenario', /maintenance; alerts open incidents/);
+    assertProblem(
+      problemsOf(edited(['routing', 'rules', 0, 'scenario'], 'maintenance')),
+      'routing.rules.0.scenario',
+      /maintenance; alerts open incidents/,
+    );
   });
   test('a YAML syntax error names its line', () => {
     const problems = problemsOf('version: 1\npage: { id: x\n  name: [unclosed\n');
@@ -115,6 +157,7 @@ describe('durations', () => {
     for (const text of ['30s', '15m', '1h30m', '2d', '250ms']) assert.equal(formatDuration(parseDuration(text)), text);
   });
   test('refuse what is not a duration', () => {
-    for (const text of ['', '15', 'm15', '1.5h', '15 m', 'soon']) assert.throws(() => parseDuration(text), /not a duration/, text);
+    for (const text of ['', '15', 'm15', '1.5h', '15 m', 'soon'])
+      assert.throws(() => parseDuration(text), /not a duration/, text);
   });
 });

@@ -40,7 +40,13 @@ test('per-channel caps: e-mail one request at a time while SMS uses the rest of 
   });
   store = await openConfiguredStore(config);
   const rows: SubscriberInput[] = [];
-  for (let i = 0; i < 24; i++) rows.push({ id: `c${String(i).padStart(3, '0')}`, email: `cap-${i}@example.com`, phone: `+1555020${String(i).padStart(4, '0')}`, components: ['payments'] });
+  for (let i = 0; i < 24; i++)
+    rows.push({
+      id: `c${String(i).padStart(3, '0')}`,
+      email: `cap-${i}@example.com`,
+      phone: `+1555020${String(i).padStart(4, '0')}`,
+      components: ['payments'],
+    });
   await store.upsertSubscribers(rows.map((r, i) => (validateSubscriber(r, i + 1) as { ok: true; value: never }).value));
   const core = createDeliveryCore({
     plan: examplePlan(),
@@ -52,7 +58,10 @@ test('per-channel caps: e-mail one request at a time while SMS uses the rest of 
   });
   const request = paymentsOutageRound(`notify-cap-${Date.now()}`);
   await core.prepareRound(request);
-  const result = await core.deliverRange({ request, afterId: null, throughId: 'c999', count: rows.length }, { attempt: 1, resumeCursor: null, heartbeat: () => undefined });
+  const result = await core.deliverRange(
+    { request, afterId: null, throughId: 'c999', count: rows.length },
+    { attempt: 1, resumeCursor: null, heartbeat: () => undefined },
+  );
 
   assert.equal(result.byChannel.email?.sent, 24);
   assert.equal(result.byChannel.sms?.sent, 24);
@@ -69,6 +78,10 @@ test('the setting: a total with optional channel caps; anything else is a clear 
   assert.deepEqual([delivery('16').providerConcurrency, delivery('16').providerConcurrencyByChannel], [16, {}]);
   assert.deepEqual(delivery(' 16, email=4 ,webhook=16').providerConcurrencyByChannel, { email: 4, webhook: 16 });
   for (const bad of ['email=4', '16,fax=2', '4,email=8', '0', '16,email=0', 'sixteen']) {
-    assert.throws(() => loadConfig({ HERALD_DATA_DIR: '/tmp', HERALD_PROVIDER_CONCURRENCY: bad }), (err: Error) => err instanceof ConfigError && /HERALD_PROVIDER_CONCURRENCY/.test(err.message), bad);
+    assert.throws(
+      () => loadConfig({ HERALD_DATA_DIR: '/tmp', HERALD_PROVIDER_CONCURRENCY: bad }),
+      (err: Error) => err instanceof ConfigError && /HERALD_PROVIDER_CONCURRENCY/.test(err.message),
+      bad,
+    );
   }
 });

@@ -14,7 +14,12 @@ import { createSesProvider, SES_BULK_MAX_ENTRIES, sesTemplate } from '../../acti
 import { createSmsV2Provider } from '../../activities/providers/smsV2';
 import { createSmtpProvider } from '../../activities/providers/smtp';
 import { RegionUnavailable, Throttled, UNSUBSCRIBE_PLACEHOLDER, type OutgoingMessage } from '../../activities/providers/types';
-import { createWebhookProvider, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../../activities/providers/webhook';
+import {
+  createWebhookProvider,
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  verifyWebhookSignature,
+} from '../../activities/providers/webhook';
 import { endpointsOf, FAKE_CREDENTIALS, FakeAwsRegion, startFakeAws } from '../support/fakeAws';
 import { startSmtp, type TestSmtp } from '../support/smtp';
 
@@ -37,8 +42,18 @@ const message = (over: Partial<OutgoingMessage>): OutgoingMessage => ({
   ...over,
 });
 const email = (address: string) =>
-  message({ recipientId: address, address, email: { subject: 'Investigating: Card payments failing', text: 'Card payments are failing.', html: '<p>Card payments are failing.</p>', unsubscribeUrl: 'http://localhost:3000/v1/unsubscribe?t=abc.def' } });
-const sms = (address: string, channel: 'sms' | 'push' | 'voice' = 'sms') => message({ recipientId: address, address, channel, text: 'Acme: card payments failing. Next update 14:30 UTC.' });
+  message({
+    recipientId: address,
+    address,
+    email: {
+      subject: 'Investigating: Card payments failing',
+      text: 'Card payments are failing.',
+      html: '<p>Card payments are failing.</p>',
+      unsubscribeUrl: 'http://localhost:3000/v1/unsubscribe?t=abc.def',
+    },
+  });
+const sms = (address: string, channel: 'sms' | 'push' | 'voice' = 'sms') =>
+  message({ recipientId: address, address, channel, text: 'Acme: card payments failing. Next update 14:30 UTC.' });
 
 describe('AWS providers against local regions', () => {
   let fakes: Record<string, FakeAwsRegion>;
@@ -81,8 +96,15 @@ describe('AWS providers against local regions', () => {
     assert.match((outcome as { messageId: string }).messageId, /^ses-/);
     const got = fakes['us-east-1']!.received[0]!;
     assert.equal(got.address, 'ann@example.com');
-    assert.deepEqual(got.headers, { 'List-Unsubscribe': '<http://localhost:3000/v1/unsubscribe?t=abc.def>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
-    const raw = got.raw as { ConfigurationSetName: string; EmailTags: { Name: string; Value: string }[]; Content: { Simple: { Body: { Html: { Data: string } } } } };
+    assert.deepEqual(got.headers, {
+      'List-Unsubscribe': '<http://localhost:3000/v1/unsubscribe?t=abc.def>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    const raw = got.raw as {
+      ConfigurationSetName: string;
+      EmailTags: { Name: string; Value: string }[];
+      Content: { Simple: { Body: { Html: { Data: string } } } };
+    };
     assert.equal(raw.ConfigurationSetName, 'herald-events');
     assert.deepEqual(raw.EmailTags, [{ Name: 'herald-round', Value: 'notify-incident-x-1-initial-customers' }]);
     assert.equal(raw.Content.Simple.Body.Html.Data, '<p>Card payments are failing.</p>');
@@ -98,7 +120,10 @@ describe('AWS providers against local regions', () => {
     assert.match((rejected as { error: string }).error, /MessageRejected \(400\)/);
 
     fakes['us-east-1']!.setMode('throttle', 1);
-    await assert.rejects(ses.send('us-east-1', [email('ann@example.com')]), (err: unknown) => err instanceof Throttled && /TooManyRequestsException \(429\)/.test(err.message));
+    await assert.rejects(
+      ses.send('us-east-1', [email('ann@example.com')]),
+      (err: unknown) => err instanceof Throttled && /TooManyRequestsException \(429\)/.test(err.message),
+    );
 
     fakes['us-east-1']!.setMode('down');
     const health = new RegionHealth(60_000);
@@ -113,7 +138,10 @@ describe('AWS providers against local regions', () => {
     assert.equal(fakes['us-east-1']!.requests, requestsBefore, 'a region cooling down is not asked');
 
     fakes['us-west-2']!.setMode('down');
-    await assert.rejects(sendThroughRegions(ses, health, 1, [email('ed@example.com')]), (err: unknown) => err instanceof AllRegionsDown && err.retryAfterMs > 0);
+    await assert.rejects(
+      sendThroughRegions(ses, health, 1, [email('ed@example.com')]),
+      (err: unknown) => err instanceof AllRegionsDown && err.retryAfterMs > 0,
+    );
     await ses.close?.();
   });
 
@@ -145,8 +173,15 @@ describe('AWS providers against local regions', () => {
     const u7 = region.received.find((m) => m.address === 'u7@example.com')!;
     assert.equal(u7.text, 'Investigating: Card payments failing');
     assert.match(u7.html!, /href="http:\/\/localhost:3000\/v1\/unsubscribe\?t=tok-u7"/);
-    assert.deepEqual(u7.headers, { 'List-Unsubscribe': '<http://localhost:3000/v1/unsubscribe?t=tok-u7>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' });
-    const raw = u7.raw as { ConfigurationSetName: string; DefaultEmailTags: unknown; DefaultContent: { Template: { TemplateContent: { Html: string }; TemplateName?: string } } };
+    assert.deepEqual(u7.headers, {
+      'List-Unsubscribe': '<http://localhost:3000/v1/unsubscribe?t=tok-u7>',
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    });
+    const raw = u7.raw as {
+      ConfigurationSetName: string;
+      DefaultEmailTags: unknown;
+      DefaultContent: { Template: { TemplateContent: { Html: string }; TemplateName?: string } };
+    };
     assert.equal(raw.ConfigurationSetName, 'herald-events');
     assert.deepEqual(raw.DefaultEmailTags, [{ Name: 'herald-round', Value: 'notify-incident-x-1-initial-customers' }]);
     assert.equal(raw.DefaultContent.Template.TemplateName, undefined, 'inline content: no template to create');
@@ -158,26 +193,54 @@ describe('AWS providers against local regions', () => {
   test('SES SendBulkEmail: every entry status read; a throttling or failing region; braces fall back to SendEmail', async () => {
     reset();
     const ses = createSesProvider(config, aws);
-    fakes['us-east-1']!.rule = (a) => ({ 'bad@example.com': 'MessageRejected', 'slow@example.com': 'TooManyRequestsException', 'wobbly@example.com': 'TRANSIENT_FAILURE' })[a];
-    const outcomes = await ses.send('us-east-1', ['ok@example.com', 'bad@example.com', 'slow@example.com', 'wobbly@example.com'].map((a) => bulkEmail(a)));
-    assert.deepEqual(outcomes.map((o) => o.kind), ['sent', 'failed', 'retry', 'retry']);
+    fakes['us-east-1']!.rule = (a) =>
+      ({
+        'bad@example.com': 'MessageRejected',
+        'slow@example.com': 'TooManyRequestsException',
+        'wobbly@example.com': 'TRANSIENT_FAILURE',
+      })[a];
+    const outcomes = await ses.send(
+      'us-east-1',
+      ['ok@example.com', 'bad@example.com', 'slow@example.com', 'wobbly@example.com'].map((a) => bulkEmail(a)),
+    );
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ['sent', 'failed', 'retry', 'retry'],
+    );
     assert.match((outcomes[1] as { error: string }).error, /MESSAGE_REJECTED/);
     assert.equal((outcomes[2] as { retryAfterMs?: number }).retryAfterMs, 1000, 'ACCOUNT_THROTTLED backs off');
-    assert.deepEqual(fakes['us-east-1']!.received.map((m) => m.address), ['ok@example.com']);
+    assert.deepEqual(
+      fakes['us-east-1']!.received.map((m) => m.address),
+      ['ok@example.com'],
+    );
 
     // Every entry ACCOUNT_THROTTLED: the account is over its rate, as a 429 would say.
     fakes['us-east-1']!.rule = (a) => (a.startsWith('slow') ? 'TooManyRequestsException' : undefined);
-    await assert.rejects(ses.send('us-east-1', [bulkEmail('slow1@example.com'), bulkEmail('slow2@example.com')]), (err: unknown) => err instanceof Throttled && /ACCOUNT_THROTTLED/.test(err.message));
+    await assert.rejects(
+      ses.send('us-east-1', [bulkEmail('slow1@example.com'), bulkEmail('slow2@example.com')]),
+      (err: unknown) => err instanceof Throttled && /ACCOUNT_THROTTLED/.test(err.message),
+    );
 
     fakes['us-east-1']!.rule = undefined;
     fakes['us-east-1']!.setMode('throttle', 1);
-    await assert.rejects(ses.send('us-east-1', [bulkEmail('t@example.com')]), (err: unknown) => err instanceof Throttled && /TooManyRequestsException \(429\)/.test(err.message));
+    await assert.rejects(
+      ses.send('us-east-1', [bulkEmail('t@example.com')]),
+      (err: unknown) => err instanceof Throttled && /TooManyRequestsException \(429\)/.test(err.message),
+    );
 
     fakes['us-east-1']!.setMode('down');
     const health = new RegionHealth(60_000);
-    const sent = await sendThroughRegions(ses, health, 1, ['x@example.com', 'y@example.com'].map((a) => bulkEmail(a)));
+    const sent = await sendThroughRegions(
+      ses,
+      health,
+      1,
+      ['x@example.com', 'y@example.com'].map((a) => bulkEmail(a)),
+    );
     assert.equal(sent.region, 'us-west-2');
-    assert.deepEqual(sent.outcomes.map((o) => o.kind), ['sent', 'sent']);
+    assert.deepEqual(
+      sent.outcomes.map((o) => o.kind),
+      ['sent', 'sent'],
+    );
     assert.equal(health.isDown('ses', 'us-east-1'), true);
 
     // Words Handlebars would read go one by one through SendEmail, token swapped in by Herald.
@@ -189,20 +252,31 @@ describe('AWS providers against local regions', () => {
     assert.equal(curly!.kind, 'sent');
     const got = fakes['us-west-2']!.received.at(-1)!;
     assert.equal(fakes['us-west-2']!.requests, before + 1);
-    assert.match((got.raw as { Content: { Simple: { Body: { Html: { Data: string } } } } }).Content.Simple.Body.Html.Data, /t=tok-curly"/);
+    assert.match(
+      (got.raw as { Content: { Simple: { Body: { Html: { Data: string } } } } }).Content.Simple.Body.Html.Data,
+      /t=tok-curly"/,
+    );
     await ses.close?.();
   });
 
   test('a request that times out after sending is ambiguous: no second region in the same attempt', async () => {
     const slow = await new FakeAwsRegion({ region: 'eu-west-1', record: true, latencyMs: 1500 }).start();
     try {
-      const cfg = loadConfig({ HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-slow-')), HERALD_SES_REGIONS: 'eu-west-1,us-west-2', HERALD_SES_ENDPOINTS: `eu-west-1=${slow.url},us-west-2=${fakes['us-west-2']!.url}` }).delivery;
+      const cfg = loadConfig({
+        HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-slow-')),
+        HERALD_SES_REGIONS: 'eu-west-1,us-west-2',
+        HERALD_SES_ENDPOINTS: `eu-west-1=${slow.url},us-west-2=${fakes['us-west-2']!.url}`,
+      }).delivery;
       const ses = createSesProvider({ ...cfg, ses: { ...cfg.ses, api: 'single' } }, { ...aws, timeoutMs: 300 });
       const health = new RegionHealth(60_000);
       const err = await sendThroughRegions(ses, health, 1, [email('slow@example.com')]).catch((e: unknown) => e);
       assert.ok(err instanceof RegionUnavailable && err.ambiguous, String(err));
       assert.equal(health.isDown('ses', 'eu-west-1'), true);
-      assert.equal(fakes['us-west-2']!.received.filter((m) => m.address === 'slow@example.com').length, 0, 'not resent elsewhere in the same attempt');
+      assert.equal(
+        fakes['us-west-2']!.received.filter((m) => m.address === 'slow@example.com').length,
+        0,
+        'not resent elsewhere in the same attempt',
+      );
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(slow.accepted(), 1, 'the slow region did deliver it: a resend would be a duplicate');
       await ses.close?.();
@@ -215,13 +289,34 @@ describe('AWS providers against local regions', () => {
     reset();
     const pp = createPinpointProvider(config, aws);
     assert.equal(pp.maxPerRequest, 100);
-    fakes['us-west-2']!.rule = (a) => ({ '+15555550001': 'PERMANENT_FAILURE', '+15555550002': 'OPT_OUT', '+15555550003': 'TEMPORARY_FAILURE', '+15555550004': 'THROTTLED' })[a];
+    fakes['us-west-2']!.rule = (a) =>
+      ({
+        '+15555550001': 'PERMANENT_FAILURE',
+        '+15555550002': 'OPT_OUT',
+        '+15555550003': 'TEMPORARY_FAILURE',
+        '+15555550004': 'THROTTLED',
+      })[a];
     const batch = ['+15555550000', '+15555550001', '+15555550002', '+15555550003', '+15555550004'].map((a) => sms(a));
     const outcomes = await pp.send('us-west-2', batch);
-    assert.deepEqual(outcomes.map((o) => o.kind), ['sent', 'failed', 'opted_out', 'retry', 'retry']);
+    assert.deepEqual(
+      outcomes.map((o) => o.kind),
+      ['sent', 'failed', 'opted_out', 'retry', 'retry'],
+    );
     const got = fakes['us-west-2']!.received[0]!;
-    assert.deepEqual((got.raw as { config: unknown }).config, { SMSMessage: { Body: 'Acme: card payments failing. Next update 14:30 UTC.', MessageType: 'TRANSACTIONAL', OriginationNumber: '+12065550100' } });
-    await assert.rejects(pp.send('us-west-2', Array.from({ length: 101 }, (_, i) => sms(`+1555555${String(i).padStart(4, '0')}`))), /at most 100/);
+    assert.deepEqual((got.raw as { config: unknown }).config, {
+      SMSMessage: {
+        Body: 'Acme: card payments failing. Next update 14:30 UTC.',
+        MessageType: 'TRANSACTIONAL',
+        OriginationNumber: '+12065550100',
+      },
+    });
+    await assert.rejects(
+      pp.send(
+        'us-west-2',
+        Array.from({ length: 101 }, (_, i) => sms(`+1555555${String(i).padStart(4, '0')}`)),
+      ),
+      /at most 100/,
+    );
 
     const push = await pp.send('us-east-1', [sms('APNS:abcdef0123456789', 'push')]);
     assert.equal(push[0]!.kind, 'sent');
@@ -240,13 +335,17 @@ describe('AWS providers against local regions', () => {
     const [ok] = await v2.send('us-east-1', [sms('+15555550100')]);
     assert.equal(ok!.kind, 'sent');
     assert.equal((fakes['us-east-1']!.received[0]!.raw as { OriginationIdentity: string }).OriginationIdentity, '+12065550100');
-    fakes['us-east-1']!.rule = (a) => (a === '+15555550101' ? 'OPTED_OUT' : a === '+15555550102' ? 'ValidationException' : undefined);
+    fakes['us-east-1']!.rule = (a) =>
+      a === '+15555550101' ? 'OPTED_OUT' : a === '+15555550102' ? 'ValidationException' : undefined;
     const [opted] = await v2.send('us-east-1', [sms('+15555550101')]);
     assert.equal(opted!.kind, 'opted_out');
     const [invalid] = await v2.send('us-east-1', [sms('+15555550102')]);
     assert.equal(invalid!.kind, 'failed');
     fakes['us-east-1']!.setMode('throttle', 1);
-    await assert.rejects(v2.send('us-east-1', [sms('+15555550103')]), (err: unknown) => err instanceof Throttled && /ThrottlingException \(400\)/.test(err.message));
+    await assert.rejects(
+      v2.send('us-east-1', [sms('+15555550103')]),
+      (err: unknown) => err instanceof Throttled && /ThrottlingException \(400\)/.test(err.message),
+    );
     await v2.close?.();
   });
 });
@@ -259,7 +358,11 @@ describe('SMTP provider against a real SMTP server', () => {
   after(() => smtp.stop());
 
   test('sends MIME with List-Unsubscribe; 550 is a permanent bounce, 451 is retried', async () => {
-    const config = loadConfig({ HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-smtp-')), HERALD_EMAIL_PROVIDER: 'smtp', HERALD_SMTP_URLS: smtp.url }).delivery;
+    const config = loadConfig({
+      HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-smtp-')),
+      HERALD_EMAIL_PROVIDER: 'smtp',
+      HERALD_SMTP_URLS: smtp.url,
+    }).delivery;
     const p = createSmtpProvider(config, { timeoutMs: 5000, maxConnections: 2 });
     const [ok] = await p.send(p.regions[0]!, [email('ann@example.com')]);
     assert.equal(ok!.kind, 'sent');
@@ -288,7 +391,11 @@ describe('chat and signed webhooks against a local receiver', () => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        const verified = verifyWebhookSignature(SECRET, { timestamp: req.headers[TIMESTAMP_HEADER] as string, signature: req.headers[SIGNATURE_HEADER] as string }, body);
+        const verified = verifyWebhookSignature(
+          SECRET,
+          { timestamp: req.headers[TIMESTAMP_HEADER] as string, signature: req.headers[SIGNATURE_HEADER] as string },
+          body,
+        );
         got.push({ path: req.url!, headers: req.headers, body, verified });
         if (req.url === '/gone') return void res.writeHead(410).end('gone');
         if (req.url === '/busy') return void res.writeHead(429, { 'retry-after': '7' }).end();
@@ -304,7 +411,11 @@ describe('chat and signed webhooks against a local receiver', () => {
   test('the generic webhook is signed over timestamp and body; a tampered body fails verification', async () => {
     const config = loadConfig({ HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-wh-')) }).delivery;
     const p = createWebhookProvider(config, SECRET);
-    const doc = JSON.stringify({ meta: { unsubscribe: 'x' }, page: { id: 'acme' }, incident: { id: 'i1', status: 'investigating', incident_updates: [] } });
+    const doc = JSON.stringify({
+      meta: { unsubscribe: 'x' },
+      page: { id: 'acme' },
+      incident: { id: 'i1', status: 'investigating', incident_updates: [] },
+    });
     const [ok] = await p.send('direct', [message({ channel: 'webhook', address: `${base}/hook`, json: doc })]);
     assert.equal(ok!.kind, 'sent');
     const hit = got.find((g) => g.path === '/hook')!;
@@ -312,9 +423,32 @@ describe('chat and signed webhooks against a local receiver', () => {
     assert.equal(hit.body, doc);
     assert.equal(hit.headers['idempotency-key'], 'notify-incident-x-1-initial-customers:r1:email');
     const ts = hit.headers[TIMESTAMP_HEADER] as string;
-    assert.equal(verifyWebhookSignature(SECRET, { timestamp: ts, signature: hit.headers[SIGNATURE_HEADER] as string }, doc.replace('i1', 'i2')), false);
-    assert.equal(verifyWebhookSignature('another-secret-entirely', { timestamp: ts, signature: hit.headers[SIGNATURE_HEADER] as string }, doc), false);
-    assert.equal(verifyWebhookSignature(SECRET, { timestamp: ts, signature: hit.headers[SIGNATURE_HEADER] as string }, doc, Number(ts) + 3600), false, 'too old');
+    assert.equal(
+      verifyWebhookSignature(
+        SECRET,
+        { timestamp: ts, signature: hit.headers[SIGNATURE_HEADER] as string },
+        doc.replace('i1', 'i2'),
+      ),
+      false,
+    );
+    assert.equal(
+      verifyWebhookSignature(
+        'another-secret-entirely',
+        { timestamp: ts, signature: hit.headers[SIGNATURE_HEADER] as string },
+        doc,
+      ),
+      false,
+    );
+    assert.equal(
+      verifyWebhookSignature(
+        SECRET,
+        { timestamp: ts, signature: hit.headers[SIGNATURE_HEADER] as string },
+        doc,
+        Number(ts) + 3600,
+      ),
+      false,
+      'too old',
+    );
 
     const [gone] = await p.send('direct', [message({ channel: 'webhook', address: `${base}/gone`, json: doc })]);
     assert.equal(gone!.kind, 'failed');
@@ -325,7 +459,8 @@ describe('chat and signed webhooks against a local receiver', () => {
   test('Slack gets text and blocks; Teams gets an Adaptive Card', async () => {
     const config = loadConfig({ HERALD_DATA_DIR: mkdtempSync(join(tmpdir(), 'herald-chat-')) }).delivery;
     const p = createChatProvider(config);
-    const chat = (address: string) => message({ channel: 'chat', address, text: 'Card payments are failing. <b>', title: 'Investigating' });
+    const chat = (address: string) =>
+      message({ channel: 'chat', address, text: 'Card payments are failing. <b>', title: 'Investigating' });
     await p.send('direct', [chat(`${base}/slack`), chat(`teams+${base}/teams`)]);
     const slack = JSON.parse(got.find((g) => g.path === '/slack')!.body);
     assert.equal(slack.blocks[0].type, 'header');

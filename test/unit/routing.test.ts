@@ -12,8 +12,16 @@ describe('routeAlert maps alert labels through the plan', () => {
   const plan = examplePlan();
 
   test('component and severity labels decide, with the default scenario', () => {
-    assert.deepEqual(routeAlert(plan, { alertname: 'PaymentsDown', component: 'payments', severity: 'critical' }), { scenario: 'outage', severity: 'sev1', components: ['payments'] });
-    assert.deepEqual(routeAlert(plan, { alertname: 'X', component: 'api', severity: 'warning' }), { scenario: 'outage', severity: 'sev3', components: ['api'] });
+    assert.deepEqual(routeAlert(plan, { alertname: 'PaymentsDown', component: 'payments', severity: 'critical' }), {
+      scenario: 'outage',
+      severity: 'sev1',
+      components: ['payments'],
+    });
+    assert.deepEqual(routeAlert(plan, { alertname: 'X', component: 'api', severity: 'warning' }), {
+      scenario: 'outage',
+      severity: 'sev3',
+      components: ['api'],
+    });
   });
 
   test('a plan severity id is accepted as is; unknown severities fall back to the default', () => {
@@ -23,8 +31,16 @@ describe('routeAlert maps alert labels through the plan', () => {
   });
 
   test('the first matching rule sets the scenario and, when it says so, the severity', () => {
-    assert.deepEqual(routeAlert(plan, { alertname: 'RegionEvacuated', component: 'website,api', severity: 'critical' }), { scenario: 'regional-failover', severity: 'sev2', components: ['website', 'api'] });
-    assert.deepEqual(routeAlert(plan, { alertname: 'HighLatency', component: 'api', severity: 'major' }), { scenario: 'degradation', severity: 'sev2', components: ['api'] });
+    assert.deepEqual(routeAlert(plan, { alertname: 'RegionEvacuated', component: 'website,api', severity: 'critical' }), {
+      scenario: 'regional-failover',
+      severity: 'sev2',
+      components: ['website', 'api'],
+    });
+    assert.deepEqual(routeAlert(plan, { alertname: 'HighLatency', component: 'api', severity: 'major' }), {
+      scenario: 'degradation',
+      severity: 'sev2',
+      components: ['api'],
+    });
   });
 
   test('rules match exact label values only', () => {
@@ -41,8 +57,18 @@ describe('routeAlert maps alert labels through the plan', () => {
   });
 
   test('a rule may name the components itself', () => {
-    const p = { ...plan, routing: { ...plan.routing, rules: [{ match: { team: 'checkout' }, components: ['payments', 'invoicing'] }, ...plan.routing.rules] } };
-    assert.deepEqual(routeAlert(p, { team: 'checkout' }), { scenario: 'outage', severity: 'sev2', components: ['payments', 'invoicing'] });
+    const p = {
+      ...plan,
+      routing: {
+        ...plan.routing,
+        rules: [{ match: { team: 'checkout' }, components: ['payments', 'invoicing'] }, ...plan.routing.rules],
+      },
+    };
+    assert.deepEqual(routeAlert(p, { team: 'checkout' }), {
+      scenario: 'outage',
+      severity: 'sev2',
+      components: ['payments', 'invoicing'],
+    });
   });
 
   test('a rule naming a maintenance scenario is refused', () => {
@@ -75,7 +101,15 @@ describe('routeAlert maps alert labels through the plan', () => {
       Trigger: { MetricName: 'Latency', Namespace: 'AWS/ApiGateway', Dimensions: [{ name: 'ApiName', value: 'public' }] },
     });
     const labels = alarmLabels(alarm);
-    assert.deepEqual(labels, { ApiName: 'public', namespace: 'AWS/ApiGateway', metric: 'Latency', region: 'eu-west-1', component: 'api', severity: 'major', alertname: 'HighLatency' });
+    assert.deepEqual(labels, {
+      ApiName: 'public',
+      namespace: 'AWS/ApiGateway',
+      metric: 'Latency',
+      region: 'eu-west-1',
+      component: 'api',
+      severity: 'major',
+      alertname: 'HighLatency',
+    });
     assert.deepEqual(routeAlert(plan, labels), { scenario: 'degradation', severity: 'sev2', components: ['api'] });
   });
 });

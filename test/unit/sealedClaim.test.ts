@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { openClaim, sealClaim, type SubscriptionClaim } from '../../core/subscriptions';
 
 const SECRET = 'unit-test-secret-0123456789abcdef';
-const claim: SubscriptionClaim = { channel: 'email', address: 'someone@example.com', components: ['api', 'payments'], locale: 'zh-TW', issuedAt: 1_800_000_000, expiresAt: 1_800_086_400 };
+const claim: SubscriptionClaim = {
+  channel: 'email',
+  address: 'someone@example.com',
+  components: ['api', 'payments'],
+  locale: 'zh-TW',
+  issuedAt: 1_800_000_000,
+  expiresAt: 1_800_086_400,
+};
 
 test('a sealed claim opens to the same claim and shows nothing of it', () => {
   const sealed = sealClaim(SECRET, claim);

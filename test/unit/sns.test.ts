@@ -35,7 +35,15 @@ describe('SNS signature verification', () => {
     await v.verify(signSns(notification(), keys.keyPem, '2'));
     await v.verify(signSns(notification({ Subject: undefined }), keys.keyPem, '2'));
     const confirmation = signSns(
-      { Type: 'SubscriptionConfirmation', MessageId: 'm-1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:herald-alarms', Message: 'You have chosen to subscribe…', Timestamp: '2026-11-28T12:00:00.000Z', Token: 'tok', SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=tok' },
+      {
+        Type: 'SubscriptionConfirmation',
+        MessageId: 'm-1',
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:herald-alarms',
+        Message: 'You have chosen to subscribe…',
+        Timestamp: '2026-11-28T12:00:00.000Z',
+        Token: 'tok',
+        SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=tok',
+      },
       keys.keyPem,
     );
     await v.verify(confirmation);
@@ -88,7 +96,15 @@ describe('SNS signature verification', () => {
   });
 
   test('the string to sign follows AWS order and leaves values unescaped', () => {
-    const s = snsStringToSign({ ...notification({ Message: 'line1\n"quoted" & <b>' }), Signature: '', SignatureVersion: '2', SigningCertURL: CERT_URL });
-    assert.equal(s, 'Message\nline1\n"quoted" & <b>\nMessageId\n22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324\nSubject\nALARM: "payments-5xx" in US East (N. Virginia)\nTimestamp\n2026-11-28T12:00:00.000Z\nTopicArn\narn:aws:sns:us-east-1:123456789012:herald-alarms\nType\nNotification\n');
+    const s = snsStringToSign({
+      ...notification({ Message: 'line1\n"quoted" & <b>' }),
+      Signature: '',
+      SignatureVersion: '2',
+      SigningCertURL: CERT_URL,
+    });
+    assert.equal(
+      s,
+      'Message\nline1\n"quoted" & <b>\nMessageId\n22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324\nSubject\nALARM: "payments-5xx" in US East (N. Virginia)\nTimestamp\n2026-11-28T12:00:00.000Z\nTopicArn\narn:aws:sns:us-east-1:123456789012:herald-alarms\nType\nNotification\n',
+    );
   });
 });

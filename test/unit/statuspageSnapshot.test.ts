@@ -34,8 +34,16 @@ describe('the snapshot', () => {
       const zh = text(s, `zh-TW/${path}`);
       assert.match(en, /<html lang="en">/, path);
       assert.match(zh, /<html lang="zh-TW">/, path);
-      assert.ok(en.includes(`<link rel="alternate" hreflang="zh-TW" href="http://localhost:8080/zh-TW/${path === 'index.html' ? '' : path}">`), path);
-      assert.ok(zh.includes(`<link rel="alternate" hreflang="en" href="http://localhost:8080/${path === 'index.html' ? '' : path}">`), path);
+      assert.ok(
+        en.includes(
+          `<link rel="alternate" hreflang="zh-TW" href="http://localhost:8080/zh-TW/${path === 'index.html' ? '' : path}">`,
+        ),
+        path,
+      );
+      assert.ok(
+        zh.includes(`<link rel="alternate" hreflang="en" href="http://localhost:8080/${path === 'index.html' ? '' : path}">`),
+        path,
+      );
     }
     assert.match(text(s, 'index.html'), /<a href="zh-TW\/" hreflang="zh-TW" lang="zh-TW" data-lang-switch>繁體中文<\/a>/);
     assert.match(text(s, 'zh-TW/index.html'), /<a href="..\/" hreflang="en" lang="en" data-lang-switch>English<\/a>/);
@@ -78,12 +86,23 @@ describe('the snapshot', () => {
     i.updates[1]!.body = '<img src=x onerror=alert(1)>';
     i.updates[1]!.bodies = undefined;
     const s = buildSnapshot(plan, state, TEMPLATES);
-    for (const path of ['index.html', 'incidents/inc-api-errors.html', 'history.html', '503.html', 'history.atom', 'history.rss']) {
+    for (const path of [
+      'index.html',
+      'incidents/inc-api-errors.html',
+      'history.html',
+      '503.html',
+      'history.atom',
+      'history.rss',
+    ]) {
       const body = text(s, path);
       assert.doesNotMatch(body, /<script>alert|<img src=x/, path);
     }
     assert.match(text(s, 'index.html'), /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt; &amp; &lt;b&gt;/);
-    assert.equal(JSON.parse(text(s, 'embed/banner.json')).items[0].text.en.title, 'Incident: <script>alert("x")</script> & <b>', 'JSON carries the text as data');
+    assert.equal(
+      JSON.parse(text(s, 'embed/banner.json')).items[0].text.en.title,
+      'Incident: <script>alert("x")</script> & <b>',
+      'JSON carries the text as data',
+    );
   });
 
   test('feeds: one Atom and one RSS entry per incident and maintenance, newest activity first, per locale', () => {
@@ -104,13 +123,19 @@ describe('the snapshot', () => {
 
   test('banner.json: open incidents and maintenance (and windows starting within a day), worded per locale, keyed by the latest update', () => {
     const incident = JSON.parse(text(buildSnapshot(plan, pageState(plan, 'incident'), TEMPLATES), 'embed/banner.json'));
-    assert.deepEqual(incident.items.map((i: { id: string; update_id: string; level: string }) => [i.id, i.update_id, i.level]), [['inc-api-errors', 'inc-api-errors-u2', 'major']]);
+    assert.deepEqual(
+      incident.items.map((i: { id: string; update_id: string; level: string }) => [i.id, i.update_id, i.level]),
+      [['inc-api-errors', 'inc-api-errors-u2', 'major']],
+    );
     assert.equal(incident.items[0].text['zh-TW'].url, 'http://localhost:8080/zh-TW/incidents/inc-api-errors.html');
     const maintenance = JSON.parse(text(buildSnapshot(plan, pageState(plan, 'maintenance'), TEMPLATES), 'embed/banner.json'));
-    assert.deepEqual(maintenance.items.map((i: { id: string; level: string }) => [i.id, i.level]), [
-      ['mnt-db-upgrade', 'maintenance'],
-      ['mnt-network', 'scheduled'],
-    ]);
+    assert.deepEqual(
+      maintenance.items.map((i: { id: string; level: string }) => [i.id, i.level]),
+      [
+        ['mnt-db-upgrade', 'maintenance'],
+        ['mnt-network', 'scheduled'],
+      ],
+    );
     const resolved = JSON.parse(text(buildSnapshot(plan, pageState(plan, 'resolved'), TEMPLATES), 'embed/banner.json'));
     assert.deepEqual(resolved.items, []);
     assert.match(text(buildSnapshot(plan, pageState(plan, 'resolved'), TEMPLATES), 'embed/banner.js'), /localStorage/);
@@ -131,7 +156,11 @@ describe('the snapshot', () => {
     }
     assert.match(text(s, '503.html'), /Errors on the public API[\s\S]*Expected resolution: Tue, Mar 10, 12:00 UTC/);
     for (const type of ['outage', 'maintenance', 'upstream-failure', 'upstream-timeout', 'throttled', 'quota-exceeded']) {
-      assert.match(text(s, `problems/${type}.html`), new RegExp(`http://localhost:8080/problems/${type}`), `the problem type ${type} is documented at its URI`);
+      assert.match(
+        text(s, `problems/${type}.html`),
+        new RegExp(`http://localhost:8080/problems/${type}`),
+        `the problem type ${type} is documented at its URI`,
+      );
     }
   });
 
@@ -141,7 +170,11 @@ describe('the snapshot', () => {
     const s = buildSnapshot(plan, state, TEMPLATES, {
       history: {
         incidents: [old],
-        componentDays: { api: { '2026-03-01': { worst: 'major_outage', majorOutageSeconds: 864, partialOutageSeconds: 0, maintenanceSeconds: 0 } } },
+        componentDays: {
+          api: {
+            '2026-03-01': { worst: 'major_outage', majorOutageSeconds: 864, partialOutageSeconds: 0, maintenanceSeconds: 0 },
+          },
+        },
       },
     });
     assert.ok(s.has('incidents/inc-from-store.html'));
@@ -153,13 +186,22 @@ describe('the snapshot', () => {
 
 describe('uptime bars', () => {
   test('a 95-minute major outage 12 days ago marks that day and costs its share of 90 days', () => {
-    const [payments] = componentUptime({ plan: { ...plan, components: plan.components.filter((c) => c.id === 'payments') }, since: '2025-01-01T00:00:00Z', now: STATE_NOW.toISOString(), incidents: [pastIncident('x', 12, 95)], maintenances: [] });
+    const [payments] = componentUptime({
+      plan: { ...plan, components: plan.components.filter((c) => c.id === 'payments') },
+      since: '2025-01-01T00:00:00Z',
+      now: STATE_NOW.toISOString(),
+      incidents: [pastIncident('x', 12, 95)],
+      maintenances: [],
+    });
     assert.equal(payments!.days.length, 90);
     assert.equal(payments!.days.at(-1)!.day, '2026-03-10');
     const day = payments!.days.find((d) => d.day === '2026-02-26')!;
     assert.equal(day.worst, 'major_outage');
     assert.equal(day.majorOutageSeconds, 95 * 60);
-    assert.deepEqual(day.events.map((e) => e.id), ['x']);
+    assert.deepEqual(
+      day.events.map((e) => e.id),
+      ['x'],
+    );
     const observed = 89 * 86400 + 10 * 3600;
     assert.equal(payments!.percent, (Math.floor((1 - 5700 / observed) * 10000) / 100).toFixed(2));
     assert.ok(payments!.days.filter((d) => d.day !== '2026-02-26').every((d) => d.worst === 'operational'));
@@ -167,7 +209,13 @@ describe('uptime bars', () => {
 
   test('partial outage counts 30 %, degraded and maintenance not at all, the worst status wins where they overlap', () => {
     const incident = openIncident();
-    const [website, api] = componentUptime({ plan, since: '2025-01-01T00:00:00Z', now: STATE_NOW.toISOString(), incidents: [incident], maintenances: [] });
+    const [website, api] = componentUptime({
+      plan,
+      since: '2025-01-01T00:00:00Z',
+      now: STATE_NOW.toISOString(),
+      incidents: [incident],
+      maintenances: [],
+    });
     const apiToday = api!.days.at(-1)!;
     assert.equal(apiToday.worst, 'partial_outage');
     assert.equal(apiToday.partialOutageSeconds, 45 * 60);
@@ -177,7 +225,13 @@ describe('uptime bars', () => {
   });
 
   test('days before the page existed have no data, and days follow the page time zone', () => {
-    const [website] = componentUptime({ plan, since: '2026-03-08T12:00:00Z', now: STATE_NOW.toISOString(), incidents: [], maintenances: [] });
+    const [website] = componentUptime({
+      plan,
+      since: '2026-03-08T12:00:00Z',
+      now: STATE_NOW.toISOString(),
+      incidents: [],
+      maintenances: [],
+    });
     assert.equal(website!.days.filter((d) => !d.noData).length, 3);
     assert.equal(dayOf('2026-03-09T20:00:00Z', 'Asia/Taipei'), '2026-03-10');
     assert.equal(new Date(startOfDay('2026-03-10', 'Asia/Taipei')).toISOString(), '2026-03-09T16:00:00.000Z');

@@ -11,7 +11,19 @@ import { STATE_NOW, pageState, pastIncident, type StateName } from '../support/p
 // written down in shared/reference/status-pages.md §2. The schema below is this test's own reading of
 // that reference; Herald's extras are listed apart and are the only keys allowed beyond it.
 
-type Type = 'string' | 'string?' | 'number' | 'boolean' | 'iso' | 'iso?' | 'date?' | { enum: readonly (string | null)[] } | { arrayOf: Shape } | { arrayOfStrings: true } | { nullOrArrayOf: Shape } | { object: Shape };
+type Type =
+  | 'string'
+  | 'string?'
+  | 'number'
+  | 'boolean'
+  | 'iso'
+  | 'iso?'
+  | 'date?'
+  | { enum: readonly (string | null)[] }
+  | { arrayOf: Shape }
+  | { arrayOfStrings: true }
+  | { nullOrArrayOf: Shape }
+  | { object: Shape };
 interface Shape {
   [key: string]: Type;
 }
@@ -43,7 +55,12 @@ const COMPONENT: Shape = {
 };
 const GROUP: Shape = { ...COMPONENT, components: { arrayOfStrings: true } };
 // §2.5
-const AFFECTED: Shape = { code: 'string', name: 'string', old_status: { enum: COMPONENT_STATUS }, new_status: { enum: COMPONENT_STATUS } };
+const AFFECTED: Shape = {
+  code: 'string',
+  name: 'string',
+  old_status: { enum: COMPONENT_STATUS },
+  new_status: { enum: COMPONENT_STATUS },
+};
 const UPDATE: Shape = {
   id: 'string',
   incident_id: 'string',
@@ -103,8 +120,10 @@ function checkType(v: unknown, type: Type, where: string): void {
   if (type === 'iso') return assert.match(String(v), ISO, where);
   if (type === 'iso?') return v === null ? undefined : assert.match(String(v), ISO, where);
   if (type === 'date?') return v === null ? undefined : assert.match(String(v), /^\d{4}-\d{2}-\d{2}$/, where);
-  if ('enum' in type) return assert.ok(type.enum.includes(v as string), `${where}: ${JSON.stringify(v)} not in ${type.enum.join('|')}`);
-  if ('arrayOfStrings' in type) return assert.ok(Array.isArray(v) && v.every((x) => typeof x === 'string'), `${where}: array of strings`);
+  if ('enum' in type)
+    return assert.ok(type.enum.includes(v as string), `${where}: ${JSON.stringify(v)} not in ${type.enum.join('|')}`);
+  if ('arrayOfStrings' in type)
+    return assert.ok(Array.isArray(v) && v.every((x) => typeof x === 'string'), `${where}: array of strings`);
   if ('object' in type) return check(v, type.object, {}, where);
   if ('nullOrArrayOf' in type && v === null) return;
   const shape = 'arrayOf' in type ? type.arrayOf : type.nullOrArrayOf;
@@ -149,7 +168,8 @@ const ENDPOINTS: Record<string, (doc: Record<string, unknown>, where: string) =>
   'api/v2/incidents/unresolved.json': (d, w) => {
     assert.deepEqual(Object.keys(d).sort(), ['incidents', 'page']);
     incidents(d.incidents, `${w}.incidents`);
-    for (const i of d.incidents as { status: string }[]) assert.ok(['investigating', 'identified', 'monitoring'].includes(i.status), `${w}: only unresolved`);
+    for (const i of d.incidents as { status: string }[])
+      assert.ok(['investigating', 'identified', 'monitoring'].includes(i.status), `${w}: only unresolved`);
   },
   'api/v2/scheduled-maintenances.json': (d, w) => {
     assert.deepEqual(Object.keys(d).sort(), ['page', 'scheduled_maintenances']);
@@ -163,7 +183,8 @@ const ENDPOINTS: Record<string, (doc: Record<string, unknown>, where: string) =>
   'api/v2/scheduled-maintenances/active.json': (d, w) => {
     assert.deepEqual(Object.keys(d).sort(), ['page', 'scheduled_maintenances']);
     maintenances(d.scheduled_maintenances, `${w}.scheduled_maintenances`);
-    for (const m of d.scheduled_maintenances as { status: string }[]) assert.ok(['in_progress', 'verifying'].includes(m.status), `${w}: only in progress or verifying`);
+    for (const m of d.scheduled_maintenances as { status: string }[])
+      assert.ok(['in_progress', 'verifying'].includes(m.status), `${w}: only in progress or verifying`);
   },
 };
 
@@ -201,34 +222,78 @@ describe('Statuspage v2 contract, every endpoint field by field', () => {
     assert.equal(summary.status.indicator, 'major');
     const [incident] = summary.incidents as Record<string, any>[];
     assert.equal(incident!.id, 'inc-api-errors');
-    assert.deepEqual(incident!.incident_updates.map((u: { id: string }) => u.id), ['inc-api-errors-u2', 'inc-api-errors-u1']);
+    assert.deepEqual(
+      incident!.incident_updates.map((u: { id: string }) => u.id),
+      ['inc-api-errors-u2', 'inc-api-errors-u1'],
+    );
     assert.equal(incident!.incident_updates[0].affected_components, null);
-    assert.deepEqual(incident!.incident_updates[1].affected_components[0], { code: 'api', name: 'Public API', old_status: 'operational', new_status: 'partial_outage' });
-    assert.deepEqual(incident!.components.map((c: { id: string; status: string }) => [c.id, c.status]), [
-      ['api', 'partial_outage'],
-      ['website', 'degraded_performance'],
-    ]);
+    assert.deepEqual(incident!.incident_updates[1].affected_components[0], {
+      code: 'api',
+      name: 'Public API',
+      old_status: 'operational',
+      new_status: 'partial_outage',
+    });
+    assert.deepEqual(
+      incident!.components.map((c: { id: string; status: string }) => [c.id, c.status]),
+      [
+        ['api', 'partial_outage'],
+        ['website', 'degraded_performance'],
+      ],
+    );
     assert.equal(incident!.eta, '2026-03-10T12:00:00.000Z');
     assert.equal(incident!.next_update_at, '2026-03-10T10:20:00.000Z');
     assert.equal(incident!.shortlink, 'http://localhost:8080/incidents/inc-api-errors.html');
-    assert.deepEqual(doc('api/v2/incidents/unresolved.json').incidents.map((i: { id: string }) => i.id), ['inc-api-errors']);
-    assert.deepEqual(doc('api/v2/incidents.json').incidents.map((i: { id: string }) => i.id), ['inc-api-errors', 'inc-past-1', 'inc-past-2'], 'newest first');
+    assert.deepEqual(
+      doc('api/v2/incidents/unresolved.json').incidents.map((i: { id: string }) => i.id),
+      ['inc-api-errors'],
+    );
+    assert.deepEqual(
+      doc('api/v2/incidents.json').incidents.map((i: { id: string }) => i.id),
+      ['inc-api-errors', 'inc-past-1', 'inc-past-2'],
+      'newest first',
+    );
   });
 
   test('maintenance: the maintenance indicator, under_maintenance components and group, active and upcoming split', () => {
     const doc = published(pageState(plan, 'maintenance'));
     assert.deepEqual(doc('api/v2/status.json').status, { indicator: 'maintenance', description: 'Service Under Maintenance' });
-    const rows = doc('api/v2/components.json').components as { id: string; status: string; group: boolean; components?: string[]; group_id: string | null; position: number }[];
+    const rows = doc('api/v2/components.json').components as {
+      id: string;
+      status: string;
+      group: boolean;
+      components?: string[];
+      group_id: string | null;
+      position: number;
+    }[];
     assert.equal(rows.find((c) => c.id === 'invoicing')!.status, 'under_maintenance');
     const group = rows.find((c) => c.group)!;
     assert.deepEqual([group.id, group.status, group.components], ['commerce', 'under_maintenance', ['payments', 'invoicing']]);
-    assert.ok(rows.filter((c) => c.group_id === 'commerce').every((c) => c.position > group.position), 'a group row comes before its children');
-    assert.deepEqual(rows.map((r) => r.position), rows.map((_r, i) => i + 1));
-    assert.deepEqual(doc('api/v2/scheduled-maintenances/active.json').scheduled_maintenances.map((m: { id: string }) => m.id), ['mnt-db-upgrade']);
-    assert.deepEqual(doc('api/v2/scheduled-maintenances/upcoming.json').scheduled_maintenances.map((m: { id: string }) => m.id), ['mnt-network']);
-    assert.deepEqual(doc('api/v2/summary.json').scheduled_maintenances.map((m: { id: string }) => m.id), ['mnt-db-upgrade', 'mnt-network'], 'in progress, then upcoming');
+    assert.ok(
+      rows.filter((c) => c.group_id === 'commerce').every((c) => c.position > group.position),
+      'a group row comes before its children',
+    );
+    assert.deepEqual(
+      rows.map((r) => r.position),
+      rows.map((_r, i) => i + 1),
+    );
+    assert.deepEqual(
+      doc('api/v2/scheduled-maintenances/active.json').scheduled_maintenances.map((m: { id: string }) => m.id),
+      ['mnt-db-upgrade'],
+    );
+    assert.deepEqual(
+      doc('api/v2/scheduled-maintenances/upcoming.json').scheduled_maintenances.map((m: { id: string }) => m.id),
+      ['mnt-network'],
+    );
+    assert.deepEqual(
+      doc('api/v2/summary.json').scheduled_maintenances.map((m: { id: string }) => m.id),
+      ['mnt-db-upgrade', 'mnt-network'],
+      'in progress, then upcoming',
+    );
     const m = doc('api/v2/scheduled-maintenances/active.json').scheduled_maintenances[0];
-    assert.deepEqual(m.incident_updates.map((u: { status: string }) => u.status), ['in_progress', 'scheduled']);
+    assert.deepEqual(
+      m.incident_updates.map((u: { status: string }) => u.status),
+      ['in_progress', 'scheduled'],
+    );
   });
 
   test('resolved: nothing unresolved, the resolved incident keeps its timeline, the completed maintenance listed', () => {
@@ -239,7 +304,10 @@ describe('Statuspage v2 contract, every endpoint field by field', () => {
     assert.equal(resolved.status, 'resolved');
     assert.ok(resolved.resolved_at);
     assert.equal(resolved.incident_updates[0].status, 'resolved');
-    assert.deepEqual(doc('api/v2/scheduled-maintenances.json').scheduled_maintenances.map((m: { status: string }) => m.status), ['completed']);
+    assert.deepEqual(
+      doc('api/v2/scheduled-maintenances.json').scheduled_maintenances.map((m: { status: string }) => m.status),
+      ['completed'],
+    );
     assert.deepEqual(doc('api/v2/scheduled-maintenances/active.json').scheduled_maintenances, []);
   });
 
@@ -258,7 +326,10 @@ describe('Statuspage v2 contract, every endpoint field by field', () => {
     state.incidents.find((i) => i.id === 'inc-api-errors')!.drill = true;
     assert.equal(v2Documents(plan, state)['api/v2/status.json'].status.indicator, 'none');
     assert.deepEqual(v2Documents(plan, state)['api/v2/incidents/unresolved.json'].incidents, []);
-    assert.deepEqual(v2Documents(plan, state, { drill: true })['api/v2/incidents/unresolved.json'].incidents.map((i) => i.id), ['inc-api-errors']);
+    assert.deepEqual(
+      v2Documents(plan, state, { drill: true })['api/v2/incidents/unresolved.json'].incidents.map((i) => i.id),
+      ['inc-api-errors'],
+    );
   });
 
   test('the rollup: partial outage of one of four components is minor, of half of them major, any major outage at least major', () => {
@@ -275,6 +346,9 @@ describe('Statuspage v2 contract, every endpoint field by field', () => {
     assert.equal(v2Documents(plan, state)['api/v2/status.json'].status.indicator, 'critical');
     state.components.api = { status: 'degraded_performance', updatedAt: at };
     state.components.payments = { status: 'operational', updatedAt: at };
-    assert.deepEqual(v2Documents(plan, state)['api/v2/status.json'].status, { indicator: 'minor', description: 'Partially Degraded Service' });
+    assert.deepEqual(v2Documents(plan, state)['api/v2/status.json'].status, {
+      indicator: 'minor',
+      description: 'Partially Degraded Service',
+    });
   });
 });

@@ -35,7 +35,10 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
     test('migrations run once and are recorded', async () => {
       assert.deepEqual(await migrate(store.db), []);
       const rows = await store.db.all<{ version: number }>('SELECT version FROM herald_migrations');
-      assert.deepEqual(rows.map((r) => Number(r.version)), MIGRATIONS.map((m) => m.version));
+      assert.deepEqual(
+        rows.map((r) => Number(r.version)),
+        MIGRATIONS.map((m) => m.version),
+      );
     });
 
     test('upsert inserts, then updates by id and replaces components and attributes', async () => {
@@ -47,7 +50,11 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
         ]),
       );
       assert.deepEqual(first, { inserted: 3, updated: 0 });
-      const again = await store.upsertSubscribers(valid([{ id: 'a1', email: 'a1@example.com', components: ['payments', 'api'], attributes: { tier: 'free', region: 'eu' } }]));
+      const again = await store.upsertSubscribers(
+        valid([
+          { id: 'a1', email: 'a1@example.com', components: ['payments', 'api'], attributes: { tier: 'free', region: 'eu' } },
+        ]),
+      );
       assert.deepEqual(again, { inserted: 0, updated: 1 });
       const a1 = (await store.getSubscriber('a1'))!;
       assert.deepEqual(a1.components, ['api', 'payments']);
@@ -69,7 +76,10 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
       assert.deepEqual(await store.audienceIds(customers, null, 100), ['a1', 'a2', 'b1', 'b3']);
       assert.deepEqual(await store.audienceIds({ ...customers, attributes: { tier: ['enterprise'] } }, null, 100), ['b1']);
       assert.deepEqual(await store.audienceIds({ ...customers, excludeComponents: ['api'] }, null, 100), ['b1', 'b3']);
-      assert.deepEqual(await store.audienceIds({ components: ['website'], internal: true, attributes: { internal: ['true'] } }, null, 100), ['a3']);
+      assert.deepEqual(
+        await store.audienceIds({ components: ['website'], internal: true, attributes: { internal: ['true'] } }, null, 100),
+        ['a3'],
+      );
       // Keyset pages: two at a time, nothing skipped or repeated.
       const p1 = await store.audienceIds(customers, null, 2);
       const p2 = await store.audienceIds(customers, p1[1]!, 2);
@@ -77,14 +87,29 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
       assert.deepEqual([...p1, ...p2], ['a1', 'a2', 'b1', 'b3']);
       assert.deepEqual(p3, []);
       const range = await store.audienceRange(customers, 'a1', 'b3', 10);
-      assert.deepEqual(range.map((r) => [r.id, r.consent]), [['a2', 'confirmed'], ['b1', 'confirmed'], ['b3', 'unsubscribed']]);
+      assert.deepEqual(
+        range.map((r) => [r.id, r.consent]),
+        [
+          ['a2', 'confirmed'],
+          ['b1', 'confirmed'],
+          ['b3', 'unsubscribed'],
+        ],
+      );
       assert.equal(await store.countAudience(customers), 4);
     });
 
     test('ids order bytewise on both engines', async () => {
-      await store.upsertSubscribers(valid([{ id: 'Z9', email: 'z@example.com', components: ['payments'] }, { id: 'a-0', email: 'a0@example.com', components: ['payments'] }]));
+      await store.upsertSubscribers(
+        valid([
+          { id: 'Z9', email: 'z@example.com', components: ['payments'] },
+          { id: 'a-0', email: 'a0@example.com', components: ['payments'] },
+        ]),
+      );
       const ids = await store.audienceIds(customers, null, 100);
-      assert.deepEqual(ids, [...ids].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)));
+      assert.deepEqual(
+        ids,
+        [...ids].sort((x, y) => (Buffer.from(x) < Buffer.from(y) ? -1 : 1)),
+      );
       assert.equal(ids[0], 'Z9');
     });
 
@@ -107,12 +132,26 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
     test('the ledger records before and after, counts retries and possible duplicates', async () => {
       const r = 'round-1';
       await store.saveRound(r, { roundId: r }, { hello: 1 }, 3);
-      assert.deepEqual((await store.saveRound(r, { other: true }, { hello: 2 }, 9)).content, { hello: 1 }, 'the first content is kept');
+      assert.deepEqual(
+        (await store.saveRound(r, { other: true }, { hello: 2 }, 9)).content,
+        { hello: 1 },
+        'the first content is kept',
+      );
       await store.markSending(r, [
         { recipientId: 'a1', channel: 'email', address: 'a1@example.com', possibleDuplicate: false },
         { recipientId: 'a2', channel: 'sms', address: '+15555550102', possibleDuplicate: false },
       ]);
-      await store.recordResults(r, [{ recipientId: 'a1', channel: 'email', address: 'a1@example.com', state: 'sent', provider: 'ses', region: 'us-west-2', messageId: 'm-1' }]);
+      await store.recordResults(r, [
+        {
+          recipientId: 'a1',
+          channel: 'email',
+          address: 'a1@example.com',
+          state: 'sent',
+          provider: 'ses',
+          region: 'us-west-2',
+          messageId: 'm-1',
+        },
+      ]);
       // a2 stays "sending" (a worker died); the next attempt marks it again as a possible duplicate.
       let ledger = await store.ledgerRange(r, null, 'zz');
       assert.equal(ledger.get('a2 sms')!.state, 'sending');
@@ -131,7 +170,10 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
       assert.equal(get('email', 'opted_out')!.deliveries, 1);
       assert.ok((await store.firstSentAt(r))! > 0);
       const ranged = await store.ledgerCounts(r, { afterId: 'a1', throughId: 'a2' });
-      assert.deepEqual(ranged.map((c) => [c.channel, c.state, c.deliveries]), [['sms', 'sent', 1]]);
+      assert.deepEqual(
+        ranged.map((c) => [c.channel, c.state, c.deliveries]),
+        [['sms', 'sent', 1]],
+      );
       await store.finishRound(r, { sent: 2 });
       assert.deepEqual((await store.getRound(r))!.report, { sent: 2 });
     });
@@ -147,10 +189,17 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
     test('subscribers are found by address through an index (migration 3), not a table scan', async () => {
       const db = store.db as { all: Store['db']['all'] };
       const all = db.all;
-      for (const [channel, address, index] of [['email', 'A1@Example.com', 'subscribers_by_email'], ['sms', '+15555550102', 'subscribers_by_phone'], ['webhook', 'https://hooks.example.com/x', 'subscribers_by_webhook']] as const) {
+      for (const [channel, address, index] of [
+        ['email', 'A1@Example.com', 'subscribers_by_email'],
+        ['sms', '+15555550102', 'subscribers_by_phone'],
+        ['webhook', 'https://hooks.example.com/x', 'subscribers_by_webhook'],
+      ] as const) {
         // The store's own query, as it runs.
         const asked: { sql: string; params: Parameters<typeof all>[1] }[] = [];
-        db.all = ((sql: string, params?: Parameters<typeof all>[1]) => (asked.push({ sql, params }), all.call(store.db, sql, params))) as typeof all;
+        db.all = ((sql: string, params?: Parameters<typeof all>[1]) => (
+          asked.push({ sql, params }),
+          all.call(store.db, sql, params)
+        )) as typeof all;
         let ids: string[];
         try {
           ids = await store.subscriberIdsByAddress(channel, address);
@@ -175,7 +224,7 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
 
     test('export pages cover every subscriber once', async () => {
       const seen: string[] = [];
-      for (let after: string | null = null; ; ) {
+      for (let after: string | null = null; ;) {
         const page = await store.subscribersPage(after, 3);
         if (page.length === 0) break;
         seen.push(...page.map((s) => s.id));
@@ -209,7 +258,10 @@ describe('subscriber input', () => {
   test('rows are validated with the reason and the row number', () => {
     const bad = validateSubscriber({ email: 'not-an-email', phone: '555' }, 7);
     assert.equal(bad.ok, false);
-    assert.deepEqual(!bad.ok && bad.problems.map((p) => [p.row, p.path]), [[7, 'email'], [7, 'phone']]);
+    assert.deepEqual(!bad.ok && bad.problems.map((p) => [p.row, p.path]), [
+      [7, 'email'],
+      [7, 'phone'],
+    ]);
     const none = validateSubscriber({ locale: 'en' }, 2);
     assert.equal(!none.ok && none.problems[0]!.message, 'needs at least one of email, phone, push, webhook, chat');
     const unknown = validateSubscriber({ email: 'a@example.com', components: 'payments;billing-db' }, 3, new Set(['payments']));
@@ -222,9 +274,23 @@ describe('subscriber input', () => {
     const p = new CsvParser();
     const text = 'id,email,tier\r\nx1,"a,b@example.com",gold\n"x""2","multi\nline",\n';
     const records = [...p.push(text.slice(0, 17)), ...p.push(text.slice(17)), ...p.end()];
-    assert.deepEqual(records.map((r) => r.fields), [['id', 'email', 'tier'], ['x1', 'a,b@example.com', 'gold'], ['x"2', 'multi\nline', '']]);
-    assert.deepEqual(records.map((r) => r.line), [1, 2, 3]);
-    assert.deepEqual(csvRecordToInput(records[0]!.fields, records[1]!.fields), { id: 'x1', email: 'a,b@example.com', attributes: { tier: 'gold' } });
+    assert.deepEqual(
+      records.map((r) => r.fields),
+      [
+        ['id', 'email', 'tier'],
+        ['x1', 'a,b@example.com', 'gold'],
+        ['x"2', 'multi\nline', ''],
+      ],
+    );
+    assert.deepEqual(
+      records.map((r) => r.line),
+      [1, 2, 3],
+    );
+    assert.deepEqual(csvRecordToInput(records[0]!.fields, records[1]!.fields), {
+      id: 'x1',
+      email: 'a,b@example.com',
+      attributes: { tier: 'gold' },
+    });
   });
 
   test('unsubscribe tokens verify only with the right secret and untouched', () => {

@@ -43,15 +43,33 @@ function historySuite(name: string, open: () => Promise<{ store: Store; cleanup(
       state.maintenances = [scheduledMaintenance()];
       assert.equal(await h.recordItems(key, state), 3);
       assert.equal(await pageHistory(store).recordItems(key, state), 0, 'a retry (even from a fresh handle) writes nothing');
-      const newer = { ...state.incidents[0]!, status: 'postmortem' as const, updatedAt: new Date(STATE_NOW.getTime() + 60_000).toISOString() };
+      const newer = {
+        ...state.incidents[0]!,
+        status: 'postmortem' as const,
+        updatedAt: new Date(STATE_NOW.getTime() + 60_000).toISOString(),
+      };
       assert.equal(await h.recordItems(key, { ...state, incidents: [newer] }), 1);
       assert.equal(await pageHistory(store).recordItems(key, state), 0, 'the older record of inc-a does not come back');
       const loaded = await h.load(key, new Date(STATE_NOW.getTime() - 10 * 86_400_000).toISOString(), '2026-03-01', 1);
-      assert.deepEqual(loaded.incidents.map((i) => [i.id, i.status]).sort(), [['inc-a', 'postmortem']], 'inc-b is older than the horizon and not among the most recent 1');
-      assert.deepEqual((await h.load(key, STATE_NOW.toISOString(), '2026-03-01', 50)).incidents.map((i) => i.id).sort(), ['inc-a', 'inc-b']);
-      assert.deepEqual(loaded.maintenances.map((m) => m.id), ['mnt-network']);
+      assert.deepEqual(
+        loaded.incidents.map((i) => [i.id, i.status]).sort(),
+        [['inc-a', 'postmortem']],
+        'inc-b is older than the horizon and not among the most recent 1',
+      );
+      assert.deepEqual((await h.load(key, STATE_NOW.toISOString(), '2026-03-01', 50)).incidents.map((i) => i.id).sort(), [
+        'inc-a',
+        'inc-b',
+      ]);
+      assert.deepEqual(
+        loaded.maintenances.map((m) => m.id),
+        ['mnt-network'],
+      );
       assert.deepEqual(await h.countItems(key), { incidents: 2, maintenances: 1 });
-      assert.deepEqual(await h.countItems(pageKey(plan.page.id, true)), { incidents: 0, maintenances: 0 }, 'a drill page keeps its own');
+      assert.deepEqual(
+        await h.countItems(pageKey(plan.page.id, true)),
+        { incidents: 0, maintenances: 0 },
+        'a drill page keeps its own',
+      );
     });
 
     test('page state: the newest wins', async () => {
@@ -75,21 +93,34 @@ function historySuite(name: string, open: () => Promise<{ store: Store; cleanup(
       assert.equal(await h.recordDays(key, first, []), 2);
       let stored = (await h.load(key, STATE_NOW.toISOString(), '2026-01-01')).days;
       assert.equal(await h.recordDays(key, first, stored), 0, 'the same days again: nothing written');
-      assert.equal(await h.recordDays(key, [day('api', '2026-03-09', 120, true), day('api', '2026-03-08', 0, true)], stored), 1, 'the open day is updated and becomes final');
+      assert.equal(
+        await h.recordDays(key, [day('api', '2026-03-09', 120, true), day('api', '2026-03-08', 0, true)], stored),
+        1,
+        'the open day is updated and becomes final',
+      );
       // Even written without the stored rows at hand, a final day is not rewritten.
       await h.recordDays(key, [day('api', '2026-03-08', 0, true), day('api', '2026-03-09', 0, true)], []);
       stored = (await h.load(key, STATE_NOW.toISOString(), '2026-01-01')).days;
-      assert.deepEqual(stored.map((d) => [d.day, d.majorOutageSeconds, d.final]), [
-        ['2026-03-08', 600, true],
-        ['2026-03-09', 120, true],
-      ]);
+      assert.deepEqual(
+        stored.map((d) => [d.day, d.majorOutageSeconds, d.final]),
+        [
+          ['2026-03-08', 600, true],
+          ['2026-03-09', 120, true],
+        ],
+      );
       assert.equal(await h.pruneDays(key, '2026-03-09'), 1);
-      assert.deepEqual((await h.load(key, STATE_NOW.toISOString(), '2026-01-01')).days.map((d) => d.day), ['2026-03-09']);
+      assert.deepEqual(
+        (await h.load(key, STATE_NOW.toISOString(), '2026-01-01')).days.map((d) => d.day),
+        ['2026-03-09'],
+      );
     });
   });
 }
 
-historySuite('SQLite', async () => ({ store: await openStore({ sqliteFile: join(mkdtempSync(join(tmpdir(), 'herald-history-')), 'herald.db') }), cleanup: async () => undefined }));
+historySuite('SQLite', async () => ({
+  store: await openStore({ sqliteFile: join(mkdtempSync(join(tmpdir(), 'herald-history-')), 'herald.db') }),
+  cleanup: async () => undefined,
+}));
 
 let pg: TestPostgres | undefined;
 historySuite('PostgreSQL', async () => {

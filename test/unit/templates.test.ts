@@ -60,24 +60,27 @@ function filesUnder(dir: string): string[] {
 }
 
 test('the example plan loads, and it uses the sixteen template ids the brief names', () => {
-  assert.deepEqual(templateIds, [
-    'degradation/initial',
-    'failover/initial',
-    'failover/resolved',
-    'incident/eta-missed',
-    'incident/holding',
-    'incident/resolved',
-    'incident/update',
-    'maintenance/announce',
-    'maintenance/cancel',
-    'maintenance/complete',
-    'maintenance/reminder',
-    'maintenance/reschedule',
-    'maintenance/start',
-    'maintenance/update',
-    'maintenance/overrun',
-    'outage/initial',
-  ].sort());
+  assert.deepEqual(
+    templateIds,
+    [
+      'degradation/initial',
+      'failover/initial',
+      'failover/resolved',
+      'incident/eta-missed',
+      'incident/holding',
+      'incident/resolved',
+      'incident/update',
+      'maintenance/announce',
+      'maintenance/cancel',
+      'maintenance/complete',
+      'maintenance/reminder',
+      'maintenance/reschedule',
+      'maintenance/start',
+      'maintenance/update',
+      'maintenance/overrun',
+      'outage/initial',
+    ].sort(),
+  );
 });
 
 test('every template the plan uses renders for every locale, kind, channel and phase', () => {
@@ -91,7 +94,11 @@ test('every template the plan uses renders for every locale, kind, channel and p
           const where = `${locale}/${kind}/${u.templateId} (${u.scenarioId}/${u.phase}, ${channel})`;
           for (const [part, value] of Object.entries(out)) {
             assert.ok(value.length > 0, `${where}: empty ${part}`);
-            assert.doesNotMatch(value, /undefined|\bnull\b|\[object Object\]|\{\{|\{%/, `${where}: ${part} leaks template internals: ${value}`);
+            assert.doesNotMatch(
+              value,
+              /undefined|\bnull\b|\[object Object\]|\{\{|\{%/,
+              `${where}: ${part} leaks template internals: ${value}`,
+            );
           }
           assert.doesNotMatch(out.subject, /\n/, `${where}: subject is not one line`);
           assert.doesNotMatch(out.short, /\n|\s{2}/, `${where}: short is not one collapsed line`);
@@ -111,7 +118,8 @@ test('en and zh-TW have exactly the same template files, and only ids the plan u
   const zh = filesUnder(join(root, 'zh-TW'));
   assert.deepEqual(zh, en);
   const expected = ['_macros.njk'];
-  for (const kind of KINDS) for (const id of templateIds) for (const part of ['subject', 'text', 'short']) expected.push(`${kind}/${id}.${part}.njk`);
+  for (const kind of KINDS)
+    for (const id of templateIds) for (const part of ['subject', 'text', 'short']) expected.push(`${kind}/${id}.${part}.njk`);
   assert.deepEqual(en, expected.sort());
 });
 
@@ -120,7 +128,10 @@ test('external messages name the affected business function, and open incidents 
     for (const locale of LOCALES) {
       const ctx = ctxFor(u, locale, 'external');
       const out = renderer.render(ctx, u.templateId);
-      assert.ok(out.text.includes(ctx.businessFunctions), `${locale}/${u.templateId}: text does not name "${ctx.businessFunctions}"`);
+      assert.ok(
+        out.text.includes(ctx.businessFunctions),
+        `${locale}/${u.templateId}: text does not name "${ctx.businessFunctions}"`,
+      );
       assert.ok(ctx.workarounds.length > 0);
       if (u.kind === 'incident' && u.phase !== 'resolved') {
         for (const w of ctx.workarounds) assert.ok(out.text.includes(w), `${locale}/${u.templateId}: workaround "${w}" missing`);
@@ -158,7 +169,11 @@ test('an open incident with neither ETA nor next update time fails loudly instea
   for (const u of uses.filter((x) => x.kind === 'incident' && x.phase !== 'resolved')) {
     for (const locale of LOCALES) {
       const ctx = { ...ctxFor(u, locale, 'external'), eta: undefined, nextUpdateAt: undefined };
-      assert.throws(() => renderer.render(ctx, u.templateId), TemplateRenderError, `${locale}/${u.templateId} rendered without a time`);
+      assert.throws(
+        () => renderer.render(ctx, u.templateId),
+        TemplateRenderError,
+        `${locale}/${u.templateId} rendered without a time`,
+      );
     }
   }
 });
@@ -185,10 +200,14 @@ test('external maintenance messages state the window; resolutions, completions a
           assert.ok(out.text.includes(time), `${where}: text does not state ${time}`);
           assert.ok(out.short.includes(time), `${where}: SMS does not state ${time}`);
         }
-        if (u.phase === 'reschedule') assert.ok(out.text.includes(m.previousScheduledFor!), `${where}: reschedule does not say what it replaces`);
+        if (u.phase === 'reschedule')
+          assert.ok(out.text.includes(m.previousScheduledFor!), `${where}: reschedule does not say what it replaces`);
         if (u.phase === 'overrun') {
           const withEta = renderer.render({ ...ctx, eta: 'Tue, Mar 10, 11:15 UTC' }, u.templateId);
-          assert.ok(withEta.text.includes('Tue, Mar 10, 11:15 UTC') && withEta.short.includes('Tue, Mar 10, 11:15 UTC'), `${where}: overrun ignores the new ETA`);
+          assert.ok(
+            withEta.text.includes('Tue, Mar 10, 11:15 UTC') && withEta.short.includes('Tue, Mar 10, 11:15 UTC'),
+            `${where}: overrun ignores the new ETA`,
+          );
         }
       }
       if (['resolved', 'complete', 'cancel'].includes(u.phase)) {
@@ -205,17 +224,26 @@ test('SMS fits the plan limit (320) and push its limit (178) for every template,
     for (const locale of LOCALES) {
       for (const kind of KINDS) {
         const sms = renderer.render(ctxFor(u, locale, kind, 'sms'), u.templateId).short;
-        assert.ok(sms.length <= plan.limits.smsLength, `${locale}/${kind}/${u.templateId}: SMS is ${sms.length} characters: ${sms}`);
+        assert.ok(
+          sms.length <= plan.limits.smsLength,
+          `${locale}/${kind}/${u.templateId}: SMS is ${sms.length} characters: ${sms}`,
+        );
         if (kind === 'external') {
           const push = renderer.render(ctxFor(u, locale, kind, 'push'), u.templateId).short;
-          assert.ok(push.length <= plan.limits.pushLength, `${locale}/${u.templateId}: push is ${push.length} characters: ${push}`);
+          assert.ok(
+            push.length <= plan.limits.pushLength,
+            `${locale}/${u.templateId}: push is ${push.length} characters: ${push}`,
+          );
         }
       }
     }
   }
   // The long operator message of a real update is cut, not sent whole.
   const update = firstUse.get('incident/update')!;
-  const long = { ...ctxFor(update, 'en', 'external', 'sms'), message: 'We are rolling out the fix region by region. '.repeat(20) };
+  const long = {
+    ...ctxFor(update, 'en', 'external', 'sms'),
+    message: 'We are rolling out the fix region by region. '.repeat(20),
+  };
   assert.ok(renderer.render(long, 'incident/update').short.length <= plan.limits.smsLength);
 });
 
@@ -240,7 +268,10 @@ test('external messages never carry the technical detail or the owner; internal 
     const ctx: MessageContext = { ...base, incident: { ...base.incident!, technicalDetail, owner: 'kim.oncall' } };
     const out = renderer.render(ctx, 'outage/initial');
     assert.ok(out.text.includes(technicalDetail), `${locale}: internal initial lacks the technical detail`);
-    assert.ok(out.text.includes('kim.oncall') && out.text.includes('sev1'), `${locale}: internal initial lacks owner or severity`);
+    assert.ok(
+      out.text.includes('kim.oncall') && out.text.includes('sev1'),
+      `${locale}: internal initial lacks owner or severity`,
+    );
     for (const c of ctx.components) assert.ok(out.text.includes(c.id), `${locale}: internal initial lacks component id ${c.id}`);
     for (const w of ctx.workarounds) assert.ok(out.text.includes(w), `${locale}: internal initial lacks the workaround`);
     assert.ok(out.text.includes(ctx.nextUpdateAt!), `${locale}: internal initial lacks the next update time`);
@@ -263,13 +294,19 @@ test('the operator message is shown when there is one', () => {
 test('the HTML e-mail escapes the operator message and links the status page and unsubscribe', () => {
   const u = firstUse.get('incident/update')!;
   for (const locale of LOCALES) {
-    const ctx: MessageContext = { ...ctxFor(u, locale, 'external', 'email'), message: 'Fixed <script>alert("x")</script> & "quoted"' };
+    const ctx: MessageContext = {
+      ...ctxFor(u, locale, 'external', 'email'),
+      message: 'Fixed <script>alert("x")</script> & "quoted"',
+    };
     assert.ok(ctx.unsubscribeUrl);
     const rendered = renderer.render(ctx, u.templateId);
     assert.ok(rendered.text.includes('<script>'), 'the plain-text part is not HTML-escaped');
     const html = renderer.renderEmailHtml(ctx, rendered);
     assert.ok(!html.includes('<script>'), 'the HTML e-mail contains a raw <script>');
-    assert.ok(html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quoted&quot;'), 'the message is not escaped as text');
+    assert.ok(
+      html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &quot;quoted&quot;'),
+      'the message is not escaped as text',
+    );
     assert.match(html, new RegExp(`<html lang="${locale}">`));
     assert.match(html, /<h1[^>]*>([^<]+)<\/h1>/);
     assert.equal(/<h1[^>]*>([^<]+)<\/h1>/.exec(html)![1], rendered.subject, 'the subject is not the heading');
@@ -309,7 +346,9 @@ test('checkTemplateVariables reports undeclared variables and members, and not n
     'messages/en/external/x/initial.subject.njk': '{{ range(2) | join(",") }} {{ page.name }}',
   });
   try {
-    const problems = checkTemplateVariables(dir).map((p) => `${p.file}: ${p.variable}`).sort();
+    const problems = checkTemplateVariables(dir)
+      .map((p) => `${p.file}: ${p.variable}`)
+      .sort();
     assert.deepEqual(problems, [
       'messages/en/_m.njk: jiraLink',
       'messages/en/external/x/initial.text.njk: c.hostname',
@@ -324,7 +363,8 @@ test('checkTemplateVariables reports undeclared variables and members, and not n
 test('optional variables: {% if %} on a missing one is fine, printing a missing one fails loudly', () => {
   const dir = tempTemplates({
     'messages/en/external/t/ok.subject.njk': '{% if eta %}ETA {{ eta }}{% else %}No ETA{% endif %}',
-    'messages/en/external/t/ok.text.njk': '{% if message %}{{ message }}{% endif %}{% if incident.owner %}{{ incident.owner }}{% endif %}Body',
+    'messages/en/external/t/ok.text.njk':
+      '{% if message %}{{ message }}{% endif %}{% if incident.owner %}{{ incident.owner }}{% endif %}Body',
     'messages/en/external/t/ok.short.njk': '{{ nextUpdateAt if nextUpdateAt else "soon" }}',
     'messages/en/external/t/bad.subject.njk': 'S',
     'messages/en/external/t/bad.text.njk': 'Fixed by {{ eta }}',
@@ -336,7 +376,10 @@ test('optional variables: {% if %} on a missing one is fine, printing a missing 
     const ctx: MessageContext = { ...base, incident: undefined, eta: undefined, message: undefined, nextUpdateAt: undefined };
     assert.deepEqual(r.render(ctx, 't/ok'), { subject: 'No ETA', text: 'Body', short: 'soon' });
     assert.equal(r.render({ ...ctx, eta: '12:00 UTC' }, 't/ok').subject, 'ETA 12:00 UTC');
-    assert.throws(() => r.render(ctx, 't/bad'), (err: unknown) => err instanceof TemplateRenderError && /bad\.text\.njk/.test(err.message));
+    assert.throws(
+      () => r.render(ctx, 't/bad'),
+      (err: unknown) => err instanceof TemplateRenderError && /bad\.text\.njk/.test(err.message),
+    );
     assert.equal(r.render({ ...ctx, eta: '12:00 UTC' }, 't/bad').text, 'Fixed by 12:00 UTC');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -344,7 +387,13 @@ test('optional variables: {% if %} on a missing one is fine, printing a missing 
 });
 
 test('templates see exactly the declared keys, with missing optional ones as null', () => {
-  const base = sampleContext(plan, { scenarioId: 'maintenance', locale: 'en', kind: 'external', channel: 'sms', phase: 'announce' });
+  const base = sampleContext(plan, {
+    scenarioId: 'maintenance',
+    locale: 'en',
+    kind: 'external',
+    channel: 'sms',
+    phase: 'announce',
+  });
   const seen = templateContext({ ...base, ticketId: 'OPS-1' } as MessageContext);
   assert.deepEqual(Object.keys(seen).sort(), [...declaredVariables].sort());
   assert.equal(seen.incident, null);

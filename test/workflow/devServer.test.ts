@@ -22,18 +22,19 @@ test('the dev server starts from the provisioned CLI with a SQLite file and Hera
   const port = await freePort();
   const server = await startDevServer({ binary, port, dbFile: join(dir, 'temporal.db'), stdio: 'ignore' });
   try {
-    const listed = execFileSync(binary, ['operator', 'search-attribute', 'list', '--address', server.address, '--output', 'json'], { encoding: 'utf8' });
-    const attrs = JSON.parse(listed) as { customAttributes: Record<string, string> };
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(attrs.customAttributes).filter(([k]) => k.startsWith('Herald'))),
-      {
-        HeraldKind: 'INDEXED_VALUE_TYPE_KEYWORD',
-        HeraldSeverity: 'INDEXED_VALUE_TYPE_KEYWORD',
-        HeraldStatus: 'INDEXED_VALUE_TYPE_KEYWORD',
-        HeraldComponents: 'INDEXED_VALUE_TYPE_KEYWORD_LIST',
-        HeraldDrill: 'INDEXED_VALUE_TYPE_BOOL',
-      },
+    const listed = execFileSync(
+      binary,
+      ['operator', 'search-attribute', 'list', '--address', server.address, '--output', 'json'],
+      { encoding: 'utf8' },
     );
+    const attrs = JSON.parse(listed) as { customAttributes: Record<string, string> };
+    assert.deepEqual(Object.fromEntries(Object.entries(attrs.customAttributes).filter(([k]) => k.startsWith('Herald'))), {
+      HeraldKind: 'INDEXED_VALUE_TYPE_KEYWORD',
+      HeraldSeverity: 'INDEXED_VALUE_TYPE_KEYWORD',
+      HeraldStatus: 'INDEXED_VALUE_TYPE_KEYWORD',
+      HeraldComponents: 'INDEXED_VALUE_TYPE_KEYWORD_LIST',
+      HeraldDrill: 'INDEXED_VALUE_TYPE_BOOL',
+    });
   } finally {
     await server.stop();
   }
@@ -54,13 +55,19 @@ test('the dev server starts from the provisioned CLI with a SQLite file and Hera
 });
 
 test('a binary that is not there fails at once with a clear error', async () => {
-  await assert.rejects(startDevServer({ binary: '/nonexistent/temporal', port: await freePort(), stdio: 'ignore', startTimeoutMs: 5000 }), /Temporal dev server .*(ENOENT|exited)/);
+  await assert.rejects(
+    startDevServer({ binary: '/nonexistent/temporal', port: await freePort(), stdio: 'ignore', startTimeoutMs: 5000 }),
+    /Temporal dev server .*(ENOENT|exited)/,
+  );
 });
 
 test('temporal-cli.sh refuses a TEMPORAL_CLI that does not work, in one line', () => {
   let stderr = '';
   try {
-    execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'temporal-cli.sh')], { env: { ...process.env, TEMPORAL_CLI: '/bin/false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('bash', [join(__dirname, '..', '..', 'scripts', 'temporal-cli.sh')], {
+      env: { ...process.env, TEMPORAL_CLI: '/bin/false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     assert.fail('expected a non-zero exit');
   } catch (err) {
     stderr = String((err as { stderr: Buffer }).stderr);

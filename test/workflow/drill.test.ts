@@ -23,9 +23,18 @@ describe('drills', () => {
     await t.teardown();
   });
 
-  async function runDrill(scenario: string, timeScale: number, inject: Fault[] = [], timeline?: DrillStep[]): Promise<DrillReport> {
+  async function runDrill(
+    scenario: string,
+    timeScale: number,
+    inject: Fault[] = [],
+    timeline?: DrillStep[],
+  ): Promise<DrillReport> {
     const drillId = newDrillId(scenario);
-    const input = buildDrillInput(w.plan, { scenario, timeScale, inject, ...(timeline ? { timeline } : {}) }, { statusUrl: 'http://localhost:8080/drill', drillId });
+    const input = buildDrillInput(
+      w.plan,
+      { scenario, timeScale, inject, ...(timeline ? { timeline } : {}) },
+      { statusUrl: 'http://localhost:8080/drill', drillId },
+    );
     return t.client.workflow.execute(drill, { workflowId: drillId, taskQueue: w.config.temporal.taskQueue, args: [input] });
   }
   const failing = (r: DrillReport) => r.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
@@ -33,7 +42,15 @@ describe('drills', () => {
   // The maintenance drill's default timeline starts the window after the 72 h reminder; at 36,000x
   // the window lasts long enough (20 plan hours = 2 s) for the operator's steps to land inside it.
   const maintenanceTimeline: DrillStep[] = [
-    { at: '0s', action: 'schedule', title: 'Planned upgrade (drill)', components: ['payments'], startsIn: '72h10m', lasts: '20h', message: 'Payments will be briefly unavailable during planned work.' },
+    {
+      at: '0s',
+      action: 'schedule',
+      title: 'Planned upgrade (drill)',
+      components: ['payments'],
+      startsIn: '72h10m',
+      lasts: '20h',
+      message: 'Payments will be briefly unavailable during planned work.',
+    },
     { at: '77h', action: 'maintenance-update', message: 'The work is going to plan.' },
     { at: '87h', action: 'complete' },
   ];
@@ -52,7 +69,10 @@ describe('drills', () => {
       for (const f of report.reportFiles ?? []) assert.ok(existsSync(f), f);
       const json = JSON.parse(readFileSync(report.reportFiles![0]!, 'utf8')) as DrillReport;
       assert.equal(json.passed, true);
-      assert.ok(Object.values(report.counts.byAudience).every((a) => a.sent > 0), JSON.stringify(report.counts.byAudience));
+      assert.ok(
+        Object.values(report.counts.byAudience).every((a) => a.sent > 0),
+        JSON.stringify(report.counts.byAudience),
+      );
       assert.match(readFileSync(report.reportFiles![1]!, 'utf8'), /PASSED/);
       if (scenario === 'outage') console.log(`# outage drill at 600x took ${(report.latencies.drillMs / 1000).toFixed(1)} s`);
     });
@@ -64,7 +84,14 @@ describe('drills', () => {
       const timeline: DrillStep[] | undefined =
         fault === 'cadence-missed'
           ? [
-              { at: '0s', action: 'fire', alert: 'DrillOutage', components: ['payments'], severity: 'sev1', impact: 'Card payments are failing.' },
+              {
+                at: '0s',
+                action: 'fire',
+                alert: 'DrillOutage',
+                components: ['payments'],
+                severity: 'sev1',
+                impact: 'Card payments are failing.',
+              },
               { at: '5m', action: 'update', status: 'identified', message: 'We found the cause.' },
               { at: '100m', action: 'resolve', message: 'Card payments work again.' },
             ]

@@ -53,14 +53,22 @@ describe('incident lifecycle on a real dev server', () => {
   }
 
   async function declare(i: IncidentInput): Promise<WorkflowHandle<typeof incident>> {
-    return t.client.workflow.start(incident, { workflowId: `incident-test-${randomBytes(4).toString('hex')}`, taskQueue: w.config.temporal.taskQueue, args: [i] });
+    return t.client.workflow.start(incident, {
+      workflowId: `incident-test-${randomBytes(4).toString('hex')}`,
+      taskQueue: w.config.temporal.taskQueue,
+      args: [i],
+    });
   }
   const state = (h: WorkflowHandle<typeof incident>) => h.query(incidentStateQuery);
   const until = (h: WorkflowHandle<typeof incident>, check: (s: IncidentState) => boolean, what: string, timeoutMs = 20_000) =>
-    eventually(async () => {
-      const s = await state(h);
-      return check(s) ? s : undefined;
-    }, timeoutMs, what);
+    eventually(
+      async () => {
+        const s = await state(h);
+        return check(s) ? s : undefined;
+      },
+      timeoutMs,
+      what,
+    );
   /** Resolves, approving the resolution's wording where the plan wants approval. */
   async function finish(h: WorkflowHandle<typeof incident>): Promise<IncidentState> {
     const r = await h.executeUpdate(resolveIncident, { args: [{ message: 'Resolved.', by: 'alice' }] });
@@ -71,37 +79,65 @@ describe('incident lifecycle on a real dev server', () => {
   }
   function assertRoundsSucceeded(s: IncidentState) {
     const failed = s.deliveries.filter((d) => d.error !== null || d.report === null);
-    assert.deepEqual(failed.map((d) => `${d.roundId}: ${d.error}`), [], 'every round completed');
+    assert.deepEqual(
+      failed.map((d) => `${d.roundId}: ${d.error}`),
+      [],
+      'every round completed',
+    );
   }
   const roundsOf = (s: IncidentState, phase: string) => s.deliveries.filter((d) => d.phase === phase);
 
   test('declare → update → resolved: every audience hears the initial notice, the update and the resolution', async () => {
     const h = await declare(input({}, { timeScale: 1 }));
     // Staff hear at once; customers and enterprise wait for approval of the operator's words.
-    let s = await until(h, (x) => roundsOf(x, 'initial').length === 1 && x.approvals.length === 1, 'the internal initial round and a pending approval');
+    let s = await until(
+      h,
+      (x) => roundsOf(x, 'initial').length === 1 && x.approvals.length === 1,
+      'the internal initial round and a pending approval',
+    );
     assert.equal(roundsOf(s, 'initial')[0]!.standsFor, 'staff');
     assert.equal(s.approvals[0]!.decision, 'pending');
     await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
     s = await until(h, (x) => roundsOf(x, 'initial').length === 3, 'initial rounds for all three audiences');
-    assert.deepEqual(roundsOf(s, 'initial').map((d) => d.standsFor).sort(), ['customers', 'enterprise', 'staff']);
-    assert.ok(roundsOf(s, 'initial').every((d) => d.operatorWording), 'the approved words went out');
+    assert.deepEqual(
+      roundsOf(s, 'initial')
+        .map((d) => d.standsFor)
+        .sort(),
+      ['customers', 'enterprise', 'staff'],
+    );
+    assert.ok(
+      roundsOf(s, 'initial').every((d) => d.operatorWording),
+      'the approved words went out',
+    );
     assert.equal(s.approvals[0]!.decision, 'approved');
     assert.equal(s.approvals[0]!.by, 'carol');
 
     const eta = new Date(Date.now() + 3_600_000).toISOString();
-    const posted = await h.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'We found the cause and are deploying a fix.', eta, by: 'alice' }] });
+    const posted = await h.executeUpdate(postUpdate, {
+      args: [{ status: 'identified', message: 'We found the cause and are deploying a fix.', eta, by: 'alice' }],
+    });
     assert.equal(posted.status, 'identified');
     assert.ok(posted.nextUpdateDue && Date.parse(posted.nextUpdateDue) > Date.now());
     await h.executeUpdate(approve, { args: [{ by: 'carol', seq: posted.seq }] });
-    const resolved = await h.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again. We are sorry for the disruption.', by: 'alice' }] });
+    const resolved = await h.executeUpdate(resolveIncident, {
+      args: [{ message: 'Card payments work again. We are sorry for the disruption.', by: 'alice' }],
+    });
     assert.equal(resolved.approval, 'pending', 'the resolution wording needs approval too');
     await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
     const final = await h.result();
     assert.equal(final.status, 'resolved');
     assert.ok(final.resolvedAt);
     assert.equal(final.nextUpdateDue, null);
-    assert.deepEqual(final.timeline.map((e) => e.kind), ['declared', 'approval', 'update', 'approval', 'resolved', 'approval']);
-    assert.deepEqual(roundsOf(final, 'resolved').map((d) => d.standsFor).sort(), ['customers', 'enterprise', 'staff']);
+    assert.deepEqual(
+      final.timeline.map((e) => e.kind),
+      ['declared', 'approval', 'update', 'approval', 'resolved', 'approval'],
+    );
+    assert.deepEqual(
+      roundsOf(final, 'resolved')
+        .map((d) => d.standsFor)
+        .sort(),
+      ['customers', 'enterprise', 'staff'],
+    );
     assertRoundsSucceeded(final);
 
     const described = await h.describe();
@@ -110,7 +146,10 @@ describe('incident lifecycle on a real dev server', () => {
     const page = await t.client.workflow.getHandle(statusPageWorkflowId(w.plan.page.id, false)).query(pageStateQuery);
     const onPage = page.incidents.find((i) => i.id === h.workflowId)!;
     assert.equal(onPage.status, 'resolved');
-    assert.deepEqual(onPage.updates.map((u) => u.status), ['investigating', 'identified', 'resolved']);
+    assert.deepEqual(
+      onPage.updates.map((u) => u.status),
+      ['investigating', 'identified', 'resolved'],
+    );
     // The page showed the plan's wording at once; the approved words replaced it in place.
     assert.equal(onPage.updates[0]!.body, 'Card payments are failing for some customers.');
     assert.equal(onPage.updates[1]!.body, 'We found the cause and are deploying a fix.');
@@ -126,7 +165,10 @@ describe('incident lifecycle on a real dev server', () => {
     assert.ok(s.escalations[0]!.to.includes('staff'));
     const holding = roundsOf(s, 'holding').slice(0, 3);
     assert.deepEqual(holding.map((d) => d.standsFor).sort(), ['customers', 'enterprise', 'staff']);
-    assert.ok(holding.every((d) => !d.operatorWording), 'the holding update is the plan\'s approved wording, no approval wait');
+    assert.ok(
+      holding.every((d) => !d.operatorWording),
+      "the holding update is the plan's approved wording, no approval wait",
+    );
     const holdingAt = Date.parse(s.timeline.find((e) => e.kind === 'holding')!.at);
     assert.ok(Date.parse(s.nextUpdateDue!) > holdingAt, 'the next update is due after the holding update');
     await finish(h);
@@ -134,7 +176,16 @@ describe('incident lifecycle on a real dev server', () => {
 
   test('when the ETA passes unresolved, customers are told honestly and the ETA is cleared', async () => {
     const h = await declare(input({ severity: 'sev3' }, { timeScale: 60 }));
-    await h.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'A fix is being deployed.', eta: new Date(Date.now() + 1500).toISOString(), by: 'alice' }] });
+    await h.executeUpdate(postUpdate, {
+      args: [
+        {
+          status: 'identified',
+          message: 'A fix is being deployed.',
+          eta: new Date(Date.now() + 1500).toISOString(),
+          by: 'alice',
+        },
+      ],
+    });
     const s = await until(h, (x) => roundsOf(x, 'etaMissed').length === 3, 'the ETA-missed notice to every audience');
     assert.equal(s.eta, null);
     const missed = roundsOf(s, 'etaMissed');
@@ -149,16 +200,27 @@ describe('incident lifecycle on a real dev server', () => {
     const s = await until(h, (x) => roundsOf(x, 'initial').length === 3, 'all initial rounds');
     assert.equal(s.approvals[0]!.decision, 'timed-out');
     const external = roundsOf(s, 'initial').filter((d) => d.standsFor !== 'staff');
-    assert.ok(external.every((d) => !d.operatorWording), 'external audiences got the plan\'s wording');
-    assert.ok(roundsOf(s, 'initial').find((d) => d.standsFor === 'staff')!.operatorWording, 'staff got the operator\'s words at once');
-    assert.notEqual(s.pageUpdates[0]!.body, 'Card payments are failing for some customers.', 'the page shows the plan\'s wording');
+    assert.ok(
+      external.every((d) => !d.operatorWording),
+      "external audiences got the plan's wording",
+    );
+    assert.ok(
+      roundsOf(s, 'initial').find((d) => d.standsFor === 'staff')!.operatorWording,
+      "staff got the operator's words at once",
+    );
+    assert.notEqual(s.pageUpdates[0]!.body, 'Card payments are failing for some customers.', "the page shows the plan's wording");
     await finish(h);
   });
 
   test('monitoring resolved moves to monitoring, and a quiet period auto-resolves where the plan allows', async () => {
     // degradation: autoResolve, quiet period 20m at time scale 600 = 2 s.
-    const h = await declare(input({ scenario: 'degradation', severity: 'sev3', components: ['website'] }, { scenario: 'degradation', timeScale: 600 }));
-    await h.signal(monitoringSignal, { state: 'resolved', alert: { source: 'alertmanager', name: 'HighLatency', fingerprint: 'f1' } });
+    const h = await declare(
+      input({ scenario: 'degradation', severity: 'sev3', components: ['website'] }, { scenario: 'degradation', timeScale: 600 }),
+    );
+    await h.signal(monitoringSignal, {
+      state: 'resolved',
+      alert: { source: 'alertmanager', name: 'HighLatency', fingerprint: 'f1' },
+    });
     const s = await until(h, (x) => x.status === 'monitoring', 'monitoring status');
     assert.ok(s.monitoringAt);
     const final = await h.result();
@@ -169,13 +231,23 @@ describe('incident lifecycle on a real dev server', () => {
   test('without auto-resolve, a quiet period reminds the operator instead', async () => {
     // outage: no autoResolve, quiet period 30m at time scale 900 = 2 s; cadence far away (sev3 2h = 8 s).
     const h = await declare(input({ severity: 'sev3' }, { timeScale: 900 }));
-    await h.signal(monitoringSignal, { state: 'resolved', alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'f2' } });
+    await h.signal(monitoringSignal, {
+      state: 'resolved',
+      alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'f2' },
+    });
     const s = await until(h, (x) => x.timeline.some((e) => e.kind === 'reminder'), 'a reminder');
     assert.equal(s.status, 'monitoring');
     const reminder = s.deliveries.filter((d) => d.seq === s.timeline.find((e) => e.kind === 'reminder')!.seq);
-    assert.deepEqual(reminder.map((d) => d.standsFor), ['staff'], 'only the internal audience is reminded');
+    assert.deepEqual(
+      reminder.map((d) => d.standsFor),
+      ['staff'],
+      'only the internal audience is reminded',
+    );
     // Re-firing goes back to where the incident was.
-    await h.signal(monitoringSignal, { state: 'firing', alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'f2' } });
+    await h.signal(monitoringSignal, {
+      state: 'firing',
+      alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'f2' },
+    });
     await until(h, (x) => x.status === 'investigating', 'back to investigating');
     await finish(h);
   });
@@ -187,7 +259,10 @@ describe('incident lifecycle on a real dev server', () => {
     const s = await until(h, (x) => roundsOf(x, 'initial').length === 6, 'initial rounds for the added component');
     const added = roundsOf(s, 'initial').slice(3);
     assert.ok(added.every((d) => d.components.length === 1 && d.components[0] === 'invoicing'));
-    assert.ok(added.every((d) => d.excludeComponents.includes('payments')), 'subscribers of payments already heard');
+    assert.ok(
+      added.every((d) => d.excludeComponents.includes('payments')),
+      'subscribers of payments already heard',
+    );
     assert.deepEqual(s.components, ['payments', 'invoicing']);
     assert.equal(s.componentStatuses.invoicing, 'partial_outage');
     const described = await h.describe();
@@ -198,30 +273,54 @@ describe('incident lifecycle on a real dev server', () => {
 
   test('a firing alert group that grew widens the incident: added components hear the initial notice, a more severe severity brings the cadence forward', async () => {
     // degradation (no approvals): sev3 cadence 2h, sev1 30m; at time scale 60: 120 s and 30 s.
-    const h = await declare(input({ scenario: 'degradation', severity: 'sev3', components: ['website'] }, { scenario: 'degradation', timeScale: 60 }));
+    const h = await declare(
+      input({ scenario: 'degradation', severity: 'sev3', components: ['website'] }, { scenario: 'degradation', timeScale: 60 }),
+    );
     let s = await until(h, (x) => roundsOf(x, 'initial').length === 2, 'initial rounds');
     assert.equal(Date.parse(s.nextUpdateDue!) - Date.parse(s.lastPublishedAt), 120_000);
     const alert = { source: 'alertmanager', name: 'HighLatency', fingerprint: 'g1' };
     // What older senders (and recorded histories) send: no routing, nothing changes.
     await h.signal(monitoringSignal, { state: 'firing', alert });
     // Less severe, unknown components and what it already has: nothing changes either.
-    await h.signal(monitoringSignal, { state: 'firing', alert, routed: { components: ['website', 'billing-db'], severity: 'sev3' } });
+    await h.signal(monitoringSignal, {
+      state: 'firing',
+      alert,
+      routed: { components: ['website', 'billing-db'], severity: 'sev3' },
+    });
     s = await until(h, (x) => x.monitoring.alerts.length === 1 && x.monitoring.state === 'firing', 'the alerts noted');
     assert.equal(s.timeline.filter((e) => e.kind === 'impact').length, 0);
     // The group grew: another component, and sev1.
-    await h.signal(monitoringSignal, { state: 'firing', alert: { ...alert, fingerprint: 'g2' }, routed: { components: ['website', 'invoicing'], severity: 'sev1' } });
+    await h.signal(monitoringSignal, {
+      state: 'firing',
+      alert: { ...alert, fingerprint: 'g2' },
+      routed: { components: ['website', 'invoicing'], severity: 'sev1' },
+    });
     s = await until(h, (x) => roundsOf(x, 'initial').length === 4, 'initial rounds for the added component');
     assert.deepEqual(s.components, ['website', 'invoicing']);
     assert.equal(s.severity, 'sev1');
-    assert.deepEqual(Object.values(s.componentStatuses), ['partial_outage', 'partial_outage'], 'sev1 degradation: partial outage on both');
-    assert.deepEqual(s.timeline.filter((e) => e.kind === 'impact').map((e) => e.by), ['monitoring:alertmanager']);
+    assert.deepEqual(
+      Object.values(s.componentStatuses),
+      ['partial_outage', 'partial_outage'],
+      'sev1 degradation: partial outage on both',
+    );
+    assert.deepEqual(
+      s.timeline.filter((e) => e.kind === 'impact').map((e) => e.by),
+      ['monitoring:alertmanager'],
+    );
     const added = roundsOf(s, 'initial').slice(2);
-    assert.ok(added.every((d) => d.components.join() === 'invoicing' && d.excludeComponents.join() === 'website'), 'only subscribers of the added component get the initial notice');
+    assert.ok(
+      added.every((d) => d.components.join() === 'invoicing' && d.excludeComponents.join() === 'website'),
+      'only subscribers of the added component get the initial notice',
+    );
     assert.equal(Date.parse(s.nextUpdateDue!) - Date.parse(s.lastPublishedAt), 30_000, 'the sev1 cadence');
     const described = await h.describe();
     assert.equal(described.typedSearchAttributes.get(HeraldSeverity), 'sev1');
     // A later, less severe alert on components it has never lowers or widens it again.
-    await h.signal(monitoringSignal, { state: 'firing', alert: { ...alert, fingerprint: 'g3' }, routed: { components: ['invoicing'], severity: 'sev3' } });
+    await h.signal(monitoringSignal, {
+      state: 'firing',
+      alert: { ...alert, fingerprint: 'g3' },
+      routed: { components: ['invoicing'], severity: 'sev3' },
+    });
     s = await until(h, (x) => x.monitoring.alerts.length === 3, 'the later alert noted');
     assert.equal(s.severity, 'sev1');
     assert.equal(s.timeline.filter((e) => e.kind === 'impact').length, 1);
@@ -237,13 +336,50 @@ describe('incident lifecycle on a real dev server', () => {
     await until(h, (x) => x.deliveries.length === 6 && x.deliveries.every((d) => d.report || d.error), 'all rounds reported');
     const before = (await h.fetchHistory()).events?.length ?? 0;
     const refused: [string, () => Promise<unknown>, RegExp][] = [
-      ['status going backwards', () => h.executeUpdate(postUpdate, { args: [{ status: 'investigating', message: 'Hmm.', by: 'alice' }] }), /cannot go back from identified/],
-      ['ETA in the past', () => h.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'Soon.', eta: '2020-01-01T00:00:00Z', by: 'alice' }] }), /ETA is in the past/],
-      ['unknown component', () => h.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'More.', components: ['billing-db'], by: 'alice' }] }), /unknown component "billing-db"/],
-      ['guard: a hostname', () => h.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'db-7.prod.acme.internal is down', by: 'alice' }] }), /customers would see internal detail/],
-      ['guard: a code name', () => h.executeUpdate(resolveIncident, { args: [{ message: 'Kestrel is fixed.', by: 'alice' }] }), /code name/],
-      ['unknown severity', () => h.executeUpdate(changeImpact, { args: [{ severity: 'sev9', by: 'alice' }] }), /unknown severity/],
-      ['resolve through postUpdate', () => h.executeUpdate(postUpdate, { args: [{ status: 'resolved', message: 'Done.', by: 'alice' }] }), /use resolve/],
+      [
+        'status going backwards',
+        () => h.executeUpdate(postUpdate, { args: [{ status: 'investigating', message: 'Hmm.', by: 'alice' }] }),
+        /cannot go back from identified/,
+      ],
+      [
+        'ETA in the past',
+        () =>
+          h.executeUpdate(postUpdate, {
+            args: [{ status: 'identified', message: 'Soon.', eta: '2020-01-01T00:00:00Z', by: 'alice' }],
+          }),
+        /ETA is in the past/,
+      ],
+      [
+        'unknown component',
+        () =>
+          h.executeUpdate(postUpdate, {
+            args: [{ status: 'identified', message: 'More.', components: ['billing-db'], by: 'alice' }],
+          }),
+        /unknown component "billing-db"/,
+      ],
+      [
+        'guard: a hostname',
+        () =>
+          h.executeUpdate(postUpdate, {
+            args: [{ status: 'identified', message: 'db-7.prod.acme.internal is down', by: 'alice' }],
+          }),
+        /customers would see internal detail/,
+      ],
+      [
+        'guard: a code name',
+        () => h.executeUpdate(resolveIncident, { args: [{ message: 'Kestrel is fixed.', by: 'alice' }] }),
+        /code name/,
+      ],
+      [
+        'unknown severity',
+        () => h.executeUpdate(changeImpact, { args: [{ severity: 'sev9', by: 'alice' }] }),
+        /unknown severity/,
+      ],
+      [
+        'resolve through postUpdate',
+        () => h.executeUpdate(postUpdate, { args: [{ status: 'resolved', message: 'Done.', by: 'alice' }] }),
+        /use resolve/,
+      ],
     ];
     for (const [name, call, pattern] of refused) {
       await assert.rejects(call(), (err: unknown) => {

@@ -46,11 +46,26 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
     });
     const store = await openConfiguredStore(config);
     const rows: SubscriberInput[] = [];
-    for (let i = 0; i < CUSTOMERS; i++) rows.push({ id: `c${String(i).padStart(3, '0')}`, email: `c${i}-${config.temporal.taskQueue}@example.com`, components: ['payments'] });
+    for (let i = 0; i < CUSTOMERS; i++)
+      rows.push({
+        id: `c${String(i).padStart(3, '0')}`,
+        email: `c${i}-${config.temporal.taskQueue}@example.com`,
+        components: ['payments'],
+      });
     rows.push({ id: 'staff-1', email: `staff-${config.temporal.taskQueue}@example.com`, components: '*', internal: true });
     await store.upsertSubscribers(rows.map((r, i) => (validateSubscriber(r, i + 1) as { ok: true; value: never }).value));
-    const providers = createProviders(config.delivery, { awsCredentials: FAKE_CREDENTIALS, webhookSecret: 'test-webhook-secret-0123' });
-    const { worker } = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store, providers });
+    const providers = createProviders(config.delivery, {
+      awsCredentials: FAKE_CREDENTIALS,
+      webhookSecret: 'test-webhook-secret-0123',
+    });
+    const { worker } = await createHeraldWorker({
+      config,
+      plan,
+      workflowBundle: t.workflowBundle,
+      connection: t.nativeConnection,
+      store,
+      providers,
+    });
     const r = { config, store, worker, running: worker.run() };
     rigs.push(r);
     return r;
@@ -99,23 +114,36 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
     });
   }
 
-  const initialRounds = (h: WorkflowHandle<typeof incident>, what: string, done: (s: IncidentState) => boolean, timeoutMs = 20_000) =>
-    eventually(async () => {
-      const s = await h.query(incidentStateQuery);
-      const rounds = s.deliveries.filter((d) => d.phase === 'initial');
-      return rounds.length === 2 && done(s) ? rounds : undefined;
-    }, timeoutMs, what);
+  const initialRounds = (
+    h: WorkflowHandle<typeof incident>,
+    what: string,
+    done: (s: IncidentState) => boolean,
+    timeoutMs = 20_000,
+  ) =>
+    eventually(
+      async () => {
+        const s = await h.query(incidentStateQuery);
+        const rounds = s.deliveries.filter((d) => d.phase === 'initial');
+        return rounds.length === 2 && done(s) ? rounds : undefined;
+      },
+      timeoutMs,
+      what,
+    );
   const byAudience = (rounds: IncidentState['deliveries']) => Object.fromEntries(rounds.map((d) => [d.standsFor, d]));
-  const childStarts = async (h: WorkflowHandle<typeof incident>) => (await h.fetchHistory()).events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
+  const childStarts = async (h: WorkflowHandle<typeof incident>) =>
+    (await h.fetchHistory()).events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
 
   test('a small audience is told from inside the incident: no notify child, every customer once', async () => {
     reset();
     const h = await declare(inline);
-    const rounds = byAudience(await initialRounds(h, 'both initial rounds reported', (s) => s.deliveries.every((d) => d.report !== null)));
+    const rounds = byAudience(
+      await initialRounds(h, 'both initial rounds reported', (s) => s.deliveries.every((d) => d.report !== null)),
+    );
     assert.equal(rounds.customers!.report!.sent, CUSTOMERS);
     assert.equal(rounds.staff!.report!.sent, 1);
     assert.ok(rounds.customers!.report!.firstSentAt, 'the report says when the first message left');
-    for (const d of Object.values(rounds)) await assert.rejects(t.client.workflow.getHandle(d.roundId).describe(), WorkflowNotFoundError, `${d.roundId} ran inline`);
+    for (const d of Object.values(rounds))
+      await assert.rejects(t.client.workflow.getHandle(d.roundId).describe(), WorkflowNotFoundError, `${d.roundId} ran inline`);
     assert.equal(await childStarts(h), 0);
     const totals = fakeTotals(Object.values(fakes));
     assert.deepEqual([totals.unique, totals.duplicates], [CUSTOMERS + 1, 0]);
@@ -124,12 +152,34 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
   test('an inline attempt that cannot finish (every region down) hands over to a notify round, which completes when a region returns, nothing doubled', async () => {
     reset('down');
     const h = await declare(inline);
-    const customersRound = await eventually(async () => (await h.query(incidentStateQuery)).deliveries.find((d) => d.phase === 'initial' && d.standsFor === 'customers'), 20_000, 'the customers round');
-    const child = await eventually(async () => (await t.client.workflow.getHandle(customersRound.roundId).describe().catch(() => undefined))?.status.name, 20_000, 'the notify child of the customers round');
+    const customersRound = await eventually(
+      async () =>
+        (await h.query(incidentStateQuery)).deliveries.find((d) => d.phase === 'initial' && d.standsFor === 'customers'),
+      20_000,
+      'the customers round',
+    );
+    const child = await eventually(
+      async () =>
+        (
+          await t.client.workflow
+            .getHandle(customersRound.roundId)
+            .describe()
+            .catch(() => undefined)
+        )?.status.name,
+      20_000,
+      'the notify child of the customers round',
+    );
     assert.equal(child, 'RUNNING', 'the round waits for a region');
     assert.equal(fakeTotals(Object.values(fakes)).accepted, 0);
     fakes['us-west-2']!.setMode('up');
-    const rounds = byAudience(await initialRounds(h, 'both rounds reported once a region is back', (s) => s.deliveries.every((d) => d.report !== null), 60_000));
+    const rounds = byAudience(
+      await initialRounds(
+        h,
+        'both rounds reported once a region is back',
+        (s) => s.deliveries.every((d) => d.report !== null),
+        60_000,
+      ),
+    );
     assert.equal(rounds.customers!.report!.sent, CUSTOMERS);
     assert.equal(rounds.staff!.report!.sent, 1);
     const totals = fakeTotals(Object.values(fakes));
@@ -139,10 +189,16 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
   test('an audience over HERALD_INLINE_ROUND_MAX gets a notify round; one under it does not', async () => {
     reset();
     const h = await declare(limited);
-    const rounds = byAudience(await initialRounds(h, 'both initial rounds reported', (s) => s.deliveries.every((d) => d.report !== null)));
+    const rounds = byAudience(
+      await initialRounds(h, 'both initial rounds reported', (s) => s.deliveries.every((d) => d.report !== null)),
+    );
     assert.equal(rounds.customers!.report!.sent, CUSTOMERS);
     assert.equal((await t.client.workflow.getHandle(rounds.customers!.roundId).describe()).type, 'notify');
-    await assert.rejects(t.client.workflow.getHandle(rounds.staff!.roundId).describe(), WorkflowNotFoundError, 'one staff member is under the limit');
+    await assert.rejects(
+      t.client.workflow.getHandle(rounds.staff!.roundId).describe(),
+      WorkflowNotFoundError,
+      'one staff member is under the limit',
+    );
     assert.equal(await childStarts(h), 1);
     const totals = fakeTotals(Object.values(fakes));
     assert.deepEqual([totals.unique, totals.duplicates], [CUSTOMERS + 1, 0]);

@@ -53,14 +53,30 @@ describe('maintenance windows on a real dev server', () => {
     };
   }
   const schedule = (i: MaintenanceInput) =>
-    t.client.workflow.start(maintenance, { workflowId: `maintenance-test-${randomBytes(4).toString('hex')}`, taskQueue: w.config.temporal.taskQueue, args: [i] });
-  const until = (h: WorkflowHandle<typeof maintenance>, check: (s: MaintenanceState) => boolean, what: string, timeoutMs = 20_000) =>
-    eventually(async () => {
-      const s = await h.query(maintenanceStateQuery);
-      return check(s) ? s : undefined;
-    }, timeoutMs, what);
+    t.client.workflow.start(maintenance, {
+      workflowId: `maintenance-test-${randomBytes(4).toString('hex')}`,
+      taskQueue: w.config.temporal.taskQueue,
+      args: [i],
+    });
+  const until = (
+    h: WorkflowHandle<typeof maintenance>,
+    check: (s: MaintenanceState) => boolean,
+    what: string,
+    timeoutMs = 20_000,
+  ) =>
+    eventually(
+      async () => {
+        const s = await h.query(maintenanceStateQuery);
+        return check(s) ? s : undefined;
+      },
+      timeoutMs,
+      what,
+    );
   const phases = (s: MaintenanceState) => s.timeline.map((e) => e.phase);
-  const page = async (id: string) => (await t.client.workflow.getHandle(statusPageWorkflowId(w.plan.page.id, false)).query(pageStateQuery)).maintenances.find((m) => m.id === id);
+  const page = async (id: string) =>
+    (await t.client.workflow.getHandle(statusPageWorkflowId(w.plan.page.id, false)).query(pageStateQuery)).maintenances.find(
+      (m) => m.id === id,
+    );
 
   test('announcement, every reminder at its offset, start under maintenance, an update, completion', async () => {
     const h = await schedule(input(80, 10));
@@ -73,10 +89,14 @@ describe('maintenance windows on a real dev server', () => {
       const at = Date.parse(reminders[i]!.at);
       assert.ok(at >= due && at - due <= LATE_MS, `the ${hours} h reminder came ${at - due} ms after its moment`);
     });
-    const onPage = await eventually(async () => {
-      const m = await page(h.workflowId);
-      return m?.status === 'in_progress' ? m : undefined;
-    }, 10_000, 'the page to show the window in progress');
+    const onPage = await eventually(
+      async () => {
+        const m = await page(h.workflowId);
+        return m?.status === 'in_progress' ? m : undefined;
+      },
+      10_000,
+      'the page to show the window in progress',
+    );
     assert.deepEqual(onPage.componentStatuses, { payments: 'under_maintenance', invoicing: 'under_maintenance' });
     const summary = await t.client.workflow.getHandle(statusPageWorkflowId(w.plan.page.id, false)).query(pageStateQuery);
     assert.equal(summary.components.payments?.status, 'under_maintenance');
@@ -86,12 +106,21 @@ describe('maintenance windows on a real dev server', () => {
     s = await h.result();
     assert.equal(s.status, 'completed');
     assert.deepEqual(phases(s), ['announce', 'reminder', 'reminder', 'reminder', 'start', 'update', 'complete']);
-    const rounds = (phase: string) => s.deliveries.filter((d) => d.phase === phase).map((d) => d.standsFor).sort();
-    for (const phase of ['announce', 'reminder', 'start', 'update', 'complete']) assert.deepEqual([...new Set(rounds(phase))], ['customers', 'enterprise', 'staff'], phase);
-    const finalPage = await eventually(async () => {
-      const m = await page(h.workflowId);
-      return m?.status === 'completed' ? m : undefined;
-    }, 10_000, 'the page to show completion');
+    const rounds = (phase: string) =>
+      s.deliveries
+        .filter((d) => d.phase === phase)
+        .map((d) => d.standsFor)
+        .sort();
+    for (const phase of ['announce', 'reminder', 'start', 'update', 'complete'])
+      assert.deepEqual([...new Set(rounds(phase))], ['customers', 'enterprise', 'staff'], phase);
+    const finalPage = await eventually(
+      async () => {
+        const m = await page(h.workflowId);
+        return m?.status === 'completed' ? m : undefined;
+      },
+      10_000,
+      'the page to show completion',
+    );
     assert.deepEqual(finalPage.componentStatuses, {});
   });
 
@@ -101,9 +130,19 @@ describe('maintenance windows on a real dev server', () => {
     const before = await h.query(maintenanceStateQuery);
     const newStart = Date.now() + 90 * PLAN_HOUR;
     await h.executeUpdate(rescheduleMaintenance, {
-      args: [{ scheduledFor: new Date(newStart).toISOString(), scheduledUntil: new Date(newStart + 10 * PLAN_HOUR).toISOString(), by: 'alice' }],
+      args: [
+        {
+          scheduledFor: new Date(newStart).toISOString(),
+          scheduledUntil: new Date(newStart + 10 * PLAN_HOUR).toISOString(),
+          by: 'alice',
+        },
+      ],
     });
-    let s = await until(h, (x) => x.deliveries.filter((d) => d.phase === 'reschedule').length === 3, 'the reschedule notice to every audience');
+    let s = await until(
+      h,
+      (x) => x.deliveries.filter((d) => d.phase === 'reschedule').length === 3,
+      'the reschedule notice to every audience',
+    );
     assert.deepEqual(s.remindersSent, [], 'every reminder is re-timed to the new start');
     s = await until(h, (x) => x.status === 'in_progress', 'the rescheduled start', 30_000);
     assert.deepEqual(phases(s), ['announce', 'reminder', 'reschedule', 'reminder', 'reminder', 'reminder', 'start']);
@@ -121,30 +160,60 @@ describe('maintenance windows on a real dev server', () => {
     assert.deepEqual(phases(s), ['announce', 'cancel']);
     assert.equal(s.deliveries.filter((d) => d.phase === 'cancel').length, 3);
     // The workflow has ended: no reminder can fire any more.
-    const onPage = await eventually(async () => {
-      const m = await page(h.workflowId);
-      return m?.status === 'completed' ? m : undefined;
-    }, 10_000, 'the page to close the window');
+    const onPage = await eventually(
+      async () => {
+        const m = await page(h.workflowId);
+        return m?.status === 'completed' ? m : undefined;
+      },
+      10_000,
+      'the page to close the window',
+    );
     assert.match(onPage.updates.at(-1)!.body, /no longer need/);
   });
 
   test('an overrun extends the window and announces the new end', async () => {
     const h = await schedule(input(0.5, 20));
-    const s = await until(h, (x) => x.deliveries.filter((d) => d.phase === 'overrun').length >= 3, 'an overrun announced to every audience', 30_000);
+    const s = await until(
+      h,
+      (x) => x.deliveries.filter((d) => d.phase === 'overrun').length >= 3,
+      'an overrun announced to every audience',
+      30_000,
+    );
     const overrun = s.timeline.find((e) => e.phase === 'overrun')!;
     assert.ok(Date.parse(s.scheduledUntil) > Date.parse(overrun.at), 'the new end is in the future');
     await h.executeUpdate(completeMaintenance, { args: [{ by: 'alice' }] });
     const final = await h.result();
     assert.equal(final.status, 'completed');
-    assert.deepEqual(final.deliveries.filter((d) => d.error !== null || d.report === null).map((d) => d.roundId), [], 'every round completed');
+    assert.deepEqual(
+      final.deliveries.filter((d) => d.error !== null || d.report === null).map((d) => d.roundId),
+      [],
+      'every round completed',
+    );
   });
 
   test('validators refuse what cannot be done', async () => {
     const h = await schedule(input(200, 10));
     const refused: [string, () => Promise<unknown>, RegExp][] = [
-      ['end before start', () => h.executeUpdate(rescheduleMaintenance, { args: [{ scheduledFor: new Date(Date.now() + 3_600_000).toISOString(), scheduledUntil: new Date(Date.now() + 60_000).toISOString(), by: 'a' }] }), /after scheduledFor/],
+      [
+        'end before start',
+        () =>
+          h.executeUpdate(rescheduleMaintenance, {
+            args: [
+              {
+                scheduledFor: new Date(Date.now() + 3_600_000).toISOString(),
+                scheduledUntil: new Date(Date.now() + 60_000).toISOString(),
+                by: 'a',
+              },
+            ],
+          }),
+        /after scheduledFor/,
+      ],
       ['complete before the start', () => h.executeUpdate(completeMaintenance, { args: [{ by: 'a' }] }), /cannot complete/],
-      ['guard', () => h.executeUpdate(postMaintenanceUpdate, { args: [{ message: 'Upgrading 10.0.3.7 now', by: 'a' }] }), /internal detail/],
+      [
+        'guard',
+        () => h.executeUpdate(postMaintenanceUpdate, { args: [{ message: 'Upgrading 10.0.3.7 now', by: 'a' }] }),
+        /internal detail/,
+      ],
     ];
     for (const [name, call, pattern] of refused) {
       await assert.rejects(call(), (err: unknown) => {

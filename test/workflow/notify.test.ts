@@ -49,8 +49,18 @@ describe('notify: one message round through providers across regions', () => {
       HERALD_PUBLIC_URL: 'http://localhost:8080',
     });
     store = await openConfiguredStore(config);
-    const providers = createProviders(config.delivery, { awsCredentials: FAKE_CREDENTIALS, webhookSecret: 'test-webhook-secret-0123' });
-    ({ worker } = await createHeraldWorker({ config, plan, workflowBundle: t.workflowBundle, connection: t.nativeConnection, store, providers }));
+    const providers = createProviders(config.delivery, {
+      awsCredentials: FAKE_CREDENTIALS,
+      webhookSecret: 'test-webhook-secret-0123',
+    });
+    ({ worker } = await createHeraldWorker({
+      config,
+      plan,
+      workflowBundle: t.workflowBundle,
+      connection: t.nativeConnection,
+      store,
+      providers,
+    }));
     running = worker.run();
 
     // 120 customers following payments (every third also by SMS, every fifth in zh-TW), one who
@@ -90,9 +100,11 @@ describe('notify: one message round through providers across regions', () => {
     }
   };
 
-  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => paymentsOutageRound(`notify-test-${Date.now()}-${++seq}`, over);
+  const request = (over: Partial<NotifyRequest> = {}): NotifyRequest =>
+    paymentsOutageRound(`notify-test-${Date.now()}-${++seq}`, over);
 
-  const start = (r: NotifyRequest) => t.client.workflow.start(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
+  const start = (r: NotifyRequest) =>
+    t.client.workflow.start(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
 
   // 120 customers: 120 e-mails + 40 SMS; plus u-unsubscribed (opted out) and u-bounced (suppressed).
   const EMAILS = 120;
@@ -118,16 +130,23 @@ describe('notify: one message round through providers across regions', () => {
     assert.equal(totals.unique, EMAILS + SMS - 1);
     assert.equal(totals.duplicates, 0);
     const received = Object.values(fakes).flatMap((f) => f.received);
-    assert.ok(!received.some((m) => ['gone@example.com', 'bounced@example.com', 'web@example.com', 'staff@example.com'].includes(m.address)));
+    assert.ok(
+      !received.some((m) =>
+        ['gone@example.com', 'bounced@example.com', 'web@example.com', 'staff@example.com'].includes(m.address),
+      ),
+    );
     // Rendered once per locale: the zh-TW customers got the zh-TW words; e-mail carries a signed unsubscribe link.
     const zh = received.find((m) => m.address === 'c5@example.com')!;
     const en = received.find((m) => m.address === 'c1@example.com')!;
     assert.notEqual(zh.text, en.text);
     assert.match(en.headers!['List-Unsubscribe']!, /^<http:\/\/localhost:3000\/unsubscribe\?t=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+>$/);
-    assert.notEqual(en.headers!['List-Unsubscribe'], received.find((m) => m.address === 'c2@example.com')!.headers!['List-Unsubscribe']);
+    assert.notEqual(
+      en.headers!['List-Unsubscribe'],
+      received.find((m) => m.address === 'c2@example.com')!.headers!['List-Unsubscribe'],
+    );
     // E-mail went through SES SendBulkEmail: one template per request, each recipient's own link rendered into the HTML.
     const token = /t=([^>]+)>$/.exec(en.headers!['List-Unsubscribe']!)![1]!;
-    assert.ok(en.html?.includes(`t=${token}`), 'the HTML part carries the recipient\'s own unsubscribe link');
+    assert.ok(en.html?.includes(`t=${token}`), "the HTML part carries the recipient's own unsubscribe link");
     assert.ok(!en.html?.includes('HERALDUNSUBSCRIBETOKEN') && !en.html?.includes('{{'));
     // SMS in one Pinpoint request per locale and page, never more than 100 addresses.
     const sms = received.filter((m) => m.service === 'pinpoint');
@@ -138,7 +157,12 @@ describe('notify: one message round through providers across regions', () => {
     const history = await t.client.workflow.getHandle(r.roundId).fetchHistory();
     assert.ok(history.events!.length < 200, 'the last run holds one page, not the whole round');
     // The same round again (a retry of the whole round) sends nothing new.
-    const again = await t.client.workflow.execute(notify, { workflowId: `${r.roundId}`, taskQueue: config.temporal.taskQueue, args: [r], workflowIdReusePolicy: 'ALLOW_DUPLICATE' });
+    const again = await t.client.workflow.execute(notify, {
+      workflowId: `${r.roundId}`,
+      taskQueue: config.temporal.taskQueue,
+      args: [r],
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    });
     assert.equal(again.sent, report.sent);
     assert.equal(fakeTotals(Object.values(fakes)).accepted, EMAILS + SMS - 1, 'nothing was sent twice');
   });
@@ -148,10 +172,14 @@ describe('notify: one message round through providers across regions', () => {
     for (const f of Object.values(fakes)) f.setMode('down');
     const r = request();
     const handle = await start(r);
-    const progress = await eventually(async () => {
-      const p = await handle.query(notifyProgressQuery);
-      return p.phase === 'sending' ? p : undefined;
-    }, 15_000, 'the round to be sending');
+    const progress = await eventually(
+      async () => {
+        const p = await handle.query(notifyProgressQuery);
+        return p.phase === 'sending' ? p : undefined;
+      },
+      15_000,
+      'the round to be sending',
+    );
     assert.equal(progress.expected, 122);
     assert.equal(progress.sent, 0);
     for (const f of Object.values(fakes)) f.setMode('up');
@@ -175,7 +203,11 @@ describe('notify: one message round through providers across regions', () => {
     for (const f of Object.values(fakes)) f.setMode('down');
     const r = request();
     const handle = await start(r);
-    await eventually(async () => (fakes['us-east-1']!.requests > 0 && fakes['us-west-2']!.requests > 0 ? true : undefined), 15_000, 'both regions to be tried');
+    await eventually(
+      async () => (fakes['us-east-1']!.requests > 0 && fakes['us-west-2']!.requests > 0 ? true : undefined),
+      15_000,
+      'both regions to be tried',
+    );
     await new Promise((res) => setTimeout(res, 2500));
     const described = await handle.describe();
     assert.equal(described.status.name, 'RUNNING', 'the round waits');
@@ -199,13 +231,24 @@ describe('notify: one message round through providers across regions', () => {
 
   test('permanent failures are recorded, not retried', async () => {
     reset();
-    fakes['us-east-1']!.rule = (a, service) => (service === 'ses' && a === 'c7@example.com' ? 'MessageRejected' : service === 'pinpoint' && a === '+15550100006' ? 'PERMANENT_FAILURE' : undefined);
+    fakes['us-east-1']!.rule = (a, service) =>
+      service === 'ses' && a === 'c7@example.com'
+        ? 'MessageRejected'
+        : service === 'pinpoint' && a === '+15550100006'
+          ? 'PERMANENT_FAILURE'
+          : undefined;
     const r = request();
     const report = await (await start(r)).result();
     assert.equal(report.failedPermanently, 2);
     assert.equal(report.sent, LATER - 2);
     const failed = (await store.deliveriesOf(r.roundId)).filter((d) => d.state === 'failed');
-    assert.deepEqual(failed.map((d) => [d.recipientId, d.channel, d.attempts]), [['c0006', 'sms', 1], ['c0007', 'email', 1]]);
+    assert.deepEqual(
+      failed.map((d) => [d.recipientId, d.channel, d.attempts]),
+      [
+        ['c0006', 'sms', 1],
+        ['c0007', 'email', 1],
+      ],
+    );
     assert.match(failed[1]!.error!, /MessageRejected/);
   });
 
@@ -215,7 +258,8 @@ describe('notify: one message round through providers across regions', () => {
     r.facts = { ...r.facts, message: 'We are failing over db01.acme.internal to the standby.' };
     const err = await (await start(r)).result().catch((e: unknown) => e);
     assert.ok(err instanceof WorkflowFailedError);
-    const cause = (err.cause as { cause?: { message?: string; type?: string } }).cause ?? (err.cause as { message?: string; type?: string });
+    const cause =
+      (err.cause as { cause?: { message?: string; type?: string } }).cause ?? (err.cause as { message?: string; type?: string });
     assert.equal(cause.type, 'GuardRefused');
     assert.match(cause.message ?? '', /db01\.acme\.internal/);
     assert.equal(fakeTotals(Object.values(fakes)).accepted, 0);
@@ -227,7 +271,9 @@ describe('notify: one message round through providers across regions', () => {
     const report = await (await start(r)).result();
     assert.equal(report.recipients, 3);
     assert.equal(report.sent, 5);
-    const addresses = Object.values(fakes).flatMap((f) => f.received.map((m) => m.address)).sort();
+    const addresses = Object.values(fakes)
+      .flatMap((f) => f.received.map((m) => m.address))
+      .sort();
     assert.deepEqual(addresses, ['+15555550100', '+15555550101', 'drill-en@example.com', 'drill-zh@example.com']);
     // The sandbox webhook goes to the outbox (the embedded default for webhooks).
     const outbox = readdirSync(join(config.dataDir, 'outbox'));
@@ -236,12 +282,15 @@ describe('notify: one message round through providers across regions', () => {
 
   test('the ledger counts every resend of a delivery left "sending" as a possible duplicate', async () => {
     const roundId = `ledger-repeats-${++seq}`;
-    const start = (possibleDuplicate: boolean) => store.markSending(roundId, [{ recipientId: 'c0001', channel: 'email', address: 'c1@example.com', possibleDuplicate }]);
+    const start = (possibleDuplicate: boolean) =>
+      store.markSending(roundId, [{ recipientId: 'c0001', channel: 'email', address: 'c1@example.com', possibleDuplicate }]);
     await start(false);
     // Caught in flight by two crashes: resent twice, each resend a repeat the provider may have seen.
     await start(true);
     await start(true);
-    await store.recordResults(roundId, [{ recipientId: 'c0001', channel: 'email', address: 'c1@example.com', state: 'sent', provider: 'ses' }]);
+    await store.recordResults(roundId, [
+      { recipientId: 'c0001', channel: 'email', address: 'c1@example.com', state: 'sent', provider: 'ses' },
+    ]);
     const [count] = await store.ledgerCounts(roundId);
     assert.deepEqual(count, { channel: 'email', state: 'sent', deliveries: 1, retries: 2, possibleDuplicates: 2 });
     const [entry] = await store.deliveriesOf(roundId);

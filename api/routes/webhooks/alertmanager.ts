@@ -43,14 +43,28 @@ export const GrafanaPayload = AlertmanagerPayload.extend({
 export type GrafanaPayload = z.infer<typeof GrafanaPayload>;
 
 /** One group notification → one delivery to the group's incident: the alerts that share the group's status. */
-export function alertGroupDelivery(source: 'alertmanager' | 'grafana', key: string, p: Omit<AlertmanagerPayload, 'version'>, rawBody: Buffer): AlertDelivery {
+export function alertGroupDelivery(
+  source: 'alertmanager' | 'grafana',
+  key: string,
+  p: Omit<AlertmanagerPayload, 'version'>,
+  rawBody: Buffer,
+): AlertDelivery {
   const matching = p.alerts.filter((a) => a.status === p.status);
   const alerts: AlertInfo[] = (matching.length > 0 ? matching : p.alerts).map((a) =>
-    alertInfo(source, { ...p.commonLabels, ...a.labels }, {
-      summary: a.annotations.summary ?? a.annotations.description ?? p.commonAnnotations.summary,
-      fingerprint: a.fingerprint ?? createHash('sha256').update(JSON.stringify(Object.entries(a.labels).sort())).digest('hex').slice(0, 16),
-      startsAt: a.startsAt,
-    }),
+    alertInfo(
+      source,
+      { ...p.commonLabels, ...a.labels },
+      {
+        summary: a.annotations.summary ?? a.annotations.description ?? p.commonAnnotations.summary,
+        fingerprint:
+          a.fingerprint ??
+          createHash('sha256')
+            .update(JSON.stringify(Object.entries(a.labels).sort()))
+            .digest('hex')
+            .slice(0, 16),
+        startsAt: a.startsAt,
+      },
+    ),
   );
   const links = [...new Set(p.alerts.map((a) => a.generatorURL?.slice(0, 500)).filter(Boolean))].slice(0, 5);
   return {
@@ -59,6 +73,12 @@ export function alertGroupDelivery(source: 'alertmanager' | 'grafana', key: stri
     deliveryId: createHash('sha256').update(rawBody).digest('hex'),
     state: p.status,
     alerts,
-    technicalDetail: [`${source} receiver ${p.receiver.slice(0, 200)}, group ${key.slice(0, 500)}`, ...links, p.externalURL?.slice(0, 500)].filter(Boolean).join('\n'),
+    technicalDetail: [
+      `${source} receiver ${p.receiver.slice(0, 200)}, group ${key.slice(0, 500)}`,
+      ...links,
+      p.externalURL?.slice(0, 500),
+    ]
+      .filter(Boolean)
+      .join('\n'),
   };
 }

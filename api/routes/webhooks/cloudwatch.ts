@@ -11,14 +11,34 @@ export const CloudWatchAlarm = z.object({
   NewStateValue: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
   NewStateReason: z.string().max(4096).optional(),
   StateChangeTime: z.string().max(64).optional(),
-  AlarmArn: z.string().regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/, 'must be a CloudWatch alarm ARN').max(1024),
+  AlarmArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/, 'must be a CloudWatch alarm ARN')
+    .max(1024),
   OldStateValue: z.string().max(32).optional(),
   Trigger: z
     .object({
       MetricName: z.string().max(255).nullish(),
       Namespace: z.string().max(255).nullish(),
       Dimensions: z.array(Dimension).max(30).nullish(),
-      Metrics: z.array(z.object({ MetricStat: z.object({ Metric: z.object({ Namespace: z.string().max(255).optional(), MetricName: z.string().max(255).optional(), Dimensions: z.array(Dimension).max(30).optional() }).optional() }).optional() })).max(20).nullish(),
+      Metrics: z
+        .array(
+          z.object({
+            MetricStat: z
+              .object({
+                Metric: z
+                  .object({
+                    Namespace: z.string().max(255).optional(),
+                    MetricName: z.string().max(255).optional(),
+                    Dimensions: z.array(Dimension).max(30).optional(),
+                  })
+                  .optional(),
+              })
+              .optional(),
+          }),
+        )
+        .max(20)
+        .nullish(),
     })
     .optional(),
 });
@@ -31,10 +51,15 @@ export type CloudWatchAlarm = z.infer<typeof CloudWatchAlarm>;
  */
 export function alarmLabels(a: CloudWatchAlarm): AlertLabels {
   const labels: AlertLabels = {};
-  const dims = [...(a.Trigger?.Dimensions ?? []), ...(a.Trigger?.Metrics ?? []).flatMap((m) => m.MetricStat?.Metric?.Dimensions ?? [])];
+  const dims = [
+    ...(a.Trigger?.Dimensions ?? []),
+    ...(a.Trigger?.Metrics ?? []).flatMap((m) => m.MetricStat?.Metric?.Dimensions ?? []),
+  ];
   for (const d of dims) labels[d.name] = d.value;
-  const ns = a.Trigger?.Namespace ?? a.Trigger?.Metrics?.find((m) => m.MetricStat?.Metric?.Namespace)?.MetricStat?.Metric?.Namespace;
-  const metric = a.Trigger?.MetricName ?? a.Trigger?.Metrics?.find((m) => m.MetricStat?.Metric?.MetricName)?.MetricStat?.Metric?.MetricName;
+  const ns =
+    a.Trigger?.Namespace ?? a.Trigger?.Metrics?.find((m) => m.MetricStat?.Metric?.Namespace)?.MetricStat?.Metric?.Namespace;
+  const metric =
+    a.Trigger?.MetricName ?? a.Trigger?.Metrics?.find((m) => m.MetricStat?.Metric?.MetricName)?.MetricStat?.Metric?.MetricName;
   if (ns) labels.namespace = ns;
   if (metric) labels.metric = metric;
   labels.region = a.AlarmArn.split(':')[3]!;

@@ -46,7 +46,10 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
   const seen = deps.ledger.seen(d.source, d.deliveryId);
   if (seen) {
     deps.metrics.webhooks.inc({ source: d.source, result: 'duplicate' });
-    return { status: 200, body: { result: 'duplicate', incidentId: seen.workflowId, detail: `delivery already processed at ${seen.at}` } };
+    return {
+      status: 200,
+      body: { result: 'duplicate', incidentId: seen.workflowId, detail: `delivery already processed at ${seen.at}` },
+    };
   }
   const id = incidentIdFor(d.source, d.key);
   const alerts = d.alerts.slice(0, MAX_SIGNALS);
@@ -63,7 +66,10 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
       deps.ledger.record(d.source, d.deliveryId, null, 'no-incident');
       deps.metrics.webhooks.inc({ source: d.source, result: 'ignored' });
       deps.log.info({ source: d.source, incidentId: id }, 'resolved alert for no running incident: ignored');
-      return { status: 200, body: { result: 'ignored', incidentId: null, detail: 'no running incident for this alert; nothing to resolve' } };
+      return {
+        status: 200,
+        body: { result: 'ignored', incidentId: null, detail: 'no running incident for this alert; nothing to resolve' },
+      };
     }
     deps.ledger.record(d.source, d.deliveryId, id, 'resolved');
     deps.metrics.webhooks.inc({ source: d.source, result: 'resolved' });
@@ -71,7 +77,10 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
     return { status: 202, body: { result: 'signalled', incidentId: id } };
   }
 
-  const routed = routeAlertGroup(deps.plan, d.alerts.map((a) => a.labels ?? {}));
+  const routed = routeAlertGroup(
+    deps.plan,
+    d.alerts.map((a) => a.labels ?? {}),
+  );
   if ('error' in routed) {
     deps.metrics.webhooks.inc({ source: d.source, result: 'unroutable' });
     deps.log.warn({ source: d.source, incidentId: id, reason: routed.error }, 'alert does not route to the plan');
@@ -102,7 +111,17 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
   });
   deps.ledger.record(d.source, d.deliveryId, id, 'firing');
   deps.metrics.webhooks.inc({ source: d.source, result: 'firing' });
-  deps.log.info({ source: d.source, incidentId: id, scenario: routed.scenario, severity: routed.severity, components: routed.components, alerts: alerts.length }, 'monitoring firing signalled');
+  deps.log.info(
+    {
+      source: d.source,
+      incidentId: id,
+      scenario: routed.scenario,
+      severity: routed.severity,
+      components: routed.components,
+      alerts: alerts.length,
+    },
+    'monitoring firing signalled',
+  );
   return { status: 202, body: { result: 'signalled', incidentId: id } };
 }
 
@@ -110,16 +129,30 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
  * The incident a firing alert opens. Title and impact are the plan's own words for the components
  * (customers read them); what the alert says goes to the internal technical detail only.
  */
-export function alertIncidentInput(plan: Plan, routed: { scenario: string; severity: string; components: string[] }, alert: AlertInfo, d: Pick<AlertDelivery, 'source' | 'technicalDetail'>, publicUrl: string): IncidentInput {
+export function alertIncidentInput(
+  plan: Plan,
+  routed: { scenario: string; severity: string; components: string[] },
+  alert: AlertInfo,
+  d: Pick<AlertDelivery, 'source' | 'technicalDetail'>,
+  publicUrl: string,
+): IncidentInput {
   const locale = plan.page.defaultLocale;
-  const pick = (t: Record<string, string> | undefined, fallback: string) => t?.[locale] ?? t?.en ?? Object.values(t ?? {})[0] ?? fallback;
+  const pick = (t: Record<string, string> | undefined, fallback: string) =>
+    t?.[locale] ?? t?.en ?? Object.values(t ?? {})[0] ?? fallback;
   const components = routed.components.map((id) => plan.components.find((c) => c.id === id)!);
   const scenario = plan.scenarios[routed.scenario]!;
   const names = new Intl.ListFormat(locale, { type: 'conjunction' }).format(components.map((c) => pick(c.name, c.id)));
-  const functions = new Intl.ListFormat(locale, { type: 'conjunction' }).format(components.map((c) => pick(c.businessFunction, c.id)));
+  const functions = new Intl.ListFormat(locale, { type: 'conjunction' }).format(
+    components.map((c) => pick(c.businessFunction, c.id)),
+  );
   const title = `${pick(scenario.name, routed.scenario)}: ${names}`.slice(0, 200);
-  const impact = locale.startsWith('zh') ? `部分客戶可能無法使用${functions}。我們正在調查。` : `Some customers may be unable to use ${functions}. We are investigating.`;
-  const detail = [`Opened by ${d.source} alert ${alert.name}`, alert.summary, d.technicalDetail].filter(Boolean).join('\n').slice(0, 4000);
+  const impact = locale.startsWith('zh')
+    ? `部分客戶可能無法使用${functions}。我們正在調查。`
+    : `Some customers may be unable to use ${functions}. We are investigating.`;
+  const detail = [`Opened by ${d.source} alert ${alert.name}`, alert.summary, d.technicalDetail]
+    .filter(Boolean)
+    .join('\n')
+    .slice(0, 4000);
   return {
     title,
     scenario: routed.scenario,
@@ -135,7 +168,11 @@ export function alertIncidentInput(plan: Plan, routed: { scenario: string; sever
 }
 
 /** Alert labels and annotations as AlertInfo, bounded so one delivery cannot bloat workflow history. */
-export function alertInfo(source: string, labels: AlertLabels, extra: { summary?: string; fingerprint?: string; startsAt?: string }): AlertInfo {
+export function alertInfo(
+  source: string,
+  labels: AlertLabels,
+  extra: { summary?: string; fingerprint?: string; startsAt?: string },
+): AlertInfo {
   const bounded: AlertLabels = {};
   for (const [k, v] of Object.entries(labels).slice(0, 40)) bounded[k.slice(0, 100)] = String(v).slice(0, 500);
   // Routing read the full labels; what the workflow keeps is bounded.

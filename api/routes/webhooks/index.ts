@@ -16,7 +16,10 @@ import { createSnsVerifier, isSnsUrl, SnsVerificationError, type FetchText, type
 // retries only 5xx, so throttling answers 503, not 429.
 
 export interface WebhookRouteDeps extends WebhookDeps {
-  api: Pick<ApiConfig, 'snsTopics' | 'grafanaSecret' | 'grafanaTimestampHeader' | 'genericWebhookSecret' | 'rateLimitIp' | 'webhookRateLimit'>;
+  api: Pick<
+    ApiConfig,
+    'snsTopics' | 'grafanaSecret' | 'grafanaTimestampHeader' | 'genericWebhookSecret' | 'rateLimitIp' | 'webhookRateLimit'
+  >;
   /** GETs an SNS URL (signing certificate, SubscribeURL); injectable for tests. */
   snsFetch?: FetchText;
   /** Validates bearer webhook tokens (bearerAuth(…, 'webhook')). */
@@ -28,49 +31,90 @@ const TOLERANCE_S = 300;
 export function webhookRoutes(deps: WebhookRouteDeps): Router {
   const router = Router();
   const raw = express.raw({ type: () => true, limit: '256kb' });
-  const perIp = rateLimit(tokenBucket(deps.api.rateLimitIp), (req) => clientAddress(req), 503, () => deps.metrics.rateLimited.inc({ limiter: 'webhook-ip' }));
-  const perToken = rateLimit(tokenBucket(deps.api.webhookRateLimit), (req, res) => String(res.locals.actor ?? clientAddress(req)), 503, () => deps.metrics.rateLimited.inc({ limiter: 'webhook-token' }));
+  const perIp = rateLimit(
+    tokenBucket(deps.api.rateLimitIp),
+    (req) => clientAddress(req),
+    503,
+    () => deps.metrics.rateLimited.inc({ limiter: 'webhook-ip' }),
+  );
+  const perToken = rateLimit(
+    tokenBucket(deps.api.webhookRateLimit),
+    (req, res) => String(res.locals.actor ?? clientAddress(req)),
+    503,
+    () => deps.metrics.rateLimited.inc({ limiter: 'webhook-token' }),
+  );
   const sns = createSnsVerifier(deps.snsFetch);
-  const snsFetch = deps.snsFetch ?? (async (url: string) => {
-    const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5000) });
-    if (!res.ok) throw new Error(`answered ${res.status}`);
-    return res.text();
-  });
+  const snsFetch =
+    deps.snsFetch ??
+    (async (url: string) => {
+      const res = await fetch(url, { redirect: 'error', signal: AbortSignal.timeout(5000) });
+      if (!res.ok) throw new Error(`answered ${res.status}`);
+      return res.text();
+    });
   const refuse = (source: string, result: string, p: Problem) => {
     deps.metrics.webhooks.inc({ source, result });
     return p;
   };
 
   // --- Prometheus Alertmanager ----------------------------------------------------------------
-  router.post('/v1/webhooks/alertmanager', perIp, counted('alertmanager', deps, deps.webhookAuth), perToken, raw, async (req, res) => {
-    const payload = parseJson(req, AlertmanagerPayload, () => deps.metrics.webhooks.inc({ source: 'alertmanager', result: 'invalid' }));
-    const out = await deliverAlert(deps, alertGroupDelivery('alertmanager', payload.groupKey, payload, req.body as Buffer));
-    res.status(out.status).json(out.body);
-  });
+  router.post(
+    '/v1/webhooks/alertmanager',
+    perIp,
+    counted('alertmanager', deps, deps.webhookAuth),
+    perToken,
+    raw,
+    async (req, res) => {
+      const payload = parseJson(req, AlertmanagerPayload, () =>
+        deps.metrics.webhooks.inc({ source: 'alertmanager', result: 'invalid' }),
+      );
+      const out = await deliverAlert(deps, alertGroupDelivery('alertmanager', payload.groupKey, payload, req.body as Buffer));
+      res.status(out.status).json(out.body);
+    },
+  );
 
   // --- Grafana alerting -----------------------------------------------------------------------
   const grafanaAuth: RequestHandler = deps.api.grafanaSecret
     ? (req, _res, next) => {
         const body = req.body as Buffer;
-        const given = String(req.get('x-grafana-alerting-signature') ?? '').trim().toLowerCase();
+        const given = String(req.get('x-grafana-alerting-signature') ?? '')
+          .trim()
+          .toLowerCase();
         let signed: Buffer = body;
         const tsHeader = deps.api.grafanaTimestampHeader;
         if (tsHeader) {
           const ts = String(req.get(tsHeader) ?? '');
-          if (!/^\d{1,13}$/.test(ts)) return next(refuse('grafana', 'unauthorized', new Problem(401, 'Unauthorized', `send the ${tsHeader} header`)));
+          if (!/^\d{1,13}$/.test(ts))
+            return next(refuse('grafana', 'unauthorized', new Problem(401, 'Unauthorized', `send the ${tsHeader} header`)));
           const seconds = ts.length > 10 ? Number(ts) / 1000 : Number(ts);
-          if (Math.abs(Date.now() / 1000 - seconds) > TOLERANCE_S) return next(refuse('grafana', 'unauthorized', new Problem(401, 'Unauthorized', 'the signature timestamp is outside the 5-minute tolerance')));
+          if (Math.abs(Date.now() / 1000 - seconds) > TOLERANCE_S)
+            return next(
+              refuse(
+                'grafana',
+                'unauthorized',
+                new Problem(401, 'Unauthorized', 'the signature timestamp is outside the 5-minute tolerance'),
+              ),
+            );
           signed = Buffer.concat([Buffer.from(`${ts}:`), body]);
         }
         const expected = createHmac('sha256', deps.api.grafanaSecret!).update(signed).digest('hex');
-        if (!safeEqualHex(given, expected)) return next(refuse('grafana', 'unauthorized', new Problem(401, 'Unauthorized', 'the X-Grafana-Alerting-Signature header does not match the body')));
+        if (!safeEqualHex(given, expected))
+          return next(
+            refuse(
+              'grafana',
+              'unauthorized',
+              new Problem(401, 'Unauthorized', 'the X-Grafana-Alerting-Signature header does not match the body'),
+            ),
+          );
         res_locals(_res, 'grafana');
         next();
       }
     : counted('grafana', deps, deps.webhookAuth);
   const grafanaHandler: RequestHandler = async (req, res) => {
     const payload = parseJson(req, GrafanaPayload, () => deps.metrics.webhooks.inc({ source: 'grafana', result: 'invalid' }));
-    const out = await deliverAlert(deps, alertGroupDelivery('grafana', `${payload.orgId ?? 0}/${payload.groupKey}`, payload, req.body as Buffer));
+    const out = await deliverAlert(
+      deps,
+      alertGroupDelivery('grafana', `${payload.orgId ?? 0}/${payload.groupKey}`, payload, req.body as Buffer),
+    );
     res.status(out.status).json(out.body);
   };
   // Grafana may be configured to POST or PUT. The HMAC needs the raw body, so it is read first.
@@ -80,10 +124,21 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
   // --- Generic signed JSON --------------------------------------------------------------------
   router.post('/v1/webhooks/generic', perIp, raw, async (req, res) => {
     const secret = deps.api.genericWebhookSecret;
-    if (!secret) throw refuse('generic', 'disabled', new Problem(404, 'Not found', 'the generic webhook is off: set HERALD_GENERIC_WEBHOOK_SECRET to enable it'));
-    verifyGenericSignature(secret, String(req.get('x-herald-signature') ?? ''), req.body as Buffer, (p) => refuse('generic', 'unauthorized', p));
+    if (!secret)
+      throw refuse(
+        'generic',
+        'disabled',
+        new Problem(404, 'Not found', 'the generic webhook is off: set HERALD_GENERIC_WEBHOOK_SECRET to enable it'),
+      );
+    verifyGenericSignature(secret, String(req.get('x-herald-signature') ?? ''), req.body as Buffer, (p) =>
+      refuse('generic', 'unauthorized', p),
+    );
     const payload = parseJson(req, GenericAlert, () => deps.metrics.webhooks.inc({ source: 'generic', result: 'invalid' }));
-    const alert = alertInfo('generic', { ...(payload.name ? { alertname: payload.name } : {}), ...payload.labels }, { summary: payload.summary, fingerprint: payload.key.slice(0, 100) });
+    const alert = alertInfo(
+      'generic',
+      { ...(payload.name ? { alertname: payload.name } : {}), ...payload.labels },
+      { summary: payload.summary, fingerprint: payload.key.slice(0, 100) },
+    );
     const out = await deliverAlert(deps, {
       source: 'generic',
       key: payload.key,
@@ -96,25 +151,33 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
 
   // --- Amazon SNS (CloudWatch alarms) ---------------------------------------------------------
   router.post('/v1/webhooks/sns', perIp, raw, async (req, res) => {
-    const m = parseJson(req, SnsEnvelopeSchema, () => deps.metrics.webhooks.inc({ source: 'sns', result: 'invalid' })) as SnsEnvelope;
+    const m = parseJson(req, SnsEnvelopeSchema, () =>
+      deps.metrics.webhooks.inc({ source: 'sns', result: 'invalid' }),
+    ) as SnsEnvelope;
     const headerType = req.get('x-amz-sns-message-type');
-    if (headerType !== undefined && headerType !== m.Type) throw refuse('sns', 'invalid', new Problem(400, 'Bad request', 'x-amz-sns-message-type does not match the message Type'));
+    if (headerType !== undefined && headerType !== m.Type)
+      throw refuse('sns', 'invalid', new Problem(400, 'Bad request', 'x-amz-sns-message-type does not match the message Type'));
     // Unknown topics are refused before any certificate is fetched.
-    if (!deps.api.snsTopics.includes(m.TopicArn)) throw refuse('sns', 'unknown-topic', new Problem(403, 'Forbidden', 'this SNS topic is not allowed (HERALD_SNS_TOPICS)'));
+    if (!deps.api.snsTopics.includes(m.TopicArn))
+      throw refuse('sns', 'unknown-topic', new Problem(403, 'Forbidden', 'this SNS topic is not allowed (HERALD_SNS_TOPICS)'));
     try {
       await sns.verify(m);
     } catch (err) {
-      if (err instanceof SnsVerificationError) throw refuse('sns', 'bad-signature', new Problem(403, 'Forbidden', `SNS signature refused: ${err.message}`));
+      if (err instanceof SnsVerificationError)
+        throw refuse('sns', 'bad-signature', new Problem(403, 'Forbidden', `SNS signature refused: ${err.message}`));
       throw err;
     }
     if (m.Type === 'SubscriptionConfirmation') {
-      if (!isSnsUrl(m.SubscribeURL)) throw refuse('sns', 'invalid', new Problem(400, 'Bad request', 'SubscribeURL is not an https URL on an SNS host'));
+      if (!isSnsUrl(m.SubscribeURL))
+        throw refuse('sns', 'invalid', new Problem(400, 'Bad request', 'SubscribeURL is not an https URL on an SNS host'));
       try {
         await snsFetch(m.SubscribeURL!);
       } catch (err) {
         // SNS re-sends the confirmation; answering 5xx lets it (and the operator's retry) try again.
         deps.metrics.webhooks.inc({ source: 'sns', result: 'confirm-failed' });
-        throw new Problem(502, 'Confirmation failed', `GET SubscribeURL failed: ${(err as Error).message.slice(0, 200)}`, { retryAfter: 30 });
+        throw new Problem(502, 'Confirmation failed', `GET SubscribeURL failed: ${(err as Error).message.slice(0, 200)}`, {
+          retryAfter: 30,
+        });
       }
       deps.metrics.webhooks.inc({ source: 'sns', result: 'subscribed' });
       deps.log.info({ source: 'sns', topic: m.TopicArn }, 'SNS subscription confirmed');
@@ -147,7 +210,13 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
       key: alarm.AlarmArn,
       deliveryId: m.MessageId,
       state: alarm.NewStateValue === 'ALARM' ? 'firing' : 'resolved',
-      alerts: [alertInfo('cloudwatch', alarmLabels(alarm), { summary: alarm.NewStateReason, fingerprint: alarm.AlarmArn.slice(-100), startsAt: alarm.StateChangeTime })],
+      alerts: [
+        alertInfo('cloudwatch', alarmLabels(alarm), {
+          summary: alarm.NewStateReason,
+          fingerprint: alarm.AlarmArn.slice(-100),
+          startsAt: alarm.StateChangeTime,
+        }),
+      ],
       technicalDetail: `CloudWatch alarm ${alarm.AlarmArn}`,
     });
     res.status(out.status).json(out.body);
@@ -193,10 +262,15 @@ function verifyGenericSignature(secret: string, header: string, body: Buffer, re
   const parts = header.split(',').map((p) => p.trim().split('='));
   const t = parts.find(([k]) => k === 't')?.[1];
   const sigs = parts.filter(([k]) => k === 'v1').map(([, v]) => (v ?? '').toLowerCase());
-  if (!t || !/^\d{1,12}$/.test(t) || sigs.length === 0) throw refuse(new Problem(401, 'Unauthorized', 'send X-Herald-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">'));
-  if (Math.abs(Date.now() / 1000 - Number(t)) > TOLERANCE_S) throw refuse(new Problem(401, 'Unauthorized', 'the signature timestamp is outside the 5-minute tolerance'));
+  if (!t || !/^\d{1,12}$/.test(t) || sigs.length === 0)
+    throw refuse(
+      new Problem(401, 'Unauthorized', 'send X-Herald-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">'),
+    );
+  if (Math.abs(Date.now() / 1000 - Number(t)) > TOLERANCE_S)
+    throw refuse(new Problem(401, 'Unauthorized', 'the signature timestamp is outside the 5-minute tolerance'));
   const expected = createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
-  if (!sigs.some((s) => safeEqualHex(s, expected))) throw refuse(new Problem(401, 'Unauthorized', 'the signature does not match the body'));
+  if (!sigs.some((s) => safeEqualHex(s, expected)))
+    throw refuse(new Problem(401, 'Unauthorized', 'the signature does not match the body'));
 }
 
 function safeEqualHex(given: string, expected: string): boolean {

@@ -48,7 +48,14 @@ export function isSnsUrl(url: string | undefined, { pem = false } = {}): boolean
 export function snsStringToSign(m: SnsEnvelope): string {
   const keys =
     m.Type === 'Notification'
-      ? ['Message', 'MessageId', ...(m.Subject !== undefined && m.Subject !== null ? ['Subject'] : []), 'Timestamp', 'TopicArn', 'Type']
+      ? [
+          'Message',
+          'MessageId',
+          ...(m.Subject !== undefined && m.Subject !== null ? ['Subject'] : []),
+          'Timestamp',
+          'TopicArn',
+          'Type',
+        ]
       : ['Message', 'MessageId', 'SubscribeURL', 'Timestamp', 'Token', 'TopicArn', 'Type'];
   return keys.map((k) => `${k}\n${String((m as unknown as Record<string, unknown>)[k] ?? '')}\n`).join('');
 }
@@ -66,7 +73,10 @@ export interface SnsVerifier {
   verify(m: SnsEnvelope): Promise<void>;
 }
 
-export function createSnsVerifier(fetchText: FetchText = fetchCertificate, { maxCerts = 100, now = () => Date.now() } = {}): SnsVerifier {
+export function createSnsVerifier(
+  fetchText: FetchText = fetchCertificate,
+  { maxCerts = 100, now = () => Date.now() } = {},
+): SnsVerifier {
   const certs = new Map<string, Promise<X509Certificate>>();
   const certificate = (url: string) => {
     let c = certs.get(url);
@@ -81,20 +91,30 @@ export function createSnsVerifier(fetchText: FetchText = fetchCertificate, { max
   };
   return {
     async verify(m) {
-      if (m.SignatureVersion !== '1' && m.SignatureVersion !== '2') throw new SnsVerificationError(`unsupported SignatureVersion ${JSON.stringify(String(m.SignatureVersion).slice(0, 8))}`);
-      if (!isSnsUrl(m.SigningCertURL, { pem: true })) throw new SnsVerificationError('SigningCertURL is not an https .pem URL on an sns.<region>.amazonaws.com host');
+      if (m.SignatureVersion !== '1' && m.SignatureVersion !== '2')
+        throw new SnsVerificationError(`unsupported SignatureVersion ${JSON.stringify(String(m.SignatureVersion).slice(0, 8))}`);
+      if (!isSnsUrl(m.SigningCertURL, { pem: true }))
+        throw new SnsVerificationError('SigningCertURL is not an https .pem URL on an sns.<region>.amazonaws.com host');
       let cert: X509Certificate;
       try {
         cert = await certificate(m.SigningCertURL);
       } catch (err) {
-        throw new SnsVerificationError(`the signing certificate could not be fetched or read: ${(err as Error).message.slice(0, 200)}`);
+        throw new SnsVerificationError(
+          `the signing certificate could not be fetched or read: ${(err as Error).message.slice(0, 200)}`,
+        );
       }
       const t = now();
-      if (Date.parse(cert.validFrom) > t || Date.parse(cert.validTo) < t) throw new SnsVerificationError('the signing certificate is not valid now');
+      if (Date.parse(cert.validFrom) > t || Date.parse(cert.validTo) < t)
+        throw new SnsVerificationError('the signing certificate is not valid now');
       const signature = Buffer.from(m.Signature, 'base64');
       const ok = (() => {
         try {
-          return verifySignature(m.SignatureVersion === '1' ? 'sha1' : 'sha256', Buffer.from(snsStringToSign(m), 'utf8'), cert.publicKey, signature);
+          return verifySignature(
+            m.SignatureVersion === '1' ? 'sha1' : 'sha256',
+            Buffer.from(snsStringToSign(m), 'utf8'),
+            cert.publicKey,
+            signature,
+          );
         } catch {
           return false;
         }
