@@ -154,6 +154,18 @@ const Routing = z.strictObject({
   rules: z.array(RouteRule).default([]),
 });
 
+/** How firing alerts join incidents (core/correlation.ts). Unlisted scenarios in `joins` may join any open incident. */
+const Correlation = z.strictObject({
+  by: z.enum(['component', 'group', 'labels']).default('component'),
+  /** With `by: labels`: alerts whose values of these labels are equal belong together. */
+  labels: z.array(Text).default([]),
+  /** An open incident takes alerts for this long after its last alert (extending) or after it opened (fixed). */
+  window: Duration.default('2h'),
+  windowMode: z.enum(['extending', 'fixed']).default('extending'),
+  /** Alert scenario → the incident scenarios its alerts may join besides their own, e.g. { degradation: [outage] }. */
+  joins: z.record(Id, z.array(Id)).default({}),
+});
+
 const DrillSchedule = z.strictObject({
   scenario: Id,
   /** Months (JANUARY…DECEMBER) in which the drill runs, on dayOfMonth at hour:00 in the page's time zone. */
@@ -203,6 +215,7 @@ export const Plan = z.strictObject({
   audiences: z.array(Audience).min(1),
   scenarios: z.record(Id, Scenario),
   routing: Routing,
+  correlation: Correlation.prefault({}),
   drills: Drills,
   limits: Limits.default({ smsLength: 320, pushLength: 178 }),
 });
@@ -212,6 +225,7 @@ export type PlanComponent = Plan['components'][number];
 export type PlanAudience = Plan['audiences'][number];
 export type PlanScenario = Plan['scenarios'][string];
 export type IncidentScenario = z.infer<typeof IncidentScenario>;
+export type PlanCorrelation = z.infer<typeof Correlation>;
 export type MaintenanceScenario = z.infer<typeof MaintenanceScenario>;
 export type ScenarioAudience = z.infer<typeof ScenarioAudience>;
 export type ComponentStatus = z.infer<typeof ComponentStatus>;
