@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { z } from 'zod';
@@ -250,38 +251,38 @@ export function checkAgainstPlan(plan: Plan, r: SubscriptionRequest): { path: st
 // ---------------------------------------------------------------------------------------------
 // Webhook targets: customers' endpoints only, never this network's own services.
 
-const PRIVATE = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 3],
-] as const)
-  PRIVATE.addSubnet(net, bits, 'ipv4');
-for (const [net, bits] of [
-  ['::', 127],
-  ['::ffff:0:0', 96],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['64:ff9b::', 96],
-  ['2001:db8::', 32],
-] as const)
-  PRIVATE.addSubnet(net, bits, 'ipv6');
-
+/**
+ * True for every address a webhook may not target: anything but global unicast. An IPv6 form that
+ * carries an IPv4 address (mapped, compatible, SIIT, NAT64, 6to4, Teredo) is judged by the IPv4
+ * address it reaches; the local-use NAT64 prefix 64:ff9b:1::/48 and site-local fec0::/10 never
+ * reach a public host of ours to judge, so they are refused.
+ */
 export function isPrivateAddress(ip: string): boolean {
-  const family = isIP(ip);
-  if (family === 4) return PRIVATE.check(ip, 'ipv4');
-  if (family !== 6) return true;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  if (mapped) return PRIVATE.check(mapped[1]!, 'ipv4');
-  return PRIVATE.check(ip, 'ipv6');
+  if (isIP(ip) === 0) return true;
+  const address = ipaddr.parse(ip);
+  if (address.kind() === 'ipv4') return address.range() !== 'unicast';
+  const v6 = address as ipaddr.IPv6;
+  const embedded = embeddedIPv4(v6);
+  if (embedded === 'refuse') return true;
+  if (embedded) return embedded.some((v4) => v4.range() !== 'unicast');
+  return v6.range() !== 'unicast';
+}
+
+/** The IPv4 addresses an IPv6 address stands for, 'refuse' when it embeds one we cannot judge, undefined when none. */
+function embeddedIPv4(a: ipaddr.IPv6): ipaddr.IPv4[] | 'refuse' | undefined {
+  const p = a.parts;
+  const v4 = (hi: number, lo: number) => new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]);
+  const zero = (from: number, to: number) => p.slice(from, to).every((x) => x === 0);
+  // ::a.b.c.d (compatible), ::ffff:a.b.c.d (mapped), ::ffff:0:a.b.c.d (SIIT), 64:ff9b::a.b.c.d (NAT64)
+  if (zero(0, 6) && (p[6] !== 0 || p[7]! > 1)) return [v4(p[6]!, p[7]!)];
+  if (zero(0, 5) && p[5] === 0xffff) return [v4(p[6]!, p[7]!)];
+  if (zero(0, 4) && p[4] === 0xffff && p[5] === 0) return [v4(p[6]!, p[7]!)];
+  if (p[0] === 0x64 && p[1] === 0xff9b && zero(2, 6)) return [v4(p[6]!, p[7]!)];
+  if (p[0] === 0x64 && p[1] === 0xff9b && p[2] === 1) return 'refuse';
+  if (p[0] === 0x2002) return [v4(p[1]!, p[2]!)];
+  // Teredo: the server's address, and the client's (stored inverted).
+  if (p[0] === 0x2001 && p[1] === 0) return [v4(p[2]!, p[3]!), v4(~p[6]! & 0xffff, ~p[7]! & 0xffff)];
+  return undefined;
 }
 
 /** Undefined when the URL's host resolves to public addresses only; else why it is refused. */
