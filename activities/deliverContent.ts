@@ -1,4 +1,5 @@
 import { buildMessageContext } from '../core/messageContext';
+import { renderChannelMessage } from '../core/messageContent';
 import { describeFindings, guardExternalMessage, guardRulesForPlan } from '../core/guard';
 import type { NotifyRequest } from '../core/notify';
 import type { Channel, Plan } from '../core/plan/schema';
@@ -41,15 +42,6 @@ export class GuardRefused extends Error {
   override name = 'GuardRefused';
 }
 
-/** Cuts text to at most `max` characters (code points) at a word boundary, ending with "…". */
-export function fitLength(text: string, max: number): string {
-  const chars = [...text];
-  if (chars.length <= max) return text;
-  const cut = chars.slice(0, max - 1).join('');
-  const space = cut.lastIndexOf(' ');
-  return `${(space > max * 0.6 ? cut.slice(0, space) : cut).replace(/[\s,;:.]+$/, '')}…`;
-}
-
 const STATUS_INDICATOR: Record<string, string> = { none: 'none', minor: 'minor', major: 'major', critical: 'critical' };
 
 export function renderRoundContent(o: {
@@ -82,14 +74,8 @@ export function renderRoundContent(o: {
         statusUrl,
         ...(channel === 'email' && kind === 'external' ? { unsubscribeUrl: unsubscribeTemplate } : {}),
       });
-      const rendered = renderer.render(ctx, request.templateId);
-      const short =
-        channel === 'sms'
-          ? fitLength(rendered.short, plan.limits.smsLength)
-          : channel === 'push'
-            ? fitLength(rendered.short, plan.limits.pushLength)
-            : rendered.short;
-      const content: ChannelContent = { subject: rendered.subject, text: rendered.text, short };
+      const { rendered, content: finished } = renderChannelMessage(plan, renderer, ctx, request.templateId);
+      const content: ChannelContent = { ...finished };
       if (kind === 'external') {
         const findings = guardExternalMessage({ subject: content.subject, text: content.text, short: content.short }, rules);
         if (findings.length > 0)
