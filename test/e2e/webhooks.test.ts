@@ -242,6 +242,12 @@ describe('monitoring webhooks on a real dev server', () => {
     const { incidentId } = (await res.json()) as { incidentId: string };
     const replay = await post(body, sig);
     assert.equal(((await replay.json()) as { result: string }).result, 'duplicate');
+    // The same signed request with its header written differently is still the same delivery.
+    const [t, v1] = sig.split(',');
+    for (const variant of [`${sig},v1=${'0'.repeat(64)}`, `${t},${v1!.toUpperCase().replace('V1=', 'v1=')}`, ` ${t} , ${v1} `]) {
+      const again = (await (await post(body, variant)).json()) as { result: string; incidentId: string };
+      assert.deepEqual([again.result, again.incidentId], ['duplicate', incidentId], variant);
+    }
     const s = await eventually(() => state(incidentId), 10_000, 'the incident');
     assert.equal(s.severity, 'sev2');
     const resolved = JSON.stringify({ key: `checkout-${run}`, status: 'resolved', labels: { component: 'payments' } });

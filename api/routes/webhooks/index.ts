@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { ApiConfig } from '../../../core/config';
@@ -130,7 +130,7 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
         'disabled',
         new Problem(404, 'Not found', 'the generic webhook is off: set HERALD_GENERIC_WEBHOOK_SECRET to enable it'),
       );
-    verifyGenericSignature(secret, String(req.get('x-herald-signature') ?? ''), req.body as Buffer, (p) =>
+    const signedAt = verifyGenericSignature(secret, String(req.get('x-herald-signature') ?? ''), req.body as Buffer, (p) =>
       refuse('generic', 'unauthorized', p),
     );
     const payload = parseJson(req, GenericAlert, () => deps.metrics.webhooks.inc({ source: 'generic', result: 'invalid' }));
@@ -142,7 +142,12 @@ export function webhookRoutes(deps: WebhookRouteDeps): Router {
     const out = await deliverAlert(deps, {
       source: 'generic',
       key: payload.key,
-      deliveryId: payload.deliveryId ?? `${String(req.get('x-herald-signature'))}`,
+      // A resend of the same signed request is the same delivery however its header is written.
+      deliveryId:
+        payload.deliveryId ??
+        `t${signedAt}:${createHash('sha256')
+          .update(req.body as Buffer)
+          .digest('base64url')}`,
       state: payload.status,
       alerts: [alert],
     });
@@ -258,7 +263,8 @@ export function signGeneric(secret: string, body: string | Buffer, t = Math.floo
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex')}`;
 }
 
-function verifyGenericSignature(secret: string, header: string, body: Buffer, refuse: (p: Problem) => Problem): void {
+/** Returns the verified timestamp (unix seconds). */
+function verifyGenericSignature(secret: string, header: string, body: Buffer, refuse: (p: Problem) => Problem): number {
   const parts = header.split(',').map((p) => p.trim().split('='));
   const t = parts.find(([k]) => k === 't')?.[1];
   const sigs = parts.filter(([k]) => k === 'v1').map(([, v]) => (v ?? '').toLowerCase());
@@ -271,6 +277,7 @@ function verifyGenericSignature(secret: string, header: string, body: Buffer, re
   const expected = createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
   if (!sigs.some((s) => safeEqualHex(s, expected)))
     throw refuse(new Problem(401, 'Unauthorized', 'the signature does not match the body'));
+  return Number(t);
 }
 
 function safeEqualHex(given: string, expected: string): boolean {
