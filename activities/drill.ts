@@ -10,6 +10,7 @@ import { sampleContext } from '../core/messageSamples';
 import { DEFAULT_TEMPLATES_DIR } from '../core/plan/load';
 import type { Channel, IncidentPhase, MaintenancePhase, Plan } from '../core/plan/schema';
 import { createTemplateRenderer } from '../core/render';
+import type { DrillAction } from '../workflows/contracts/drill';
 import {
   approve,
   changeImpact,
@@ -17,7 +18,7 @@ import {
   postUpdate,
   resolveIncident,
   type IncidentState,
-} from '../workflows/incident';
+} from '../workflows/contracts/incident';
 import {
   cancelMaintenance,
   completeMaintenance,
@@ -25,7 +26,7 @@ import {
   postMaintenanceUpdate,
   rescheduleMaintenance,
   type MaintenanceState,
-} from '../workflows/maintenance';
+} from '../workflows/contracts/maintenance';
 
 // The drill's side effects: operator actions through the same Temporal Updates operators use,
 // the template and guard checks over every locale and channel involved, provider region probes,
@@ -36,16 +37,6 @@ export interface DrillDeps {
   plan: Plan;
   client: Client;
 }
-
-export type DrillAction =
-  | { kind: 'update'; status: 'investigating' | 'identified' | 'monitoring'; message: string; eta?: string }
-  | { kind: 'resolve'; message: string }
-  | { kind: 'approve' }
-  | { kind: 'impact'; components?: string[]; severity?: string }
-  | { kind: 'reschedule'; scheduledFor: string; scheduledUntil: string }
-  | { kind: 'maintenance-update'; message: string }
-  | { kind: 'complete' }
-  | { kind: 'cancel' };
 
 export type { AudienceUse } from '../core/drill';
 

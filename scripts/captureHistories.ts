@@ -2,9 +2,23 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { incidentPolicy, maintenancePolicy } from '../core/policy';
-import { approve, changeImpact, incident, monitoringSignal, postUpdate, resolveIncident } from '../workflows/incident';
-import { completeMaintenance, maintenance, postMaintenanceUpdate, rescheduleMaintenance } from '../workflows/maintenance';
-import { statusPageWorkflowId } from '../workflows/statusPage';
+import {
+  approve,
+  changeImpact,
+  INCIDENT_WORKFLOW,
+  type IncidentWorkflow,
+  monitoringSignal,
+  postUpdate,
+  resolveIncident,
+} from '../workflows/contracts/incident';
+import {
+  completeMaintenance,
+  MAINTENANCE_WORKFLOW,
+  type MaintenanceWorkflow,
+  postMaintenanceUpdate,
+  rescheduleMaintenance,
+} from '../workflows/contracts/maintenance';
+import { statusPageWorkflowId } from '../workflows/contracts/statusPage';
 import { startTestWorker } from '../test/support/herald';
 import { eventually, testTemporal } from '../test/support/temporal';
 
@@ -32,7 +46,7 @@ async function main() {
   try {
     // Incident: declare, approval, update with ETA, added component, monitoring resolved, resolve.
     if (want('replay-incident-main')) {
-      const i = await t.client.workflow.start(incident, {
+      const i = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
         workflowId: 'replay-incident-main',
         taskQueue,
         args: [
@@ -74,7 +88,7 @@ async function main() {
 
     // Incident: missed cadence (holding + escalation) and approval timeout, then resolve.
     if (want('replay-incident-holding')) {
-      const h = await t.client.workflow.start(incident, {
+      const h = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
         workflowId: 'replay-incident-holding',
         taskQueue,
         args: [
@@ -105,7 +119,7 @@ async function main() {
     // Incident without approvals: both audiences small enough to be told inline (no notify child),
     // then resolved; and the status page workflow that published it (publishes as local activities).
     if (want('replay-incident-inline')) {
-      const d = await t.client.workflow.start(incident, {
+      const d = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
         workflowId: 'replay-incident-inline',
         taskQueue,
         args: [
@@ -139,7 +153,7 @@ async function main() {
       const scale = 18_000;
       const hour = 3_600_000 / scale;
       const start = Date.now() + 30 * hour;
-      const m = await t.client.workflow.start(maintenance, {
+      const m = await t.client.workflow.start<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {
         workflowId: 'replay-maintenance-main',
         taskQueue,
         args: [

@@ -1,7 +1,6 @@
 import {
   ApplicationFailure,
   condition,
-  defineQuery,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -13,41 +12,30 @@ import {
 } from '@temporalio/workflow';
 import type { DrillReport } from '../core/drill';
 import { parseDuration } from '../core/duration';
-import type { DrillInputShape } from '../core/drillInput';
 import type { IncidentPolicy, MaintenancePolicy } from '../core/policy';
 import { HeraldDrill, HeraldKind, HeraldStatus } from '../core/searchAttributes';
 import type { HeraldActivities } from '../activities';
-import type { DrillAction } from '../activities/drill';
+import {
+  drillProgressQuery,
+  drillTargetWorkflowId,
+  type DrillAction,
+  type DrillInput,
+  type DrillProgress,
+} from './contracts/drill';
+import { INCIDENT_WORKFLOW, monitoringSignal, type IncidentState, type IncidentWorkflow } from './contracts/incident';
+import { MAINTENANCE_WORKFLOW, type MaintenanceState, type MaintenanceWorkflow } from './contracts/maintenance';
 import { evaluateDrill } from './drillChecks';
-import { incident, monitoringSignal, type IncidentState } from './incident';
-import { maintenance, type MaintenanceState } from './maintenance';
 
 // A drill replays a scenario's timeline through the real incident or maintenance workflow in
 // drill mode: time divided by the time scale, messages to the plan's sandbox audience only, the
 // status page published to the drill target. Operator steps go through the same Updates operators
 // use. Then it checks what happened against the plan and writes a report.
 
-/** Built from a drill request and the plan by core/drillInput.ts. */
-export type DrillInput = DrillInputShape;
-
-export interface DrillProgress {
-  drillId: string;
-  scenario: string;
-  step: number;
-  steps: number;
-  phase: 'running' | 'waiting-for-lifecycle' | 'checking' | 'done';
-  targetId: string;
-  log: string[];
-  passed: boolean | null;
-}
-
-export const drillProgressQuery = defineQuery<DrillProgress>('drillProgress');
-
 const acts = proxyActivities<HeraldActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 5 } });
 
 export async function drill(input: DrillInput): Promise<DrillReport> {
   const drillId = input.drillId ?? workflowInfo().workflowId;
-  const targetId = `${input.kind}-drill-${drillId.replace(/^drill-/, '')}`;
+  const targetId = drillTargetWorkflowId(input.kind, drillId);
   const scale = input.timeScale;
   const startedAtMs = Date.now();
   const steps = [...input.timeline].sort((a, b) => parseDuration(a.at) - parseDuration(b.at));
@@ -71,7 +59,7 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
   const at = (offset: string) => new Date(startedAtMs + parseDuration(offset) / scale).toISOString();
   const log = (line: string) => void progress.log.push(`${new Date().toISOString()} ${line}`);
   const approving = !input.inject.includes('approval-never');
-  let target: ChildWorkflowHandle<typeof incident> | ChildWorkflowHandle<typeof maintenance> | undefined;
+  let target: ChildWorkflowHandle<IncidentWorkflow> | ChildWorkflowHandle<MaintenanceWorkflow> | undefined;
   let finalState: IncidentState | MaintenanceState | undefined;
 
   const act = async (action: DrillAction) => {
@@ -89,7 +77,7 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
     switch (step.action) {
       case 'fire': {
         const policy = input.policy as IncidentPolicy;
-        target = await startChild(incident, {
+        target = await startChild<IncidentWorkflow>(INCIDENT_WORKFLOW, {
           workflowId: targetId,
           args: [
             {
@@ -115,7 +103,7 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
       }
       case 'schedule': {
         const start = Date.now() + parseDuration(step.startsIn) / scale;
-        target = await startChild(maintenance, {
+        target = await startChild<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {
           workflowId: targetId,
           args: [
             {

@@ -1,9 +1,9 @@
 import type { CheckName, DrillCheck, DrillReport, DrillStep } from '../core/drill';
 import { parseDuration } from '../core/duration';
 import type { IncidentPolicy, MaintenancePolicy } from '../core/policy';
-import type { IncidentState } from './incident';
-import type { MaintenanceState } from './maintenance';
-import type { DeliverySummary } from './rounds';
+import type { IncidentState } from './contracts/incident';
+import type { MaintenanceState } from './contracts/maintenance';
+import type { DeliverySummary } from './contracts/notify';
 
 // The expectations a drill checks, evaluated from what the run produced. Pure and deterministic:
 // the drill workflow runs it itself.

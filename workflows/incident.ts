@@ -2,9 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
-  defineUpdate,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -16,159 +13,28 @@ import type { ComponentStatus } from '../core/plan/schema';
 import type { IncidentPolicy, PolicyAudience } from '../core/policy';
 import type { PageIncident, PageUpdate } from '../core/statuspage/types';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../core/searchAttributes';
-import { publishToPage, startRounds, type DeliverySummary, type RoundTracker } from './rounds';
+import {
+  approve,
+  changeImpact,
+  incidentStateQuery,
+  monitoringSignal,
+  postUpdate,
+  resolveIncident,
+  type ChangeImpactInput,
+  type IncidentInput,
+  type IncidentState,
+  type MonitoringInput,
+  type PostUpdateInput,
+  type PublishedResult,
+  type TimelineKind,
+} from './contracts/incident';
+import { publishToPage, startRounds, type RoundTracker } from './rounds';
 
 // One outage, degradation or regional failover, from the first notice to the resolution. The story:
 // announce; then, until resolved, publish what operators post, and when they go quiet past the
 // cadence publish the plan's holding update and escalate; tell customers honestly when the ETA
 // passes; follow monitoring to `monitoring` and, after a quiet period, resolve or remind; announce
 // the resolution on every channel that carried the incident.
-
-export interface AlertInfo {
-  source: string;
-  name: string;
-  summary?: string;
-  labels?: Record<string, string>;
-  fingerprint?: string;
-  startsAt?: string;
-}
-
-export interface IncidentInput {
-  title: string;
-  scenario: string;
-  severity: string;
-  components: string[];
-  /** Customer-facing impact text. */
-  impact: string;
-  eta?: string;
-  owner?: string;
-  technicalDetail?: string;
-  /** Operator-set component statuses; otherwise derived from scenario and severity. */
-  componentStatuses?: Record<string, ComponentStatus>;
-  drill: boolean;
-  declaredBy: string;
-  /** Set when monitoring opened the incident: it starts firing. */
-  alert?: AlertInfo;
-  policy: IncidentPolicy;
-}
-
-export type TimelineKind =
-  | 'declared'
-  | 'update'
-  | 'holding'
-  | 'eta-missed'
-  | 'impact'
-  | 'approval'
-  | 'monitoring'
-  | 'escalation'
-  | 'reminder'
-  | 'resolved';
-
-export interface TimelineEntry {
-  seq: number;
-  at: string;
-  kind: TimelineKind;
-  status: IncidentStatus;
-  /** The customer-facing words published with this entry; null when the plan's wording was used. */
-  message: string | null;
-  by: string;
-  eta?: string | null;
-}
-
-export interface ApprovalRecord {
-  seq: number;
-  phase: string;
-  requestedAt: string;
-  decidedAt: string | null;
-  decision: 'pending' | 'approved' | 'timed-out';
-  by: string | null;
-}
-
-export interface IncidentState {
-  id: string;
-  title: string;
-  scenario: string;
-  severity: string;
-  status: IncidentStatus;
-  components: string[];
-  componentStatuses: Record<string, ComponentStatus>;
-  componentStatusOverrides: Record<string, ComponentStatus>;
-  impact: string;
-  eta: string | null;
-  owner: string | null;
-  technicalDetail: string | null;
-  drill: boolean;
-  startedAt: string;
-  identifiedAt: string | null;
-  monitoringAt: string | null;
-  resolvedAt: string | null;
-  lastPublishedAt: string;
-  nextUpdateDue: string | null;
-  monitoring: {
-    state: 'firing' | 'resolved' | 'none';
-    since: string | null;
-    alerts: AlertInfo[];
-    statusBefore: IncidentStatus | null;
-  };
-  timeline: TimelineEntry[];
-  approvals: ApprovalRecord[];
-  escalations: { at: string; reason: string; to: string[] }[];
-  deliveries: DeliverySummary[];
-  /** Page updates as published (oldest first). */
-  pageUpdates: PageUpdate[];
-  /** Component statuses as the page last showed them (for each update's affected_components). */
-  pageComponentStatuses: Record<string, ComponentStatus>;
-  seq: number;
-  runs: number;
-}
-
-export interface PostUpdateInput {
-  status: IncidentStatus;
-  message: string;
-  eta?: string | null;
-  components?: string[];
-  by: string;
-}
-export interface ChangeImpactInput {
-  severity?: string;
-  components?: string[];
-  componentStatuses?: Record<string, ComponentStatus>;
-  impact?: string;
-  by: string;
-}
-export interface ApproveInput {
-  /** Which publication; all pending ones when omitted. */
-  seq?: number;
-  by: string;
-}
-export interface ResolveInput {
-  message: string;
-  by: string;
-}
-export interface MonitoringInput {
-  state: 'firing' | 'resolved';
-  alert: AlertInfo;
-  /**
-   * Firing only: what the whole alert group routes to now. Components it names that the incident
-   * lacks are added (their subscribers get the initial notice) and a more severe severity raises the
-   * incident's (the cadence follows); nothing is ever narrowed or lowered. Absent in older histories
-   * and from senders that do not route (drills), which changes nothing.
-   */
-  routed?: { components: string[]; severity: string };
-}
-export interface PublishedResult {
-  seq: number;
-  status: IncidentStatus;
-  nextUpdateDue: string | null;
-  approval: 'not-required' | 'pending';
-}
-
-export const incidentStateQuery = defineQuery<IncidentState>('state');
-export const postUpdate = defineUpdate<PublishedResult, [PostUpdateInput]>('postUpdate');
-export const changeImpact = defineUpdate<PublishedResult, [ChangeImpactInput]>('changeImpact');
-export const approve = defineUpdate<{ approved: number[] }, [ApproveInput]>('approve');
-export const resolveIncident = defineUpdate<PublishedResult, [ResolveInput]>('resolve');
-export const monitoringSignal = defineSignal<[MonitoringInput]>('monitoring');
 
 const ORDER: Record<IncidentStatus, number> = { investigating: 0, identified: 1, monitoring: 2, resolved: 3, postmortem: 4 };
 

@@ -1,4 +1,4 @@
-// Every workflow the worker registers. Clients import message definitions from the files themselves.
+// Every workflow the worker registers. Clients import workflows/contracts/*, never these modules.
 export { incident } from './incident';
 export { statusPage } from './statusPage';
 export { maintenance } from './maintenance';

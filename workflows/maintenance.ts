@@ -2,8 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  defineQuery,
-  defineUpdate,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -14,88 +12,24 @@ import type { ComponentStatus } from '../core/plan/schema';
 import type { MaintenancePolicy } from '../core/policy';
 import type { PageMaintenance, PageUpdate } from '../core/statuspage/types';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldStatus } from '../core/searchAttributes';
-import { publishToPage, startRounds, type DeliverySummary, type RoundTracker } from './rounds';
+import {
+  cancelMaintenance,
+  completeMaintenance,
+  maintenanceStateQuery,
+  postMaintenanceUpdate,
+  rescheduleMaintenance,
+  type MaintenanceInput,
+  type MaintenancePhase as Phase,
+  type MaintenanceState,
+  type MaintenanceStatus,
+} from './contracts/maintenance';
+import { publishToPage, startRounds, type RoundTracker } from './rounds';
 
 // One planned maintenance window. The story: announce at creation; remind at the plan's offsets
 // before the start; at the start mark the components under maintenance; post progress; complete.
 // A reschedule re-times every reminder and says so; a cancel withdraws them and says so; a window
 // whose end passes without completion is extended by the plan's overrun step, and customers hear
 // the new end.
-
-export type MaintenanceStatus = 'scheduled' | 'in_progress' | 'completed' | 'cancelled';
-type Phase = 'announce' | 'reminder' | 'start' | 'update' | 'complete' | 'cancel' | 'reschedule' | 'overrun';
-
-export interface MaintenanceInput {
-  title: string;
-  scenario: string;
-  components: string[];
-  scheduledFor: string;
-  scheduledUntil: string;
-  /** Customer-facing words on what the work means for them. */
-  message: string;
-  owner?: string;
-  technicalDetail?: string;
-  drill: boolean;
-  declaredBy: string;
-  policy: MaintenancePolicy;
-}
-
-export interface MaintenanceTimelineEntry {
-  seq: number;
-  at: string;
-  phase: Phase;
-  status: MaintenanceStatus;
-  message: string | null;
-  by: string;
-}
-
-export interface MaintenanceState {
-  id: string;
-  title: string;
-  scenario: string;
-  status: MaintenanceStatus;
-  components: string[];
-  message: string;
-  owner: string | null;
-  technicalDetail: string | null;
-  drill: boolean;
-  createdAt: string;
-  scheduledFor: string;
-  scheduledUntil: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  /** Reminder offsets (ms before the start) already sent for the current schedule. */
-  remindersSent: number[];
-  /** When the current schedule was set (creation or the last reschedule). */
-  scheduleSetAt: string;
-  overruns: number;
-  timeline: MaintenanceTimelineEntry[];
-  deliveries: DeliverySummary[];
-  pageUpdates: PageUpdate[];
-  seq: number;
-  runs: number;
-}
-
-export interface RescheduleInput {
-  scheduledFor: string;
-  scheduledUntil: string;
-  message?: string;
-  by: string;
-}
-export interface MaintenanceNoteInput {
-  message: string;
-  by: string;
-}
-export interface FinishInput {
-  message?: string;
-  by: string;
-}
-
-export const maintenanceStateQuery = defineQuery<MaintenanceState>('state');
-export const rescheduleMaintenance = defineUpdate<MaintenanceState, [RescheduleInput]>('reschedule');
-export const cancelMaintenance = defineUpdate<MaintenanceState, [FinishInput]>('cancel');
-export const postMaintenanceUpdate = defineUpdate<MaintenanceState, [MaintenanceNoteInput]>('postUpdate');
-export const completeMaintenance = defineUpdate<MaintenanceState, [FinishInput]>('complete');
 
 export async function maintenance(input: MaintenanceInput, carried?: MaintenanceState): Promise<MaintenanceState> {
   const policy = input.policy;

@@ -1,7 +1,6 @@
 import {
   ApplicationFailure,
   continueAsNew,
-  defineQuery,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -12,40 +11,12 @@ import type { NotifyReport, NotifyRequest } from '../core/notify';
 import type { Channel } from '../core/plan/schema';
 import type { HeraldActivities } from '../activities';
 import type { BatchResult, ChannelTally } from '../activities/deliver';
+import { notifyProgressQuery, type NotifyProgress, type NotifyProgressView } from './contracts/notify';
 
 // One message round to one audience. Prepare (render once per locale and channel, guard, save),
 // then page through the audience: each page is split into batch activities run a few at a time;
 // after each page the workflow continues as new with its progress, so a million recipients never
 // strain the history. The report is counted from the delivery ledger.
-
-export interface NotifyProgress {
-  /** Audience cursor: every recipient up to it has been delivered (or settled). */
-  cursor: string | null;
-  pages: number;
-  recipients: number;
-  /** Audience size counted when the round was prepared. */
-  expected: number;
-  totals: Partial<Record<Channel, ChannelTally>>;
-  startedAt: string;
-  settings: { pageSize: number; batchSize: number; concurrency: number };
-}
-
-export interface NotifyProgressView {
-  roundId: string;
-  phase: 'preparing' | 'sending' | 'reporting' | 'done';
-  expected: number;
-  recipients: number;
-  pages: number;
-  batchesInFlight: number;
-  sent: number;
-  failed: number;
-  suppressed: number;
-  optedOut: number;
-  byChannel: Partial<Record<Channel, ChannelTally>>;
-  startedAt: string;
-}
-
-export const notifyProgressQuery = defineQuery<NotifyProgressView>('notifyProgress');
 
 const roundRetry: RetryPolicy = {
   initialInterval: '1s',

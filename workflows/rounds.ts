@@ -7,20 +7,18 @@ import {
   startChild,
 } from '@temporalio/workflow';
 import type { MessageFacts } from '../core/messageContext';
-import type { NotifyReport, NotifyRequest } from '../core/notify';
+import type { NotifyRequest } from '../core/notify';
 import type { PolicyAudience } from '../core/policy';
 import type { PageChange } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
-import { pageChangeSignal, statusPageWorkflowId } from './statusPage';
+import { NOTIFY_WORKFLOW, roundWorkflowId, type DeliverySummary, type NotifyWorkflow } from './contracts/notify';
+import { pageChangeSignal, statusPageWorkflowId } from './contracts/statusPage';
 
 // What the lifecycle workflows share: a message round per audience and handing page changes to the
 // statusPage workflow. A small audience (HERALD_INLINE_ROUND_MAX) is sent inside the lifecycle's own
 // workflow task, as a local activity; a larger one, or one the inline attempt could not finish, is
 // a notify child awaited in the background, so a lifecycle never blocks on a long fan-out. Reports
 // land in the lifecycle's state either way.
-
-/** workflows/notify.ts's signature; named by type so this module does not load the round's code. */
-type NotifyWorkflow = (request: NotifyRequest) => Promise<NotifyReport>;
 
 const { sendPageChange } = proxyActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
@@ -33,21 +31,6 @@ const { runRoundInline } = proxyLocalActivities<HeraldActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { maximumAttempts: 1 },
 });
-
-export interface DeliverySummary {
-  roundId: string;
-  seq: number;
-  phase: string;
-  audienceId: string;
-  standsFor: string;
-  requestedAt: string;
-  components: string[];
-  excludeComponents: string[];
-  /** Whether the operator's own words went out (false: the plan's approved wording). */
-  operatorWording: boolean;
-  report: NotifyReport | null;
-  error: string | null;
-}
 
 export interface RoundTracker {
   inFlight: number;
@@ -67,7 +50,7 @@ export interface RoundSpec {
 }
 
 export function roundId(spec: RoundSpec, audience: PolicyAudience): string {
-  return `notify-${spec.ownerId}-${spec.seq}-${spec.phase}-${audience.standsFor}`;
+  return roundWorkflowId(spec.ownerId, spec.seq, spec.phase, audience.standsFor);
 }
 
 /** One round per audience; returns once each was sent inline or its notify child has started. */
@@ -119,7 +102,7 @@ async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: Poli
     }
   }
   try {
-    const child = await startChild<NotifyWorkflow>('notify', {
+    const child = await startChild<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: request.roundId,
       args: [request],
       parentClosePolicy: ParentClosePolicy.ABANDON,

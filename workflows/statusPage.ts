@@ -1,8 +1,6 @@
 import {
   condition,
   continueAsNew,
-  defineQuery,
-  defineSignal,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -12,22 +10,11 @@ import {
 import type { ComponentStatus } from '../core/plan/schema';
 import type { PageChange, PageIncident, PageMaintenance, PageState, PageUpdate } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
+import { pageChangeSignal, pageStateQuery, publishedVersionQuery, type StatusPageInput } from './contracts/statusPage';
 
 // One workflow per status page: applies incident and maintenance changes in arrival order, derives
 // component statuses, and publishes the whole snapshot after each burst of changes. Changes that
 // arrive while a publish is running are coalesced into the next one.
-
-export interface StatusPageInput {
-  pageId: string;
-  /** Drill pages publish to the drill target, never the public one. */
-  drill: boolean;
-  state?: PageState;
-  publishedVersion?: number;
-}
-
-export const pageChangeSignal = defineSignal<[PageChange]>('pageChange');
-export const pageStateQuery = defineQuery<PageState>('pageState');
-export const publishedVersionQuery = defineQuery<number>('publishedVersion');
 
 const publishOptions = {
   startToCloseTimeout: '1 minute',
@@ -51,10 +38,6 @@ const STATUS_RANK: ComponentStatus[] = [
   'partial_outage',
   'major_outage',
 ];
-
-export function statusPageWorkflowId(pageId: string, drill: boolean): string {
-  return drill ? `statuspage-${pageId}-drill` : `statuspage-${pageId}`;
-}
 
 export async function statusPage(input: StatusPageInput): Promise<void> {
   const now = () => new Date().toISOString();

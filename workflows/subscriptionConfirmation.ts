@@ -1,6 +1,6 @@
 import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities';
-import type { ConfirmationInput, ConfirmationOutcome } from '../activities/subscriptions';
+import type { SubscriptionConfirmationInput, SubscriptionConfirmationResult } from './contracts/subscriptionConfirmation';
 
 // One public subscription request, carried from the API's 202 to the confirmation message: the API
 // starts this workflow (id = an HMAC of the request) before it answers, so a request it accepted
@@ -8,17 +8,6 @@ import type { ConfirmationInput, ConfirmationOutcome } from '../activities/subsc
 // and is retried until it goes out — but never past the link's own life. After the message is
 // settled the workflow stays open for a while: the same request again (a double click, a second
 // tab) finds it running and sends nothing more; a later one starts a new run and a new message.
-
-export interface SubscriptionConfirmationInput extends ConfirmationInput {
-  /** Unix seconds: when the request's link expires (the only part of the sealed claim the workflow needs). */
-  expiresAt?: number;
-  /** How long the same request sends nothing more once settled (ms). */
-  holdMs: number;
-}
-
-export interface SubscriptionConfirmationResult {
-  result: ConfirmationOutcome | { outcome: 'gave-up'; error: string };
-}
 
 /** Retries stop this long before the link expires: a link about to expire is not worth sending. */
 const EXPIRY_MARGIN_MS = 10 * 60_000;

@@ -6,12 +6,17 @@ import type { Plan } from '../../core/plan/schema';
 import type { Store } from '../../core/store';
 import type { Snapshot } from '../../core/statuspage/snapshot';
 import type { PageChange, PageState } from '../../core/statuspage/types';
-import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
+import {
+  pageChangeSignal,
+  STATUS_PAGE_WORKFLOW,
+  statusPageWorkflowId,
+  type StatusPageWorkflow,
+} from '../../workflows/contracts/statusPage';
 import { publishToDirectory } from './directory';
 import { renderWithHistory } from './history';
 import { subscribeUrlOf } from '../../core/subscriptions';
-import { snapshotVersion } from './initial';
 import { createS3Target, type S3Target, type TargetReport } from './s3';
+import { snapshotVersion } from './version';
 
 export interface PublishDeps {
   config: HeraldConfig;
@@ -102,7 +107,7 @@ export function createPublishActivities({ config, plan, client, store }: Publish
     /** Hands a change to the page's workflow, starting it if it is not running (idempotent by workflow id). */
     async sendPageChange(input: { drill: boolean; change: PageChange }): Promise<void> {
       const pageId = plan.page.id;
-      await client.workflow.signalWithStart(statusPage, {
+      await client.workflow.signalWithStart<StatusPageWorkflow, [PageChange]>(STATUS_PAGE_WORKFLOW, {
         workflowId: statusPageWorkflowId(pageId, input.drill),
         taskQueue: config.temporal.taskQueue,
         args: [{ pageId, drill: input.drill }],

@@ -9,11 +9,9 @@ import { currentSnapshotVersion } from './directory';
 import { renderWithHistory } from './history';
 import { subscribeUrlOf } from '../../core/subscriptions';
 import { publishEverywhere, s3Targets } from './index';
+import { snapshotVersion } from './version';
 
-/** Sortable, unique snapshot directory names. */
-export function snapshotVersion(): string {
-  return `${Date.now().toString().padStart(15, '0')}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-}
+export { snapshotVersion };
 
 export interface InitialSnapshotOptions {
   /** The store to read the last state from; opened from the configuration (and closed) when absent. */

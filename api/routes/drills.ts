@@ -3,7 +3,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { DrillRequest } from '../../core/drill';
 import { buildDrillInput, DrillRequestError, newDrillId } from '../../core/drillInput';
 import { HeraldDrill, HeraldKind, HeraldStatus } from '../../core/searchAttributes';
-import { drill, drillProgressQuery } from '../../workflows/drill';
+import { DRILL_WORKFLOW, drillProgressQuery, type DrillWorkflow } from '../../workflows/contracts/drill';
 import { Problem } from '../problem';
 import { parseBody, withDeadline, type RouteDeps } from './common';
 
@@ -26,7 +26,7 @@ export function drillRoutes(deps: RouteDeps): Router {
       throw err;
     }
     await withDeadline(deps, () =>
-      client.workflow.start(drill, {
+      client.workflow.start<DrillWorkflow>(DRILL_WORKFLOW, {
         workflowId: drillId,
         taskQueue,
         args: [input],

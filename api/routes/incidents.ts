@@ -16,14 +16,17 @@ import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus
 import {
   approve,
   changeImpact,
-  incident,
+  INCIDENT_WORKFLOW,
   incidentStateQuery,
+  incidentWorkflowId,
   postUpdate,
   resolveIncident,
   type IncidentInput,
-} from '../../workflows/incident';
+  type IncidentWorkflow,
+} from '../../workflows/contracts/incident';
 import { Problem, type FieldError } from '../problem';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+import { own } from '../../core/own';
 
 export type IncidentRoutesDeps = RouteDeps;
 
@@ -35,9 +38,9 @@ export function incidentRoutes(deps: RouteDeps): Router {
     const body = parseBody(DeclareIncident, req.body);
     const input = resolveAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
     guardExternal(deps, 'incidents', { title: body.title, message: body.message });
-    const id = `incident-${incidentSlug(input.title)}-${randomBytes(4).toString('hex')}`;
+    const id = incidentWorkflowId(incidentSlug(input.title), randomBytes(4).toString('hex'));
     await withDeadline(deps, () =>
-      client.workflow.start(incident, {
+      client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
         workflowId: id,
         taskQueue,
         args: [input],
@@ -141,7 +144,7 @@ function checkComponents(plan: Plan, components: string[] | undefined, path = 'c
 /** Checks a declaration against the plan and fills in what the plan decides (severity). */
 export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: string, publicUrl: string): IncidentInput {
   const errors: FieldError[] = [];
-  const scenario = plan.scenarios[body.scenario];
+  const scenario = own(plan.scenarios, body.scenario);
   if (!scenario)
     errors.push({
       path: 'scenario',

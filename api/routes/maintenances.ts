@@ -15,14 +15,17 @@ import { HeraldComponents, HeraldDrill, HeraldKind, HeraldStatus } from '../../c
 import {
   cancelMaintenance,
   completeMaintenance,
-  maintenance,
+  MAINTENANCE_WORKFLOW,
   maintenanceStateQuery,
+  maintenanceWorkflowId,
   postMaintenanceUpdate,
   rescheduleMaintenance,
   type MaintenanceInput,
-} from '../../workflows/maintenance';
+  type MaintenanceWorkflow,
+} from '../../workflows/contracts/maintenance';
 import { Problem, type FieldError } from '../problem';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+import { own } from '../../core/own';
 
 export function maintenanceRoutes(deps: RouteDeps): Router {
   const { client, plan, taskQueue, requireRole, publicUrl } = deps;
@@ -32,9 +35,9 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
     const body = parseBody(ScheduleMaintenance, req.body);
     const input = maintenanceAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
     guardExternal(deps, 'maintenances', { title: body.title, message: body.message });
-    const id = `maintenance-${incidentSlug(input.title)}-${randomBytes(4).toString('hex')}`;
+    const id = maintenanceWorkflowId(incidentSlug(input.title), randomBytes(4).toString('hex'));
     await withDeadline(deps, () =>
-      client.workflow.start(maintenance, {
+      client.workflow.start<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {
         workflowId: id,
         taskQueue,
         args: [input],
@@ -132,7 +135,7 @@ export function maintenanceAgainstPlan(
   publicUrl: string,
 ): MaintenanceInput {
   const errors: FieldError[] = [];
-  const scenario = plan.scenarios[body.scenario];
+  const scenario = own(plan.scenarios, body.scenario);
   const maintenanceScenarios = Object.entries(plan.scenarios)
     .filter(([, s]) => s.kind === 'maintenance')
     .map(([id]) => id);

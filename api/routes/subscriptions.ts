@@ -23,7 +23,11 @@ import {
   type SubscriptionClaim,
   type SubscriptionLabels,
 } from '../../core/subscriptions';
-import { subscriptionConfirmation } from '../../workflows/subscriptionConfirmation';
+import {
+  SUBSCRIPTION_CONFIRMATION_WORKFLOW,
+  subscriptionConfirmationWorkflowId,
+  type SubscriptionConfirmationWorkflow,
+} from '../../workflows/contracts/subscriptionConfirmation';
 import { fieldErrors, Problem, temporalUnavailable, type FieldError } from '../problem';
 import { clientAddress, tokenBucket } from '../rateLimit';
 
@@ -208,7 +212,7 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     // Accepted once Temporal holds it: the same call for every address, before the same answer.
     try {
       await deps.client.connection.withDeadline(Date.now() + deps.temporalTimeoutMs, () =>
-        deps.client.workflow.start(subscriptionConfirmation, {
+        deps.client.workflow.start<SubscriptionConfirmationWorkflow>(SUBSCRIPTION_CONFIRMATION_WORKFLOW, {
           workflowId: confirmationWorkflowId(deps.secret!, claim),
           taskQueue: deps.taskQueue,
           args: [
@@ -353,5 +357,7 @@ export function confirmationWorkflowId(secret: string, claim: SubscriptionClaim)
   const request = [claim.channel, claim.address, claim.components === '*' ? '*' : claim.components.join(','), claim.locale].join(
     '\n',
   );
-  return `subscription-${createHmac('sha256', secret).update(`confirm:${request}`).digest('base64url').slice(0, 27)}`;
+  return subscriptionConfirmationWorkflowId(
+    createHmac('sha256', secret).update(`confirm:${request}`).digest('base64url').slice(0, 27),
+  );
 }

@@ -8,7 +8,7 @@ import { buildDrillInput } from '../../core/drillInput';
 import { loadPlan } from '../../core/plan/load';
 import { HeraldDrill, HeraldKind } from '../../core/searchAttributes';
 import { temporalConnectionOptions } from '../../core/temporalConnection';
-import { drill } from '../../workflows/drill';
+import { DRILL_WORKFLOW } from '../../workflows/contracts/drill';
 import { apiClient, CliError, collect, print, withApi, type ApiOptions } from '../client';
 
 interface DrillStatus {
@@ -141,7 +141,7 @@ export function drillCommand(): Command {
             },
             action: {
               type: 'startWorkflow' as const,
-              workflowType: drill,
+              workflowType: DRILL_WORKFLOW,
               args: [input] as [typeof input],
               taskQueue: config.temporal.taskQueue,
               workflowId: `drill-${entry.scenario}-scheduled`,

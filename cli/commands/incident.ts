@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import type { IncidentState, PublishedResult } from '../../workflows/incident';
+import type { IncidentState, PublishedResult } from '../../workflows/contracts/incident';
 import { apiClient, CliError, collect, instant, print, printRecord, withApi, type ApiOptions } from '../client';
 
 interface ListedIncident {

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { MaintenanceState } from '../../workflows/maintenance';
+import type { MaintenanceState } from '../../workflows/contracts/maintenance';
 import { apiClient, collect, instant, print, printRecord, withApi, type ApiOptions } from '../client';
 
 interface ListedMaintenance {

@@ -13,7 +13,7 @@ import { publishDirectory, publishEverywhere, s3Targets } from '../../activities
 import { renderWithHistory } from '../../activities/publish/history';
 import { snapshotVersion } from '../../activities/publish/initial';
 import type { TargetReport } from '../../activities/publish/s3';
-import { pageStateQuery, publishedVersionQuery, statusPageWorkflowId } from '../../workflows/statusPage';
+import { pageStateQuery, publishedVersionQuery, statusPageWorkflowId } from '../../workflows/contracts/statusPage';
 import { CliError } from '../client';
 
 // `herald publish --rebuild [--page <id>] [--drill]`: renders the page's whole snapshot again and

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { FAULT_CHECK, FAULTS, type DrillReport, type DrillStep, type Fault } from '../../core/drill';
 import { buildDrillInput, newDrillId } from '../../core/drillInput';
-import { drill } from '../../workflows/drill';
+import { DRILL_WORKFLOW, type DrillWorkflow } from '../../workflows/contracts/drill';
 import { startTestWorker, type RunningWorker } from '../support/herald';
 import { testTemporal, type TestTemporal } from '../support/temporal';
 
@@ -35,7 +35,11 @@ describe('drills', () => {
       { scenario, timeScale, inject, ...(timeline ? { timeline } : {}) },
       { statusUrl: 'http://localhost:8080/drill', drillId },
     );
-    return t.client.workflow.execute(drill, { workflowId: drillId, taskQueue: w.config.temporal.taskQueue, args: [input] });
+    return t.client.workflow.execute<DrillWorkflow>(DRILL_WORKFLOW, {
+      workflowId: drillId,
+      taskQueue: w.config.temporal.taskQueue,
+      args: [input],
+    });
   }
   const failing = (r: DrillReport) => r.checks.filter((c) => !c.passed).map((c) => `${c.name}: ${c.detail}`);
 

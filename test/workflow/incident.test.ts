@@ -7,15 +7,16 @@ import { HeraldComponents, HeraldSeverity, HeraldStatus } from '../../core/searc
 import {
   approve,
   changeImpact,
-  incident,
+  INCIDENT_WORKFLOW,
+  type IncidentWorkflow,
   incidentStateQuery,
   monitoringSignal,
   postUpdate,
   resolveIncident,
   type IncidentInput,
   type IncidentState,
-} from '../../workflows/incident';
-import { pageStateQuery, statusPageWorkflowId } from '../../workflows/statusPage';
+} from '../../workflows/contracts/incident';
+import { pageStateQuery, statusPageWorkflowId } from '../../workflows/contracts/statusPage';
 import { startTestWorker, type RunningWorker } from '../support/herald';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
 
@@ -52,15 +53,15 @@ describe('incident lifecycle on a real dev server', () => {
     };
   }
 
-  async function declare(i: IncidentInput): Promise<WorkflowHandle<typeof incident>> {
-    return t.client.workflow.start(incident, {
+  async function declare(i: IncidentInput): Promise<WorkflowHandle<IncidentWorkflow>> {
+    return t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId: `incident-test-${randomBytes(4).toString('hex')}`,
       taskQueue: w.config.temporal.taskQueue,
       args: [i],
     });
   }
-  const state = (h: WorkflowHandle<typeof incident>) => h.query(incidentStateQuery);
-  const until = (h: WorkflowHandle<typeof incident>, check: (s: IncidentState) => boolean, what: string, timeoutMs = 20_000) =>
+  const state = (h: WorkflowHandle<IncidentWorkflow>) => h.query(incidentStateQuery);
+  const until = (h: WorkflowHandle<IncidentWorkflow>, check: (s: IncidentState) => boolean, what: string, timeoutMs = 20_000) =>
     eventually(
       async () => {
         const s = await state(h);
@@ -70,7 +71,7 @@ describe('incident lifecycle on a real dev server', () => {
       what,
     );
   /** Resolves, approving the resolution's wording where the plan wants approval. */
-  async function finish(h: WorkflowHandle<typeof incident>): Promise<IncidentState> {
+  async function finish(h: WorkflowHandle<IncidentWorkflow>): Promise<IncidentState> {
     const r = await h.executeUpdate(resolveIncident, { args: [{ message: 'Resolved.', by: 'alice' }] });
     if (r.approval === 'pending') await h.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
     const final = await h.result();

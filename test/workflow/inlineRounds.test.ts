@@ -8,7 +8,12 @@ import { incidentPolicy } from '../../core/policy';
 import { openConfiguredStore, type Store } from '../../core/store';
 import { validateSubscriber, type SubscriberInput } from '../../core/store/subscribers';
 import { createHeraldWorker } from '../../worker/createWorker';
-import { incident, incidentStateQuery, type IncidentState } from '../../workflows/incident';
+import {
+  INCIDENT_WORKFLOW,
+  type IncidentWorkflow,
+  incidentStateQuery,
+  type IncidentState,
+} from '../../workflows/contracts/incident';
 import { examplePlan, testConfig } from '../support/config';
 import { endpointsOf, FAKE_CREDENTIALS, fakeTotals, startFakeAws, type FakeAwsRegion } from '../support/fakeAws';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
@@ -95,8 +100,8 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
     }
   };
 
-  async function declare(r: Rig): Promise<WorkflowHandle<typeof incident>> {
-    return t.client.workflow.start(incident, {
+  async function declare(r: Rig): Promise<WorkflowHandle<IncidentWorkflow>> {
+    return t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId: `incident-inline-${randomBytes(4).toString('hex')}`,
       taskQueue: r.config.temporal.taskQueue,
       args: [
@@ -115,7 +120,7 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
   }
 
   const initialRounds = (
-    h: WorkflowHandle<typeof incident>,
+    h: WorkflowHandle<IncidentWorkflow>,
     what: string,
     done: (s: IncidentState) => boolean,
     timeoutMs = 20_000,
@@ -130,7 +135,7 @@ describe('rounds: small audiences inline, larger ones as notify children', () =>
       what,
     );
   const byAudience = (rounds: IncidentState['deliveries']) => Object.fromEntries(rounds.map((d) => [d.standsFor, d]));
-  const childStarts = async (h: WorkflowHandle<typeof incident>) =>
+  const childStarts = async (h: WorkflowHandle<IncidentWorkflow>) =>
     (await h.fetchHistory()).events!.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
 
   test('a small audience is told from inside the incident: no notify child, every customer once', async () => {

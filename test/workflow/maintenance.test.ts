@@ -6,14 +6,15 @@ import { maintenancePolicy } from '../../core/policy';
 import {
   cancelMaintenance,
   completeMaintenance,
-  maintenance,
+  MAINTENANCE_WORKFLOW,
+  type MaintenanceWorkflow,
   maintenanceStateQuery,
   postMaintenanceUpdate,
   rescheduleMaintenance,
   type MaintenanceInput,
   type MaintenanceState,
-} from '../../workflows/maintenance';
-import { pageStateQuery, statusPageWorkflowId } from '../../workflows/statusPage';
+} from '../../workflows/contracts/maintenance';
+import { pageStateQuery, statusPageWorkflowId } from '../../workflows/contracts/statusPage';
 import { startTestWorker, type RunningWorker } from '../support/herald';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
 
@@ -53,13 +54,13 @@ describe('maintenance windows on a real dev server', () => {
     };
   }
   const schedule = (i: MaintenanceInput) =>
-    t.client.workflow.start(maintenance, {
+    t.client.workflow.start<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {
       workflowId: `maintenance-test-${randomBytes(4).toString('hex')}`,
       taskQueue: w.config.temporal.taskQueue,
       args: [i],
     });
   const until = (
-    h: WorkflowHandle<typeof maintenance>,
+    h: WorkflowHandle<MaintenanceWorkflow>,
     check: (s: MaintenanceState) => boolean,
     what: string,
     timeoutMs = 20_000,

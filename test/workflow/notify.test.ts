@@ -9,7 +9,7 @@ import type { NotifyReport, NotifyRequest } from '../../core/notify';
 import { openConfiguredStore, type Store } from '../../core/store';
 import { validateSubscriber, type SubscriberInput } from '../../core/store/subscribers';
 import { createHeraldWorker } from '../../worker/createWorker';
-import { notify, notifyProgressQuery } from '../../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow, notifyProgressQuery } from '../../workflows/contracts/notify';
 import { examplePlan, testConfig } from '../support/config';
 import { paymentsOutageRound } from '../support/notifyRequest';
 import { endpointsOf, FAKE_CREDENTIALS, fakeTotals, startFakeAws, type FakeAwsRegion } from '../support/fakeAws';
@@ -104,7 +104,11 @@ describe('notify: one message round through providers across regions', () => {
     paymentsOutageRound(`notify-test-${Date.now()}-${++seq}`, over);
 
   const start = (r: NotifyRequest) =>
-    t.client.workflow.start(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
+    t.client.workflow.start<NotifyWorkflow>(NOTIFY_WORKFLOW, {
+      workflowId: r.roundId,
+      taskQueue: config.temporal.taskQueue,
+      args: [r],
+    });
 
   // 120 customers: 120 e-mails + 40 SMS; plus u-unsubscribed (opted out) and u-bounced (suppressed).
   const EMAILS = 120;
@@ -157,7 +161,7 @@ describe('notify: one message round through providers across regions', () => {
     const history = await t.client.workflow.getHandle(r.roundId).fetchHistory();
     assert.ok(history.events!.length < 200, 'the last run holds one page, not the whole round');
     // The same round again (a retry of the whole round) sends nothing new.
-    const again = await t.client.workflow.execute(notify, {
+    const again = await t.client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: `${r.roundId}`,
       taskQueue: config.temporal.taskQueue,
       args: [r],
