@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AlertInfo } from '../../../workflows/incident';
+import type { AlertInfo } from '../../../workflows/contracts/incident';
 import { alertInfo, type AlertDelivery } from './deliver';
 
 // Prometheus Alertmanager's webhook payload (version "4") and Grafana's, which copies its shape.

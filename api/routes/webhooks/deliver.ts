@@ -5,9 +5,17 @@ import { incidentPolicy } from '../../../core/policy';
 import { routeAlertGroup, type AlertLabels } from '../../../core/routing';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../../core/searchAttributes';
 import type { WebhookLedger } from '../../../core/webhookLedger';
-import { incident, monitoringSignal, type AlertInfo, type IncidentInput } from '../../../workflows/incident';
+import {
+  INCIDENT_WORKFLOW,
+  monitoringSignal,
+  type AlertInfo,
+  type IncidentInput,
+  type IncidentWorkflow,
+  type MonitoringInput,
+} from '../../../workflows/contracts/incident';
 import { Problem } from '../../problem';
 import { withDeadline, type RouteDeps } from '../common';
+import { own } from '../../../core/own';
 
 // Every monitoring source ends here: one alert identity (an Alertmanager group, a CloudWatch alarm,
 // …) is one incident with a deterministic workflow id. Firing opens it or joins the running one
@@ -89,7 +97,7 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
   const input = alertIncidentInput(deps.plan, routed, alerts[0]!, d, deps.publicUrl);
   const [first, ...rest] = alerts;
   await withDeadline(deps, async () => {
-    const handle = await deps.client.workflow.signalWithStart(incident, {
+    const handle = await deps.client.workflow.signalWithStart<IncidentWorkflow, [MonitoringInput]>(INCIDENT_WORKFLOW, {
       workflowId: id,
       taskQueue: deps.taskQueue,
       args: [input],
@@ -140,7 +148,7 @@ export function alertIncidentInput(
   const pick = (t: Record<string, string> | undefined, fallback: string) =>
     t?.[locale] ?? t?.en ?? Object.values(t ?? {})[0] ?? fallback;
   const components = routed.components.map((id) => plan.components.find((c) => c.id === id)!);
-  const scenario = plan.scenarios[routed.scenario]!;
+  const scenario = own(plan.scenarios, routed.scenario)!;
   const names = new Intl.ListFormat(locale, { type: 'conjunction' }).format(components.map((c) => pick(c.name, c.id)));
   const functions = new Intl.ListFormat(locale, { type: 'conjunction' }).format(
     components.map((c) => pick(c.businessFunction, c.id)),
