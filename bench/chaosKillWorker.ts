@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import type { NotifyReport } from '../core/notify';
-import { notify } from '../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../workflows/contracts/notify';
 import { arg, argText, benchRequest, startWorker, withBenchRig } from './fanout';
 
 // `npm run chaos:kill-worker -- --recipients N --kills K`: one round of N recipients (half e-mail via
@@ -27,7 +27,7 @@ async function main() {
     const client = new Client({ connection });
     const roundId = `chaos-${Date.now()}`;
     const started = Date.now();
-    const handle = await client.workflow.start(notify, {
+    const handle = await client.workflow.start<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: roundId,
       taskQueue: 'chaos',
       args: [benchRequest(roundId)],

@@ -16,7 +16,7 @@ import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '..
 import { freePort } from '../test/support/ports';
 import { FAKE_CREDENTIALS } from '../test/support/fakeAws';
 import { paymentsOutageRound } from '../test/support/notifyRequest';
-import { notify } from '../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../workflows/contracts/notify';
 import { bundleWorkflows } from '../worker/createWorker';
 import { workerNodeOptions } from '../worker/nodeOptions';
 
@@ -410,7 +410,7 @@ async function main() {
     worker.resetPeak();
     const cpuBefore = { worker: cpuSecondsOf(worker.proc.pid!), fake: cpuSecondsOf(fake.proc.pid!) };
     const started = Date.now();
-    const report: NotifyReport = await client.workflow.execute(notify, {
+    const report: NotifyReport = await client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: roundId,
       taskQueue: 'bench',
       args: [benchRequest(roundId)],

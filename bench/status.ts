@@ -8,13 +8,18 @@ import { publishToDirectory } from '../activities/publish/directory';
 import { snapshotVersion } from '../activities/publish/initial';
 import { loadConfig } from '../core/config';
 import { buildSnapshot } from '../core/statuspage/snapshot';
-import type { PageIncident } from '../core/statuspage/types';
+import type { PageChange, PageIncident } from '../core/statuspage/types';
 import { startDevServer, temporalCliPath } from '../scripts/devServer';
 import { EXAMPLE_PLAN, examplePlan } from '../test/support/config';
 import { openIncident, pageState, pastIncident } from '../test/support/pageStates';
 import { freePort } from '../test/support/ports';
 import { bundleWorkflows, createHeraldWorker } from '../worker/createWorker';
-import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../workflows/statusPage';
+import {
+  pageChangeSignal,
+  STATUS_PAGE_WORKFLOW,
+  type StatusPageWorkflow,
+  statusPageWorkflowId,
+} from '../workflows/contracts/statusPage';
 
 // npm run bench:status — two figures, measured in one run:
 //  1. summary.json throughput of Herald's status server against nginx serving the same directory
@@ -234,7 +239,7 @@ async function publishLatency(work: string) {
       incident.updatedAt = at;
       const marker = `"bench-u${i}"`;
       const started = performance.now();
-      await client.workflow.signalWithStart(statusPage, {
+      await client.workflow.signalWithStart<StatusPageWorkflow, [PageChange]>(STATUS_PAGE_WORKFLOW, {
         workflowId: statusPageWorkflowId(plan.page.id, false),
         taskQueue: config.temporal.taskQueue,
         args: [{ pageId: plan.page.id, drill: false }],
