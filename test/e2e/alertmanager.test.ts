@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { incidentStateQuery, type IncidentState } from '../../workflows/incident';
+import { incidentStateQuery, type IncidentState } from '../../workflows/contracts/incident';
 import { freePort } from '../support/ports';
 import { eventually } from '../support/temporal';
 import { startApi, TOKENS, type ApiHarness } from './api.harness';

@@ -14,7 +14,7 @@ import { openConfiguredStore, openStore, type Store } from '../../core/store';
 import { validateSubscriber } from '../../core/store/subscribers';
 import { ensureSecret } from '../../core/store/unsubscribe';
 import { createHeraldWorker } from '../../worker/createWorker';
-import { notify } from '../../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../../workflows/contracts/notify';
 import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
 import { paymentsOutageRound } from '../support/notifyRequest';
 import { freshDatabase, testPostgres, type TestPostgres } from '../support/postgres';
@@ -83,7 +83,7 @@ describe('the local outbox on the embedded default', () => {
 
   test('a round writes one file per message, and GET /v1/outbox lists and serves them', async () => {
     const request = roundRequest(`notify-outbox-${Date.now()}`);
-    const report = await t.client.workflow.execute(notify, {
+    const report = await t.client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: request.roundId,
       taskQueue: config.temporal.taskQueue,
       args: [request],
@@ -156,7 +156,7 @@ describe('the local outbox on the embedded default', () => {
     assert.equal(oneClick.status, 200);
     assert.equal((await store.getSubscriber('ann'))!.consent.state, 'unsubscribed');
     const request = roundRequest(`notify-after-unsubscribe-${Date.now()}`);
-    const report = await t.client.workflow.execute(notify, {
+    const report = await t.client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: request.roundId,
       taskQueue: config.temporal.taskQueue,
       args: [request],

@@ -19,8 +19,8 @@ import {
   RescheduleMaintenanceBody,
   ScheduleMaintenance,
 } from '../../core/maintenance';
-import { incidentStateQuery } from '../../workflows/incident';
-import { maintenanceStateQuery } from '../../workflows/maintenance';
+import { incidentStateQuery } from '../../workflows/contracts/incident';
+import { maintenanceStateQuery } from '../../workflows/contracts/maintenance';
 import { inAnHour, startApi, TOKENS, type ApiHarness } from './api.harness';
 
 // Property-based tests on every route: malformed JSON, wrong types, huge and deeply nested bodies,

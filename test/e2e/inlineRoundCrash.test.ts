@@ -7,7 +7,7 @@ import { stopProcess } from '../../scripts/devServer';
 import { incidentPolicy } from '../../core/policy';
 import { openConfiguredStore, type Store } from '../../core/store';
 import { validateSubscriber, type SubscriberInput } from '../../core/store/subscribers';
-import { incident, incidentStateQuery } from '../../workflows/incident';
+import { INCIDENT_WORKFLOW, type IncidentWorkflow, incidentStateQuery } from '../../workflows/contracts/incident';
 import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
 import { endpointsOf, FAKE_CREDENTIALS, fakeTotals, startFakeAws, type FakeAwsRegion } from '../support/fakeAws';
 import { eventually, testTemporal, type TestTemporal } from '../support/temporal';
@@ -68,7 +68,7 @@ test('a worker killed halfway through an inline round: the retried task finishes
   const first = startWorker(env);
   workers.push(first);
   await first.ready;
-  const h = await t.client.workflow.start(incident, {
+  const h = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
     workflowId: `incident-crash-${Date.now()}`,
     taskQueue: config.temporal.taskQueue,
     args: [

@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadPlan } from '../../core/plan/load';
-import { pageChangeSignal, publishedVersionQuery, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
+import type { PageChange } from '../../core/statuspage/types';
+import {
+  pageChangeSignal,
+  publishedVersionQuery,
+  STATUS_PAGE_WORKFLOW,
+  type StatusPageWorkflow,
+  statusPageWorkflowId,
+} from '../../workflows/contracts/statusPage';
 import { EXAMPLE_PLAN } from '../support/config';
 import { startFakeS3, type FakeS3 } from '../support/fakeS3';
 import { startTestWorker, type RunningWorker } from '../support/herald';
@@ -110,7 +117,7 @@ describe('herald publish --rebuild', () => {
     ];
     const workflowId = statusPageWorkflowId(pageId, false);
     for (const change of changes) {
-      await t.client.workflow.signalWithStart(statusPage, {
+      await t.client.workflow.signalWithStart<StatusPageWorkflow, [PageChange]>(STATUS_PAGE_WORKFLOW, {
         workflowId,
         taskQueue: w.config.temporal.taskQueue,
         args: [{ pageId, drill: false }],

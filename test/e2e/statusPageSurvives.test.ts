@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
-import { pageChangeSignal, statusPage, statusPageWorkflowId } from '../../workflows/statusPage';
+import type { PageChange } from '../../core/statuspage/types';
+import {
+  pageChangeSignal,
+  STATUS_PAGE_WORKFLOW,
+  type StatusPageWorkflow,
+  statusPageWorkflowId,
+} from '../../workflows/contracts/statusPage';
 import { startDevServer, temporalCliPath, type DevServer } from '../../scripts/devServer';
 import { loadPlan } from '../../core/plan/load';
 import { EXAMPLE_PLAN } from '../support/config';
@@ -112,7 +118,7 @@ describe('the status page outlives Herald', () => {
       assert.equal(declared.status, 201, await declared.clone().text());
       const connection = await Connection.connect({ address: temporal.address });
       const client = new Client({ connection });
-      await client.workflow.signalWithStart(statusPage, {
+      await client.workflow.signalWithStart<StatusPageWorkflow, [PageChange]>(STATUS_PAGE_WORKFLOW, {
         workflowId: statusPageWorkflowId(plan.page.id, false),
         taskQueue: env.TEMPORAL_TASK_QUEUE,
         args: [{ pageId: plan.page.id, drill: false }],

@@ -26,7 +26,7 @@ import {
   type SubscriptionClaim,
 } from '../../core/subscriptions';
 import { createHeraldWorker } from '../../worker/createWorker';
-import { notify } from '../../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../../workflows/contracts/notify';
 import { EXAMPLE_PLAN, examplePlan, testConfig } from '../support/config';
 import { paymentsOutageRound } from '../support/notifyRequest';
 import { freePort } from '../support/ports';
@@ -644,7 +644,7 @@ describe('public subscriptions with double opt-in', () => {
     const id = subscriberIdFor({ email: 'neo@example.com' });
     assert.equal((await store.getSubscriber(id))?.consent.state, 'confirmed');
     const request = paymentsOutageRound(`notify-subscribed-${Date.now()}`, { channels: ['email'] });
-    const report = await t.client.workflow.execute(notify, {
+    const report = await t.client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: request.roundId,
       taskQueue: config.temporal.taskQueue,
       args: [request],

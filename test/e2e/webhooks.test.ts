@@ -8,7 +8,7 @@ import { incidentIdFor } from '../../api/routes/webhooks/deliver';
 import { signGeneric } from '../../api/routes/webhooks/index';
 import { createLogger } from '../../core/logger';
 import { HeraldComponents, HeraldKind, HeraldSeverity } from '../../core/searchAttributes';
-import { incidentStateQuery, type IncidentState } from '../../workflows/incident';
+import { incidentStateQuery, type IncidentState } from '../../workflows/contracts/incident';
 import { examplePlan } from '../support/config';
 import { freePort } from '../support/ports';
 import { eventually } from '../support/temporal';

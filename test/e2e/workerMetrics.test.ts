@@ -9,7 +9,7 @@ import { openConfiguredStore, type Store } from '../../core/store';
 import { validateSubscriber, type SubscriberInput } from '../../core/store/subscribers';
 import { createHeraldWorker } from '../../worker/createWorker';
 import { createWorkerMetrics, serveWorkerMetrics, workerMetricsAddress, workerMetricsUrl } from '../../worker/metrics';
-import { notify } from '../../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../../workflows/contracts/notify';
 import { examplePlan, testConfig } from '../support/config';
 import { paymentsOutageRound } from '../support/notifyRequest';
 import { testTemporal, type TestTemporal } from '../support/temporal';
@@ -77,7 +77,11 @@ describe('worker metrics: messages, provider latency, failovers and guard refusa
   const request = (over: Partial<NotifyRequest> = {}): NotifyRequest =>
     paymentsOutageRound(`notify-metrics-${Date.now()}-${++seq}`, over);
   const run = (r: NotifyRequest) =>
-    t.client.workflow.execute(notify, { workflowId: r.roundId, taskQueue: config.temporal.taskQueue, args: [r] });
+    t.client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
+      workflowId: r.roundId,
+      taskQueue: config.temporal.taskQueue,
+      args: [r],
+    });
 
   /** The scrape as {"name{labels}": value}. */
   async function scrape(): Promise<Map<string, number>> {
