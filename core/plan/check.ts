@@ -1,3 +1,4 @@
+import { checkCorrelation } from '../correlation';
 import type { Plan } from './schema';
 import { TEMPLATE_PARTS } from './schema';
 
@@ -128,6 +129,8 @@ export function checkCrossReferences(plan: Plan, hasTemplate: TemplateIndex): Cr
       if (!componentIds.has(c)) add(['routing', 'rules', i, 'components', j], `unknown component "${c}"`);
     });
   });
+
+  problems.push(...checkCorrelation(plan));
 
   const drillAudience = audiences.get(plan.drills.audience);
   if (!drillAudience) add(['drills', 'audience'], `unknown audience "${plan.drills.audience}"`);
