@@ -3,7 +3,8 @@ import { join, relative, sep } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { Plan } from './schema';
 import { checkCrossReferences, type PlanPath, type TemplateIndex } from './check';
-import { checkTemplateVariables, DEFAULT_TEMPLATES_DIR } from '../render';
+import { DEFAULT_TEMPLATES_DIR } from '../render';
+import { checkTemplateVariables } from './templateCheck';
 
 export interface PlanProblem {
   /** Dotted path in the plan, e.g. "scenarios.outage.cadence.sev1". */

@@ -7,10 +7,10 @@ import { loadPlan } from '../../core/plan/load';
 import type { Channel, IncidentPhase, MaintenancePhase, Plan } from '../../core/plan/schema';
 import type { MessageContext } from '../../core/messages';
 import { sampleContext } from '../../core/messageSamples';
+import { checkTemplateVariables } from '../../core/plan/templateCheck';
 import {
   DEFAULT_TEMPLATES_DIR,
   TemplateRenderError,
-  checkTemplateVariables,
   createTemplateRenderer,
   declaredVariables,
   templateContext,
