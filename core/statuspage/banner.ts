@@ -1,6 +1,6 @@
 import type { Plan } from '../plan/schema';
 import { label, type Labels } from './locale';
-import type { ItemView } from './snapshot';
+import type { ItemView } from './types';
 
 // embed/banner.json: what a customer's own app shows in its banner (embed/banner.js), already
 // worded per locale so the script only picks the visitor's language. An item carries the id of its

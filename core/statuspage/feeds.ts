@@ -1,7 +1,7 @@
 import { Feed } from 'feed';
 import type { Plan } from '../plan/schema';
 import { label, type Labels } from './locale';
-import type { ItemView } from './snapshot';
+import type { ItemView } from './types';
 
 // Atom and RSS feeds of incidents and maintenances: one entry per incident or maintenance, its
 // date the latest update, its content every update newest first, so a reader shows the current state.

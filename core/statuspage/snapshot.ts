@@ -7,7 +7,7 @@ import { bannerDocument } from './banner';
 import { feedDocuments } from './feeds';
 import { contentTypeFor } from './http';
 import { fill, label, loadLabels, type Labels } from './locale';
-import type { PageHistory, PageIncident, PageMaintenance, PageState, PageUpdate } from './types';
+import type { ItemView, PageHistory, PageIncident, PageMaintenance, PageState, PageUpdate, TimeView } from './types';
 import { UPTIME_DAYS, componentUptime, type ComponentUptime } from './uptime';
 import { shortlink, v2Components, v2Documents, v2Status, withoutDrills } from './v2';
 import { subscribeFormView } from '../subscriptions';
@@ -30,34 +30,6 @@ export interface SnapshotOptions {
   drill?: boolean;
   /** POST /v1/subscriptions at the API's public URL: the status page shows a subscribe form posting there (never on drill pages). */
   subscribeUrl?: string;
-}
-
-export interface TimeView {
-  iso: string;
-  text: string;
-}
-
-export interface ItemView {
-  id: string;
-  kind: 'incident' | 'maintenance';
-  name: string;
-  status: string;
-  impact: string;
-  href: string;
-  url: string;
-  components: string[];
-  componentNames: string;
-  startedAt: TimeView | null;
-  resolvedAt: TimeView | null;
-  scheduledFor: TimeView | null;
-  scheduledUntil: TimeView | null;
-  eta: TimeView | null;
-  nextUpdateAt: TimeView | null;
-  updates: { id: string; status: string; at: TimeView; body: string }[];
-  /** The newest update's text. */
-  latest: string | null;
-  latestUpdateId: string | null;
-  sortAt: string;
 }
 
 /** Times repeat across pages and publishes; formatting one builds an Intl formatter, so keep the text. */

@@ -86,3 +86,33 @@ export interface PageHistory {
   maintenances?: PageMaintenance[];
   componentDays?: Record<string, Record<string, ComponentDay>>;
 }
+
+// How the pages, feeds and banner show an incident or maintenance: times formatted for one locale.
+
+export interface TimeView {
+  iso: string;
+  text: string;
+}
+
+export interface ItemView {
+  id: string;
+  kind: 'incident' | 'maintenance';
+  name: string;
+  status: string;
+  impact: string;
+  href: string;
+  url: string;
+  components: string[];
+  componentNames: string;
+  startedAt: TimeView | null;
+  resolvedAt: TimeView | null;
+  scheduledFor: TimeView | null;
+  scheduledUntil: TimeView | null;
+  eta: TimeView | null;
+  nextUpdateAt: TimeView | null;
+  updates: { id: string; status: string; at: TimeView; body: string }[];
+  /** The newest update's text. */
+  latest: string | null;
+  latestUpdateId: string | null;
+  sortAt: string;
+}
