@@ -7,6 +7,7 @@ import { exportCommand } from './commands/export';
 import { subscribersCommand } from './commands/subscribers';
 import { drillCommand } from './commands/drill';
 import { publishCommand } from './commands/publish';
+import { messagesCommand } from './commands/messages';
 
 const program = new Command()
   .name('herald')
@@ -22,6 +23,7 @@ program.addCommand(exportCommand());
 program.addCommand(subscribersCommand());
 program.addCommand(drillCommand());
 program.addCommand(publishCommand());
+program.addCommand(messagesCommand());
 
 // Add commands above. Every command, however it was added, exits 2 on usage errors and shows help.
 (function usageErrorsExit2(cmd: Command) {

@@ -49,33 +49,34 @@ export interface Expectations {
 }
 
 export type CheckFailure = { check: CheckName; reason: string };
-type Check = (m: DeliveredMessage) => string | null;
+/** A failure reason, null for a pass, undefined where the check does not apply to the message. */
+type Check = (m: DeliveredMessage) => string | null | undefined;
 
 const isShort = (m: DeliveredMessage) => m.key.channel === 'sms' || m.key.channel === 'push';
 const missing = (text: string, wanted: string[]) => wanted.filter((w) => !text.includes(w));
 
 const checks: Record<CheckName, Check> = {
   function(m) {
+    if (m.expect.functions.length === 0) return undefined;
     const gone = missing(m.body, m.expect.functions);
-    if (m.expect.functions.length === 0) return null;
     if (isShort(m)) return gone.length === m.expect.functions.length ? `names none of: ${m.expect.functions.join(' | ')}` : null;
     return gone.length > 0 ? `does not name: ${gone.join(' | ')}` : null;
   },
   action(m) {
+    if (m.expect.actions.length === 0) return undefined;
     const gone = missing(m.body, m.expect.actions);
-    if (m.expect.actions.length === 0) return null;
     if (isShort(m)) return gone.length === m.expect.actions.length ? `gives none of: ${m.expect.actions.join(' | ')}` : null;
     return gone.length > 0 ? `does not say: ${gone.join(' | ')}` : null;
   },
   timing(m) {
     if (m.expect.finalPhrase !== undefined)
       return m.body.includes(m.expect.finalPhrase) ? null : `does not say it is final ("${m.expect.finalPhrase}")`;
-    if (m.expect.times.length === 0) return null;
+    if (m.expect.times.length === 0) return undefined;
     return m.expect.times.some((t) => m.body.includes(t)) ? null : `states none of: ${m.expect.times.join(' | ')}`;
   },
   'status-word'(m) {
     const where = m.subject ?? m.body;
-    return where.includes(m.expect.statusWord)
+    return where.toLowerCase().includes(m.expect.statusWord.toLowerCase())
       ? null
       : `${m.subject !== undefined ? 'subject' : 'body'} lacks "${m.expect.statusWord}"`;
   },
@@ -100,7 +101,7 @@ const checks: Record<CheckName, Check> = {
   },
   'sms-budget'(m) {
     const sms = m.expect.sms;
-    if (!sms) return null;
+    if (!sms) return undefined;
     const size = smsSize(m.body);
     const avoidable = avoidableNonGsm(m.body);
     if (avoidable.length > 0) return `UCS-2 only because of ${[...new Set(avoidable)].join(' ')}`;
@@ -110,12 +111,12 @@ const checks: Record<CheckName, Check> = {
   unsubscribe(m) {
     if (m.expect.sms) return m.body.includes(m.expect.sms.optOut) ? null : `no opt-out line ("${m.expect.sms.optOut}")`;
     const e = m.expect.email;
-    if (!e) return null;
+    if (!e) return undefined;
     const gone = [e.unsubscribeUrl, e.preferencesUrl].filter((u) => !m.body.includes(u));
     return gone.length > 0 ? `plain text lacks ${gone.join(' and ')}` : null;
   },
   link(m) {
-    if (m.key.channel === 'push') return null; // the push payload opens the link itself
+    if (m.key.channel === 'push') return undefined; // the push payload opens the link itself
     return m.body.includes(m.expect.link) ? null : `does not link ${m.expect.link}`;
   },
 };
@@ -130,8 +131,8 @@ export function checkMessage(m: DeliveredMessage): CheckFailure[] {
   return out;
 }
 
-/** One check alone (tests pin each). */
-export function runCheck(name: CheckName, m: DeliveredMessage): string | null {
+/** One check alone (tests pin each): a reason, null for a pass, undefined where it does not apply. */
+export function runCheck(name: CheckName, m: DeliveredMessage): string | null | undefined {
   return checks[name](m);
 }
 
@@ -195,11 +196,16 @@ export function checkMessages(messages: DeliveredMessage[]): CheckReport {
   >;
   const failures: CheckReport['failures'] = [];
   for (const m of messages) {
-    const failed = checkMessage(m);
+    const failed: CheckFailure[] = [];
     for (const c of CHECKS) {
+      const reason = checks[c](m);
+      if (reason === undefined) continue;
       byCheck[c].total += 1;
-      if (failed.some((f) => f.check === c)) byCheck[c].failed += 1;
-      else byCheck[c].passed += 1;
+      if (reason === null) byCheck[c].passed += 1;
+      else {
+        byCheck[c].failed += 1;
+        failed.push({ check: c, reason });
+      }
     }
     if (failed.length > 0) failures.push({ key: m.key, failures: failed });
   }

@@ -27,7 +27,10 @@ export function smsSize(text: string): SmsSize {
 export function gsmSafe(text: string): string {
   const smart = new SegmentedMessage(text, 'auto', true);
   if (smart.encodingName !== 'GSM-7') return text;
-  return smart.encodedChars.map((c) => c.raw).join('');
+  return smart.encodedChars
+    .map((c) => c.raw)
+    .join('')
+    .replace(/ {2,}/g, ' ');
 }
 
 /** Characters that turn a message that could be GSM-7 into UCS-2 (empty when it is UCS-2 by need). */
@@ -100,7 +103,9 @@ export function fitShort(text: string, locale: string, fits: (candidate: string)
       current[i] = `${prefix}${ellipsis}`;
       return fits(join());
     });
-    current[i] = kept ? `${kept}${ellipsis}` : '';
+    // A stub of a sentence ("We…") says nothing: keep at least a third of it (or 24 characters).
+    const worthIt = [...kept].length >= Math.min(24, [...original].length / 3);
+    current[i] = worthIt ? `${kept}${ellipsis}` : '';
     return join();
   }
   const rest = join();
