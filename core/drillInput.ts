@@ -1,6 +1,7 @@
 import { defaultTimeline, DrillTimeline, type AudienceUse, type DrillRequest } from './drill';
 import type { Plan } from './plan/schema';
 import { incidentPolicy, maintenancePolicy } from './policy';
+import { own } from './own';
 
 // Turns a drill request (scenario, time scale, faults, optional timeline) into the drill
 // workflow's input, resolving everything from the plan once.
@@ -22,7 +23,7 @@ type DrillStepList = import('./drill').DrillStep[];
 export class DrillRequestError extends Error {}
 
 export function buildDrillInput(plan: Plan, req: DrillRequest, o: { statusUrl: string; drillId?: string }): DrillInputShape {
-  const scenario = plan.scenarios[req.scenario];
+  const scenario = own(plan.scenarios, req.scenario);
   if (!scenario)
     throw new DrillRequestError(`unknown scenario "${req.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})`);
   const timeScale = req.timeScale ?? plan.drills.timeScale;

@@ -1,6 +1,7 @@
 import { parseDuration } from './duration';
 import { guardRulesForPlan, type GuardRules } from './guard';
 import type { Channel, ComponentStatus, Plan } from './plan/schema';
+import { own } from './own';
 
 // What a lifecycle workflow needs from the plan, resolved once when the workflow starts and passed
 // in its input: running workflows stay deterministic and keep the plan version they started with.
@@ -105,7 +106,7 @@ function common(plan: Plan, scenarioAudiences: Parameters<typeof audiencesFor>[1
 }
 
 export function incidentPolicy(plan: Plan, scenarioId: string, o: PolicyOptions = {}): IncidentPolicy {
-  const scenario = plan.scenarios[scenarioId];
+  const scenario = own(plan.scenarios, scenarioId);
   if (!scenario || scenario.kind !== 'incident') throw new Error(`"${scenarioId}" is not an incident scenario of the plan`);
   const { ms, shared } = common(plan, scenario.audiences, o);
   return {
@@ -125,7 +126,7 @@ export function incidentPolicy(plan: Plan, scenarioId: string, o: PolicyOptions 
 }
 
 export function maintenancePolicy(plan: Plan, scenarioId: string, o: PolicyOptions = {}): MaintenancePolicy {
-  const scenario = plan.scenarios[scenarioId];
+  const scenario = own(plan.scenarios, scenarioId);
   if (!scenario || scenario.kind !== 'maintenance') throw new Error(`"${scenarioId}" is not a maintenance scenario of the plan`);
   const { ms, shared } = common(plan, scenario.audiences, o);
   return {

@@ -1,4 +1,5 @@
 import type { Plan } from './plan/schema';
+import { own } from './own';
 
 // Monitoring alerts → what the plan calls them: an incident scenario, a severity and the affected
 // components. Pure: the webhooks call it, tests pin it, and `plan check` could use it to explain a
@@ -16,18 +17,18 @@ export type AlertLabels = Record<string, string>;
 
 export function routeAlert(plan: Plan, labels: AlertLabels): RouteResult {
   const routing = plan.routing;
-  const rule = routing.rules.find((r) => Object.entries(r.match).every(([k, v]) => labels[k] === v));
+  const rule = routing.rules.find((r) => Object.entries(r.match).every(([k, v]) => own(labels, k) === v));
 
   const scenario = rule?.scenario ?? routing.defaultScenario;
-  const planScenario = plan.scenarios[scenario];
+  const planScenario = own(plan.scenarios, scenario);
   if (!planScenario || planScenario.kind !== 'incident')
     return { error: `routing names scenario "${scenario}", which is not an incident scenario of the plan` };
 
   let severity: string | undefined = rule?.severity;
   if (!severity) {
-    const label = labels[routing.severityLabel];
+    const label = own(labels, routing.severityLabel);
     if (label !== undefined) {
-      severity = routing.severityMap[label] ?? (plan.severities.some((s) => s.id === label) ? label : undefined);
+      severity = own(routing.severityMap, label) ?? (plan.severities.some((s) => s.id === label) ? label : undefined);
     }
   }
   severity ??= routing.defaultSeverity;
@@ -35,7 +36,7 @@ export function routeAlert(plan: Plan, labels: AlertLabels): RouteResult {
 
   let components = rule?.components;
   if (!components) {
-    const value = labels[routing.componentLabel];
+    const value = own(labels, routing.componentLabel);
     if (value === undefined || value.trim() === '') {
       return { error: `the alert has no "${routing.componentLabel}" label and no routing rule names its components` };
     }

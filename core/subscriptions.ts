@@ -10,6 +10,7 @@ import { humanDuration } from './messageContext';
 import type { Plan } from './plan/schema';
 import type { Store } from './store';
 import { subscriberIdFor, type ValidSubscriber } from './store/subscribers';
+import { own } from './own';
 
 // Public subscriptions with double opt-in. Someone asks for updates (e-mail, SMS or a webhook; all
 // components or some; a locale); Herald writes nothing and sends the address a signed, expiring
@@ -126,7 +127,7 @@ export function verifyConfirmationToken(secret: string, token: unknown, now: num
     string,
     string,
   ];
-  const channel = CODE_CHANNEL[code];
+  const channel = own(CODE_CHANNEL, code);
   if (
     !channel ||
     typeof address !== 'string' ||
@@ -336,7 +337,7 @@ export function componentNames(plan: Plan, components: string[] | '*', locale: s
   if (components === '*') return [];
   return components.map((id) => {
     const c = plan.components.find((x) => x.id === id);
-    return c?.name[locale] ?? c?.name[plan.page.defaultLocale] ?? id;
+    return own(c?.name, locale) ?? own(c?.name, plan.page.defaultLocale) ?? id;
   });
 }
 
@@ -462,7 +463,7 @@ const ZH_TW_LABELS: SubscriptionLabels = {
 export const SUBSCRIPTION_LABELS: Record<SubscriptionLocale, SubscriptionLabels> = { en: EN_LABELS, 'zh-TW': ZH_TW_LABELS };
 
 export function subscriptionLabels(locale: string): SubscriptionLabels {
-  return (SUBSCRIPTION_LABELS as Record<string, SubscriptionLabels>)[locale] ?? SUBSCRIPTION_LABELS.en;
+  return own(SUBSCRIPTION_LABELS as Record<string, SubscriptionLabels>, locale) ?? SUBSCRIPTION_LABELS.en;
 }
 
 /** Where the status page's form posts: POST /v1/subscriptions at the API's public URL. */
@@ -476,6 +477,9 @@ export function subscribeFormView(plan: Plan, action: string, locale: string) {
     action,
     locale,
     t: subscriptionLabels(locale),
-    components: plan.components.map((c) => ({ id: c.id, name: c.name[locale] ?? c.name[plan.page.defaultLocale] ?? c.id })),
+    components: plan.components.map((c) => ({
+      id: c.id,
+      name: own(c.name, locale) ?? own(c.name, plan.page.defaultLocale) ?? c.id,
+    })),
   };
 }

@@ -6,6 +6,7 @@ import { CHANNELS, INCIDENT_PHASES, MAINTENANCE_PHASES, type Plan } from '../../
 import { createTemplateRenderer, type TemplateRenderer } from '../../core/render';
 import { Problem, invalidBody } from '../problem';
 import type { RouteDeps } from './common';
+import { own } from '../../core/own';
 
 /** GET /v1/preview's query: which message to render with sample data. */
 export const PreviewQuery = z.strictObject({
@@ -59,7 +60,7 @@ export interface Preview {
 }
 
 export function renderPreview(plan: Plan, renderer: TemplateRenderer, q: PreviewQuery): Preview {
-  const scenario = plan.scenarios[q.scenario];
+  const scenario = own(plan.scenarios, q.scenario);
   if (!scenario)
     throw new Problem(422, 'Unknown scenario', `scenario: the plan has ${Object.keys(plan.scenarios).join(', ')}`, {
       errors: [{ path: 'scenario', message: `unknown scenario "${q.scenario}"` }],
@@ -75,7 +76,7 @@ export function renderPreview(plan: Plan, renderer: TemplateRenderer, q: Preview
     throw new Problem(422, 'Unknown locale', `locale: the plan has ${plan.page.locales.join(', ')}`, {
       errors: [{ path: 'locale', message: `not a locale of the plan` }],
     });
-  const templateId = (scenario.templates as Record<string, string>)[phase]!;
+  const templateId = own(scenario.templates as Record<string, string>, phase)!;
   const ctx = sampleContext(plan, { scenarioId: q.scenario, locale, kind: q.kind, channel: q.channel, phase: phase as never });
   let rendered;
   try {
