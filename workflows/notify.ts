@@ -12,6 +12,7 @@ import type { Channel } from '../core/plan/schema';
 import type { HeraldActivities } from '../activities';
 import type { BatchResult, ChannelTally } from '../activities/deliver';
 import { notifyProgressQuery, type NotifyProgress, type NotifyProgressView } from './contracts/notify';
+import { NOTIFY_LOCAL_PREPARE } from './patches';
 
 // One message round to one audience. Prepare (render once per locale and channel, guard, save),
 // then page through the audience: each page is split into batch activities run a few at a time;
@@ -33,8 +34,7 @@ const { prepareRound, planAudiencePage, finishRound } = proxyActivities<HeraldAc
 // inside the workflow task that asked for them, so the round's first task schedules the first
 // deliverBatch and the task after the last batch completes the round (three activity tasks and
 // three workflow tasks fewer per round; the first two on the path to the first notice). Same
-// functions, same retries; histories recorded before the notify-local-prepare patch replay
-// through the proxies above.
+// functions, same retries; runs that started before NOTIFY_LOCAL_PREPARE use the proxies above.
 const local = proxyLocalActivities<HeraldActivities>({ startToCloseTimeout: '2 minutes', retry: roundRetry });
 
 // A batch waits as long as it must when every region is down (the round completes when one returns);
@@ -76,7 +76,7 @@ export async function notify(request: NotifyRequest, progress?: NotifyProgress):
     };
   });
 
-  const inline = patched('notify-local-prepare');
+  const inline = patched(NOTIFY_LOCAL_PREPARE);
   if (!progress) {
     const prepared = await (inline ? local.prepareRound : prepareRound)(request);
     state.expected = prepared.recipients;

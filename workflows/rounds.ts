@@ -13,6 +13,7 @@ import type { PageChange } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
 import { NOTIFY_WORKFLOW, roundWorkflowId, type DeliverySummary, type NotifyWorkflow } from './contracts/notify';
 import { pageChangeSignal, statusPageWorkflowId } from './contracts/statusPage';
+import { INLINE_SMALL_ROUNDS, PAGE_CHANGE_BY_SIGNAL } from './patches';
 
 // What the lifecycle workflows share: a message round per audience and handing page changes to the
 // statusPage workflow. A small audience (HERALD_INLINE_ROUND_MAX) is sent inside the lifecycle's own
@@ -88,8 +89,8 @@ async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: Poli
   };
   tracker.deliveries.push(summary);
   tracker.inFlight += 1;
-  // Histories recorded before this change started every round as a child; they replay that way.
-  if (patched('inline-small-rounds')) {
+  // Runs that started before the patch always start a notify child.
+  if (patched(INLINE_SMALL_ROUNDS)) {
     try {
       const inline = await runRoundInline(request);
       if (inline.inline) {
@@ -122,10 +123,10 @@ async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: Poli
  * Hands a page change to the page's statusPage workflow. With the page id, it signals the running
  * page workflow directly (no activity: one task and its dispatch fewer before the page shows the
  * change); when that workflow is not running yet, the activity starts it (signal-with-start).
- * Histories recorded before this change replay through the activity (the patch marker).
+ * Runs that started before the patch always go through the activity.
  */
 export async function publishToPage(drill: boolean, change: PageChange, pageId?: string): Promise<void> {
-  if (pageId !== undefined && patched('page-change-by-signal')) {
+  if (pageId !== undefined && patched(PAGE_CHANGE_BY_SIGNAL)) {
     try {
       await getExternalWorkflowHandle(statusPageWorkflowId(pageId, drill)).signal(pageChangeSignal, change);
       return;

@@ -11,6 +11,7 @@ import type { ComponentStatus } from '../core/plan/schema';
 import type { PageChange, PageIncident, PageMaintenance, PageState, PageUpdate } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
 import { pageChangeSignal, pageStateQuery, publishedVersionQuery, type StatusPageInput } from './contracts/statusPage';
+import { PUBLISH_BY_ACTIVITY, PUBLISH_LOCAL } from './patches';
 
 // One workflow per status page: applies incident and maintenance changes in arrival order, derives
 // component statuses, and publishes the whole snapshot after each burst of changes. Changes that
@@ -21,12 +22,9 @@ const publishOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
 } as const;
 const { publishPage } = proxyActivities<HeraldActivities>(publishOptions);
-// Publishing is an ordinary activity. For a while it ran as a local activity inside the page's own
-// workflow task (patch publish-local: one round trip sooner), but a slow publish — a big page, S3
-// retries, a starved CPU — then held that task past its timeout, and every retry of the task
-// rendered the whole page again without progress (seen in the week-long incident test under the full
-// suite's load). Histories recorded with that patch replay through the local activity; new runs
-// mark publish-by-activity and use the activity.
+// Publishing is an ordinary activity, not a local one: a slow publish (a big page, S3 retries, a
+// starved CPU) would hold the page's workflow task past its timeout, and each retry of the task would
+// render the whole page again without progress. Only runs that recorded PUBLISH_LOCAL use this proxy.
 const local = proxyLocalActivities<HeraldActivities>(publishOptions);
 
 const HISTORY_KEPT = 50;
@@ -60,7 +58,7 @@ export async function statusPage(input: StatusPageInput): Promise<void> {
     deriveComponents(state, now());
     state.updatedAt = now();
     version += 1;
-    const viaLocal = !patched('publish-by-activity') && patched('publish-local');
+    const viaLocal = !patched(PUBLISH_BY_ACTIVITY) && patched(PUBLISH_LOCAL);
     await (viaLocal ? local.publishPage : publishPage)({ pageId: input.pageId, drill: input.drill, state, version });
   }
   await continueAsNew<typeof statusPage>({ ...input, state, publishedVersion: version });

@@ -1,0 +1,93 @@
+// Every patch id the workflows pass to patched() or deprecatePatch(), with what it changes, the
+// recorded histories in test/replay/ that pin each side of it, and when it may move on.
+//
+// A patch lives in three steps (samples-typescript patching-api): born as `patched(ID)` with a
+// history recorded before and after; moved to `deprecatePatch(ID)` once no open run can still take
+// the old path (the "before" histories are then deleted, the "after" ones keep replaying); removed
+// with its entry here once no open run carries the marker. A continued-as-new run is a new run: it
+// records the markers afresh, so "no open run started before X" counts runs, not workflow ids. List
+// them with e.g. `temporal workflow list --query "WorkflowType='incident' AND ExecutionStatus='Running'
+// AND StartTime < '2026-11-29T00:00:00Z'"`. test/unit/patches.test.ts keeps this list, the code and
+// the histories in step.
+
+/** Incident page changes signal the running statusPage workflow directly instead of through the sendPageChange activity. */
+export const PAGE_CHANGE_BY_SIGNAL = 'page-change-by-signal';
+/** Notify rounds prepare, plan their pages and report through local activities. */
+export const NOTIFY_LOCAL_PREPARE = 'notify-local-prepare';
+/** Rounds to small audiences run inside the lifecycle's workflow task (local activity runRoundInline) before any notify child. */
+export const INLINE_SMALL_ROUNDS = 'inline-small-rounds';
+/** Status page publishes as a local activity (superseded by PUBLISH_BY_ACTIVITY; only runs that started in between take it). */
+export const PUBLISH_LOCAL = 'publish-local';
+/** Status page publishes as an ordinary activity again. */
+export const PUBLISH_BY_ACTIVITY = 'publish-by-activity';
+
+export interface PatchEntry {
+  id: string;
+  /** Workflow types whose code calls patched(id). */
+  workflows: string[];
+  /** The commit that introduced it (its date: runs started before it take the old path). */
+  since: string;
+  changes: string;
+  /** Histories (test/replay/<name>.json) recorded before the patch: they replay the old path. */
+  replayedWithout: string[];
+  /** Histories that carry the patch marker: they replay the new path. */
+  replayedWith: string[];
+  /** When patched(id) may become deprecatePatch(id). */
+  deprecateWhen: string;
+}
+
+export const PATCH_REGISTRY: readonly PatchEntry[] = [
+  {
+    id: PAGE_CHANGE_BY_SIGNAL,
+    workflows: ['incident'],
+    since: 'f3fe07e (2026-11-28)',
+    changes:
+      'workflows/rounds.ts publishToPage: with the page id, signal statusPage-<page> with getExternalWorkflowHandle and fall back to the sendPageChange activity only when it is not running; before: always the activity.',
+    replayedWithout: ['replay-incident-main', 'replay-incident-holding'],
+    replayedWith: ['replay-incident-widened', 'replay-incident-inline'],
+    deprecateWhen: 'when no incident run that started before f3fe07e was deployed is open.',
+  },
+  {
+    id: NOTIFY_LOCAL_PREPARE,
+    workflows: ['notify'],
+    since: '39a2f3e (2026-11-28)',
+    changes:
+      'workflows/notify.ts: prepareRound, planAudiencePage and finishRound run as local activities (same functions and retries); before: ordinary activities.',
+    replayedWithout: ['replay-notify-activities'],
+    replayedWith: ['replay-notify-local'],
+    deprecateWhen:
+      'when no notify run that started before 39a2f3e was deployed is open (rounds are short and continue as new per page: usually a day after the deploy).',
+  },
+  {
+    id: INLINE_SMALL_ROUNDS,
+    workflows: ['incident', 'maintenance'],
+    since: '149c710 (2026-11-28)',
+    changes:
+      'workflows/rounds.ts startRound: one bounded runRoundInline local activity first; a notify child only when the audience is too large or the attempt did not finish; before: always a notify child.',
+    replayedWithout: ['replay-incident-main', 'replay-incident-holding', 'replay-incident-widened', 'replay-maintenance-main'],
+    replayedWith: ['replay-incident-inline'],
+    deprecateWhen:
+      'when no incident or maintenance run that started before 149c710 was deployed is open (maintenance windows are scheduled weeks ahead: check both types).',
+  },
+  {
+    id: PUBLISH_LOCAL,
+    workflows: ['statusPage'],
+    since: '149c710 (2026-11-28)',
+    changes:
+      'workflows/statusPage.ts: publishPage as a local activity, taken only by runs that recorded it and not PUBLISH_BY_ACTIVITY; new runs never evaluate it (PUBLISH_BY_ACTIVITY is checked first).',
+    replayedWithout: ['replay-statuspage-activity'],
+    replayedWith: ['replay-statuspage-local'],
+    deprecateWhen:
+      'never deprecated on its own: once no statusPage run that started before df248b7 was deployed is open, drop it together with the move of PUBLISH_BY_ACTIVITY to deprecatePatch (page workflows continue as new every few days).',
+  },
+  {
+    id: PUBLISH_BY_ACTIVITY,
+    workflows: ['statusPage'],
+    since: 'df248b7 (2026-11-28)',
+    changes: 'workflows/statusPage.ts: publishPage as an ordinary activity again, whatever PUBLISH_LOCAL says.',
+    replayedWithout: ['replay-statuspage-activity', 'replay-statuspage-local'],
+    replayedWith: ['replay-statuspage-by-activity'],
+    deprecateWhen:
+      'when no statusPage run that started before df248b7 was deployed is open; then PUBLISH_LOCAL goes and the replayedWithout histories are deleted.',
+  },
+];
