@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import ipaddr from 'ipaddr.js';
 import type { RateLimit } from '../core/config';
 import { Problem } from './problem';
 
@@ -64,4 +65,16 @@ export function rateLimit(
   };
 }
 
-export const clientAddress = (req: Request) => req.socket.remoteAddress ?? 'unknown';
+/**
+ * The client a per-client limit counts: its IPv4 address, or the /64 of its IPv6 address — one
+ * subscriber line or host gets a whole /64, so counting single IPv6 addresses counts nothing.
+ */
+export const clientAddress = (req: Request) => clientKey(req.socket.remoteAddress);
+
+export function clientKey(address: string | undefined): string {
+  if (!address || !ipaddr.isValid(address)) return 'unknown';
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const [a, b, c, d] = (parsed as ipaddr.IPv6).parts;
+  return `${new ipaddr.IPv6([a!, b!, c!, d!, 0, 0, 0, 0]).toString()}/64`;
+}
