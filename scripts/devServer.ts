@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { DEV_SERVER_TYPE_NAMES, HERALD_SEARCH_ATTRIBUTES } from '../core/searchAttributes';
+import type { ChildSpec } from './supervisor';
 
 // Starts the Temporal CLI dev server ourselves (the SDK's own start-up downloads the binary and
 // gives up after 5 s) and waits until its frontend answers.
@@ -41,6 +42,11 @@ export function devServerArgs(o: DevServerOptions): string[] {
   args.push('--dynamic-config-value', 'limit.numPendingActivities.error=5000');
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true');
   return args;
+}
+
+/** The dev server as a supervised child of `npm start` (stopped after Herald's processes). */
+export function devServerChild(o: Omit<DevServerOptions, 'stdio' | 'startTimeoutMs'> & { logFile: string }): ChildSpec {
+  return { name: 'temporal', command: o.binary, args: devServerArgs(o), logFile: o.logFile, stage: 1 };
 }
 
 export async function startDevServer(o: DevServerOptions): Promise<DevServer> {

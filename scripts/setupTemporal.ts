@@ -27,6 +27,25 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
   return missing.map((k) => k.name);
 }
 
+/**
+ * Resolves once a visibility query naming every Herald attribute is accepted: a start that sets them
+ * right after they were created can otherwise fail until the namespace's cache has them.
+ */
+export async function waitForSearchAttributes(connection: Connection, namespace: string, timeoutMs: number): Promise<void> {
+  const query = HERALD_SEARCH_ATTRIBUTES.map((k) => `${k.name} IS NOT NULL`).join(' AND ');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await connection.workflowService.countWorkflowExecutions({ namespace, query });
+      return;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`Herald's search attributes are not usable in ${namespace}: ${(err as Error).message.split('\n')[0]}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
 export async function ensureRetention(connection: Connection, namespace: string, retention: string): Promise<void> {
   const seconds = Math.round(parseDuration(retention) / 1000);
   const ns = await connection.workflowService.describeNamespace({ namespace });

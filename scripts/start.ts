@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -12,21 +11,27 @@ import { ensureInitialSnapshot } from '../activities/publish/initial';
 import { bundleWorkflows } from '../worker/createWorker';
 import { workerNodeOptions } from '../worker/nodeOptions';
 import { workerMetricsAddress, workerMetricsUrl } from '../worker/metrics';
-import { startDevServer, stopProcess, temporalCliPath, waitForFrontend, type DevServer } from './devServer';
+import { devServerChild, temporalCliPath, waitForFrontend } from './devServer';
 import { ensureRetention, ensureSearchAttributes } from './setupTemporal';
+import { Supervisor, type ChildSpec } from './supervisor';
+import { clusterBinaries, startCluster, type RunningCluster } from './cluster/cluster';
+import { clusterPorts, clusterSettings, type ClusterSettings } from './cluster/settings';
 
-// `npm start`: the whole system on the embedded default, in the foreground. Every failure before
-// the system is up is one line saying what to do, and nothing half-started is left running.
+// `npm start` (the embedded dev server) and `npm run start:cluster` (PostgreSQL, Temporal's four
+// services, two Herald workers): the whole system in the foreground, every process supervised
+// (scripts/supervisor.ts). Every failure before the system is up is one line saying what to do, and
+// nothing half-started is left running; once it is up, a process that dies is started again and
+// the others go on — the status server above all. Ctrl-C or SIGTERM stops everything.
 
 const ROOT = join(__dirname, '..');
-const children: { name: string; proc: ChildProcess }[] = [];
-let devServer: DevServer | undefined;
+const CLUSTER = process.argv.includes('--cluster');
+let supervisor: Supervisor | undefined;
 let stopping = false;
 
+class StartError extends Error {}
 function fail(message: string): never {
   throw new StartError(message);
 }
-class StartError extends Error {}
 
 async function main() {
   let config: HeraldConfig;
@@ -43,16 +48,32 @@ async function main() {
     if (err instanceof InvalidPlanError) fail(`the plan is not valid; fix it and start again.\n${err.message}`);
     throw err;
   }
+  let cluster: ClusterSettings | undefined;
+  if (CLUSTER) {
+    if (process.env.TEMPORAL_ADDRESS?.trim())
+      fail(
+        'TEMPORAL_ADDRESS is set: npm run start:cluster runs its own cluster; unset it, or use npm start to join that Temporal.',
+      );
+    try {
+      cluster = clusterSettings(config.dataDir);
+    } catch (err) {
+      fail(`invalid configuration: ${(err as Error).message}`);
+    }
+  }
 
-  const ports: [number, string][] = [
-    [config.apiPort, 'HERALD_API_PORT'],
-    [config.statusPort, 'HERALD_STATUS_PORT'],
+  const ports: [number, string, string][] = [
+    [config.apiPort, 'HERALD_API_PORT', config.bind],
+    [config.statusPort, 'HERALD_STATUS_PORT', config.bind],
   ];
-  if (config.temporal.embedded)
-    ports.push([config.temporal.devServerPort, 'TEMPORAL_PORT'], [config.temporal.uiPort, 'TEMPORAL_UI_PORT']);
-  for (const [port, name] of ports) {
-    if (!(await portIsFree(port, config.bind)))
-      fail(`port ${port} (${name}) is in use: stop what uses it or set ${name} to another port.`);
+  if (cluster) ports.push(...clusterPorts(cluster).map(([port, name]): [number, string, string] => [port, name, '127.0.0.1']));
+  else if (config.temporal.embedded)
+    ports.push(
+      [config.temporal.devServerPort, 'TEMPORAL_PORT', config.bind],
+      [config.temporal.uiPort, 'TEMPORAL_UI_PORT', config.bind],
+    );
+  for (const [port, name, host] of ports) {
+    if (!(await portIsFree(port, host)))
+      fail(`port ${port} (${name}) is in use: stop what uses it or set ${name.split(' ')[0]} to another port.`);
   }
   // The worker's delivery metrics: a port set on purpose must be free; the default one, when taken
   // (another Herald on this machine), only switches them off.
@@ -72,7 +93,30 @@ async function main() {
   }
 
   mkdirSync(config.dataDir, { recursive: true });
-  if (config.temporal.embedded) {
+  const logDir = join(config.dataDir, 'logs');
+  const sup = (supervisor = new Supervisor({ log: (line) => console.error(line), pidFile: join(logDir, 'processes.json') }));
+
+  let temporalLine: string;
+  let running: RunningCluster | undefined;
+  if (cluster) {
+    let binaries: ReturnType<typeof clusterBinaries>;
+    try {
+      binaries = clusterBinaries();
+    } catch (err) {
+      fail((err as Error).message);
+    }
+    console.log(`herald: starting the Temporal cluster (logs: ${logDir})…`);
+    running = await startCluster(sup, config, cluster, binaries, (line) => console.log(line)).catch((err) =>
+      fail(`the Temporal cluster did not start: ${(err as Error).message}`),
+    );
+    // Herald's store lives on the cluster's PostgreSQL unless one was given.
+    config = loadConfig({
+      ...process.env,
+      TEMPORAL_ADDRESS: running.address,
+      HERALD_DATABASE_URL: process.env.HERALD_DATABASE_URL?.trim() || running.databaseUrl,
+    });
+    temporalLine = `  Temporal       ${running.address} (namespace ${running.namespace}; frontend, history, matching, worker)`;
+  } else if (config.temporal.embedded) {
     let binary: string;
     try {
       binary = temporalCliPath();
@@ -81,14 +125,20 @@ async function main() {
     }
     const logFile = join(config.dataDir, 'temporal.log');
     console.log(`herald: starting the Temporal dev server (log: ${logFile})…`);
-    devServer = await startDevServer({
-      binary,
-      port: config.temporal.devServerPort,
-      uiPort: config.temporal.uiPort,
-      dbFile: join(config.dataDir, 'temporal.db'),
-      namespace: config.temporal.namespace,
-      stdio: openSync(logFile, 'a'),
-    }).catch((err) => fail(`the Temporal dev server did not start: ${(err as Error).message} (see ${logFile})`));
+    const dev = sup.start(
+      devServerChild({
+        binary,
+        port: config.temporal.devServerPort,
+        uiPort: config.temporal.uiPort,
+        dbFile: join(config.dataDir, 'temporal.db'),
+        namespace: config.temporal.namespace,
+        logFile,
+      }),
+    );
+    await waitForFrontend(config.temporal.address, config.temporal.namespace, 60_000, () =>
+      dev.restarts > 0 ? 'stopped' : undefined,
+    ).catch((err) => fail(`the Temporal dev server did not start: ${(err as Error).message} (see ${logFile})`));
+    temporalLine = `  Temporal UI    http://localhost:${config.temporal.uiPort}`;
   } else {
     await waitForFrontend(
       config.temporal.address,
@@ -101,13 +151,16 @@ async function main() {
         `TEMPORAL_ADDRESS=${config.temporal.address} is unreachable (${(err as Error).message}); check the address, TLS and API key settings.`,
       ),
     );
+    temporalLine = `  Temporal       ${config.temporal.address} (namespace ${config.temporal.namespace})`;
   }
-  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
-  try {
-    await ensureSearchAttributes(connection, config.temporal.namespace);
-    if (config.temporal.embedded) await ensureRetention(connection, config.temporal.namespace, config.temporal.retention);
-  } finally {
-    await connection.close();
+  if (!running) {
+    const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
+    try {
+      await ensureSearchAttributes(connection, config.temporal.namespace);
+      if (config.temporal.embedded) await ensureRetention(connection, config.temporal.namespace, config.temporal.retention);
+    } finally {
+      await connection.close();
+    }
   }
 
   const tokens = ensureTokens(config);
@@ -117,37 +170,55 @@ async function main() {
   // itself (about 130 MB less resident memory in the worker).
   const bundlePath = config.workflowBundlePath ?? join(config.dataDir, 'workflow-bundle.js');
   if (!config.workflowBundlePath) writeFileSync(bundlePath, (await bundleWorkflows()).code);
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     HERALD_OPERATOR_TOKEN: tokens.operator,
     HERALD_WEBHOOK_TOKEN: tokens.webhook,
     TEMPORAL_ADDRESS: config.temporal.address,
     HERALD_WORKFLOW_BUNDLE: bundlePath,
+    ...(running && !process.env.HERALD_DATABASE_URL ? { HERALD_DATABASE_URL: running.databaseUrl } : {}),
     ...(metricsNote ? { HERALD_WORKER_METRICS_PORT: '0' } : {}),
   };
   // The worker's heap bound (HERALD_WORKER_HEAP_MB, worker/nodeOptions.ts) keeps a big round's resident set down.
-  spawnChild('worker', 'worker/main.ts', { ...env, NODE_OPTIONS: workerNodeOptions(env) });
-  spawnChild('api', 'api/main.ts', env);
-  spawnChild('status', 'api/statusMain.ts', env);
+  const workerEnv = { ...env, NODE_OPTIONS: workerNodeOptions(env) };
+  const workerNames = cluster ? Array.from({ length: cluster.heraldWorkers }, (_, i) => `worker-${i + 1}`) : ['worker'];
+  const metricsUrls: string[] = [];
+  for (const [i, name] of workerNames.entries()) {
+    // Each further worker's metrics on the next port when it is free, else off.
+    let own: NodeJS.ProcessEnv = {};
+    if (i > 0 && metricsAddress.port !== 0 && !metricsNote) {
+      const port = metricsAddress.port + i;
+      const free = await portIsFree(port, metricsAddress.host);
+      own = { HERALD_WORKER_METRICS_PORT: free ? String(port) : '0' };
+      if (free) metricsUrls.push(`http://${metricsAddress.host}:${port}/metrics`);
+    }
+    sup.start(heraldChild(name, 'worker/main.ts', { ...workerEnv, ...own }, logDir, 4));
+  }
+  sup.start(heraldChild('api', 'api/main.ts', env, logDir, 4));
+  sup.start(heraldChild('status', 'api/statusMain.ts', env, logDir, 3));
 
-  await waitFor(`http://127.0.0.1:${config.apiPort}/healthz`, 30_000).catch(() =>
-    fail('the API did not become healthy within 30 s; see its log above.'),
+  await waitFor(`http://127.0.0.1:${config.apiPort}/healthz`, cluster ? 60_000 : 30_000).catch(() =>
+    fail(`the API did not become healthy in time; see ${join(logDir, 'api.log')}`),
   );
   await waitFor(`http://127.0.0.1:${config.statusPort}/api/v2/status.json`, 10_000).catch(() =>
-    fail('the status server did not answer within 10 s.'),
+    fail(`the status server did not answer within 10 s; see ${join(logDir, 'status.log')}`),
   );
 
+  const metricsLine =
+    metricsNote || [workerMetricsUrl(), ...metricsUrls].filter(Boolean).join(', ') || 'off (HERALD_WORKER_METRICS_PORT=0)';
   const lines = [
     '',
     'Herald is running.',
     `  Operator API   http://localhost:${config.apiPort}   (GET /healthz, POST /v1/incidents)`,
     `  Status page    http://localhost:${config.statusPort}   (JSON: /api/v2/summary.json)`,
-    config.temporal.embedded
-      ? `  Temporal UI    http://localhost:${config.temporal.uiPort}`
-      : `  Temporal       ${config.temporal.address} (namespace ${config.temporal.namespace})`,
-    `  Worker metrics ${metricsNote || (workerMetricsUrl() ?? 'off (HERALD_WORKER_METRICS_PORT=0)')}`,
-    `  Plan           ${config.planFile}`,
+    temporalLine,
   ];
+  if (running) {
+    lines.push(`  Temporal UI    ${running.uiUrl ?? running.uiNote}`);
+    lines.push(`  PostgreSQL     127.0.0.1:${cluster!.postgres.port} (Temporal's databases and Herald's store)`);
+    lines.push(`  Workers        ${workerNames.length} (task queue ${config.temporal.taskQueue})`);
+  }
+  lines.push(`  Worker metrics ${metricsLine}`, `  Plan           ${config.planFile}`, `  Logs           ${logDir}`);
   if (tokens.generated) {
     lines.push(
       `  Operator token ${tokens.operator}`,
@@ -157,30 +228,28 @@ async function main() {
   } else {
     lines.push(`  Tokens         from the environment or ${join(config.dataDir, 'tokens.json')}`);
   }
-  lines.push('Ctrl-C stops everything.', '');
+  lines.push('A process that stops is started again; Ctrl-C stops everything.', '');
   console.log(lines.join('\n'));
 }
 
-function spawnChild(name: string, entry: string, env: NodeJS.ProcessEnv) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, entry)], {
+/** A Herald process (worker, API, status server) as a supervised child. */
+function heraldChild(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, stage: number): ChildSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: ['--import', 'tsx', join(ROOT, entry)],
     cwd: process.cwd(),
     env,
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  children.push({ name, proc });
-  proc.once('exit', (code, signal) => {
-    if (stopping) return;
-    console.error(`herald: the ${name} process stopped (${signal ?? `exit code ${code}`}); stopping everything.`);
-    void shutdown(1);
-  });
+    logFile: join(logDir, `${name}.log`),
+    stage,
+  };
 }
 
 async function shutdown(code: number): Promise<never> {
   if (!stopping) {
     stopping = true;
-    // The public surfaces go last-but-one: stop the writers first, then readers, then Temporal.
-    await Promise.all([...children].reverse().map((c) => stopProcess(c.proc)));
-    if (devServer) await devServer.stop();
+    // Writers first (workers, API), then the readers (status server, UI), then Temporal, then PostgreSQL.
+    await supervisor?.stopAll();
   }
   process.exit(code);
 }
@@ -210,6 +279,7 @@ async function waitFor(url: string, timeoutMs: number): Promise<void> {
 
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
+process.once('SIGHUP', () => void shutdown(0));
 main().catch(async (err) => {
   console.error(`herald: ${err instanceof StartError ? err.message : (err as Error).stack}`);
   await shutdown(1);
