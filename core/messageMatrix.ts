@@ -1,5 +1,5 @@
 import type { DeliveredMessage, Expectations } from './messageCheck';
-import { renderChannelMessage } from './messageContent';
+import { renderChannelMessage, smsOptOut, smsSegmentBudget } from './messageContent';
 import { buildMessageContext, type MessageFacts } from './messageContext';
 import { formatMessageTime, SAMPLE_NOW } from './messageSamples';
 import type { Channel, ComponentStatus, Plan } from './plan/schema';
@@ -341,7 +341,6 @@ const STATUS_WORDS: Record<string, Record<string, string>> = {
   },
 };
 const FINAL_PHRASE: Record<string, string> = { en: 'final update', 'zh-TW': '最後一次更新' };
-const DEFAULT_OPT_OUT: Record<string, string> = { en: 'Reply STOP to opt out', 'zh-TW': '回覆 STOP 取消訂閱' };
 const FINAL_PHASES = new Set(['resolved', 'complete', 'cancel']);
 /** Phases in which customers need the workaround (during the trouble, or to prepare for the window). */
 const ACTION_PHASES = new Set([
@@ -362,16 +361,6 @@ export interface MatrixOptions {
   /** The public status page root messages link from (today: HERALD_PUBLIC_URL). */
   statusUrl?: string;
   now?: Date;
-}
-
-export function smsSegmentBudget(plan: Plan, locale: string): number {
-  const budgets = (plan.limits as { smsSegments?: Record<string, number> }).smsSegments;
-  return budgets?.[locale] ?? (/^(zh|ja|ko)\b/.test(locale) ? 3 : 2);
-}
-
-export function smsOptOut(plan: Plan, locale: string): string {
-  const lines = (plan as { sms?: { optOut?: Record<string, string> } }).sms?.optOut;
-  return lines?.[locale] ?? DEFAULT_OPT_OUT[locale] ?? DEFAULT_OPT_OUT.en!;
 }
 
 export function preferencesLink(unsubscribeBase: string, token: string): string {

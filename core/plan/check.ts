@@ -57,6 +57,10 @@ export function checkCrossReferences(plan: Plan, hasTemplate: TemplateIndex): Cr
     localized(['components', i, 'workaround'], c.workaround);
   });
 
+  localized(['sms', 'optOut'], plan.sms.optOut);
+  for (const locale of Object.keys(plan.limits.smsSegments))
+    if (!pageLocales.has(locale)) add(['limits', 'smsSegments', locale], `locale "${locale}" is not one of page.locales`);
+
   plan.audiences.forEach((a, i) => {
     a.locales.forEach((l, j) => {
       if (!pageLocales.has(l)) add(['audiences', i, 'locales', j], `locale "${l}" is not one of page.locales`);

@@ -198,8 +198,16 @@ const Drills = z.strictObject({
 });
 
 const Limits = z.strictObject({
-  smsLength: z.number().int().min(70).max(1600).default(320),
+  /** SMS length per locale in billed segments (GSM-7: 160 characters, 153 per part; UCS-2: 70, 67); default en 2, Chinese 3. */
+  smsSegments: z.record(Locale, z.number().int().min(1).max(10)).default({}),
+  /** Deprecated: a character count, read as the segments it takes for locales smsSegments does not name. */
+  smsLength: z.number().int().min(70).max(1600).optional(),
   pushLength: z.number().int().min(40).max(1000).default(178),
+});
+
+const Sms = z.strictObject({
+  /** How to stop SMS, ending every SMS (carriers expect it), e.g. "Reply STOP to opt out". */
+  optOut: Localized.optional(),
 });
 
 export const Plan = z.strictObject({
@@ -217,7 +225,8 @@ export const Plan = z.strictObject({
   routing: Routing,
   correlation: Correlation.prefault({}),
   drills: Drills,
-  limits: Limits.default({ smsLength: 320, pushLength: 178 }),
+  limits: Limits.default({ smsSegments: {}, pushLength: 178 }),
+  sms: Sms.default({}),
 });
 
 export type Plan = z.infer<typeof Plan>;

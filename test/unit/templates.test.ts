@@ -6,7 +6,9 @@ import { dirname, join, relative, sep } from 'node:path';
 import { loadPlan } from '../../core/plan/load';
 import type { Channel, IncidentPhase, MaintenancePhase, Plan } from '../../core/plan/schema';
 import type { MessageContext } from '../../core/messages';
+import { renderChannelMessage, smsSegmentBudget } from '../../core/messageContent';
 import { sampleContext } from '../../core/messageSamples';
+import { smsSize } from '../../core/sms';
 import { checkTemplateVariables } from '../../core/plan/templateCheck';
 import {
   DEFAULT_TEMPLATES_DIR,
@@ -218,20 +220,20 @@ test('external maintenance messages state the window; resolutions, completions a
   }
 });
 
-test('SMS fits the plan limit (320) and push its limit (178) for every template, locale and kind', () => {
-  assert.equal(plan.limits.smsLength, 320);
+test('SMS fits its segment budget (en 2, zh-TW 3) and push its limit (178) for every template, locale and kind', () => {
+  assert.deepEqual(plan.limits.smsSegments, { en: 2, 'zh-TW': 3 });
   for (const u of uses) {
     for (const locale of LOCALES) {
       for (const kind of KINDS) {
-        const sms = renderer.render(ctxFor(u, locale, kind, 'sms'), u.templateId).short;
+        const sms = renderChannelMessage(plan, renderer, ctxFor(u, locale, kind, 'sms'), u.templateId).content.short;
         assert.ok(
-          sms.length <= plan.limits.smsLength,
-          `${locale}/${kind}/${u.templateId}: SMS is ${sms.length} characters: ${sms}`,
+          smsSize(sms).segments <= smsSegmentBudget(plan, locale),
+          `${locale}/${kind}/${u.templateId}: SMS is ${smsSize(sms).segments} segments: ${sms}`,
         );
         if (kind === 'external') {
-          const push = renderer.render(ctxFor(u, locale, kind, 'push'), u.templateId).short;
+          const push = renderChannelMessage(plan, renderer, ctxFor(u, locale, kind, 'push'), u.templateId).content.short;
           assert.ok(
-            push.length <= plan.limits.pushLength,
+            [...push].length <= plan.limits.pushLength,
             `${locale}/${u.templateId}: push is ${push.length} characters: ${push}`,
           );
         }
@@ -244,7 +246,7 @@ test('SMS fits the plan limit (320) and push its limit (178) for every template,
     ...ctxFor(update, 'en', 'external', 'sms'),
     message: 'We are rolling out the fix region by region. '.repeat(20),
   };
-  assert.ok(renderer.render(long, 'incident/update').short.length <= plan.limits.smsLength);
+  assert.ok(smsSize(renderChannelMessage(plan, renderer, long, 'incident/update').content.short).segments <= 2);
 });
 
 test('external messages never carry the technical detail or the owner; internal ones do', () => {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { smsSegmentBudget } from '../../core/messageContent';
+import { smsSize } from '../../core/sms';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -154,7 +156,9 @@ describe('notify: one message round through providers across regions', () => {
     assert.ok(!en.html?.includes('HERALDUNSUBSCRIBETOKEN') && !en.html?.includes('{{'));
     // SMS in one Pinpoint request per locale and page, never more than 100 addresses.
     const sms = received.filter((m) => m.service === 'pinpoint');
-    assert.ok(sms.every((m) => m.text.length <= plan.limits.smsLength));
+    assert.ok(
+      sms.every((m) => smsSize(m.text).segments <= smsSegmentBudget(plan, /\p{Script=Han}/u.test(m.text) ? 'zh-TW' : 'en')),
+    );
     // Continued as new by page (50 recipients a page).
     const firstRun = await t.client.workflow.getHandle(r.roundId, handle.firstExecutionRunId).describe();
     assert.equal(firstRun.status.name, 'CONTINUED_AS_NEW');
