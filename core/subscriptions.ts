@@ -186,13 +186,21 @@ export function confirmationLink(apiPublicUrl: string, token: string): string {
 const COLUMN: Record<SubscriptionChannel, 'email' | 'phone' | 'webhook'> = { email: 'email', sms: 'phone', webhook: 'webhook' };
 
 export type ConfirmOutcome =
-  { ok: true; subscriberIds: string[]; created: boolean } | { ok: false; reason: 'unsubscribed-later' };
+  | {
+      ok: true;
+      subscriberIds: string[];
+      created: boolean;
+      /** False when this link, or a newer one for the address, was applied before: nothing changed. */
+      applied: boolean;
+    }
+  | { ok: false; reason: 'unsubscribed-later' };
 
 /**
  * Creates or updates every subscriber with the claim's address: consent confirmed, the claim's
  * components and locale. Everything else a subscriber has (other channels, attributes, internal)
  * stays. A link issued before the address unsubscribed is not honoured: an unsubscribe wins over
- * an older confirmation.
+ * an older confirmation. A link works once: used again (or after a newer link was used) it changes
+ * nothing, so a copy of an old link cannot roll back what the address chose since.
  */
 export async function applyConfirmation(store: Store, claim: SubscriptionClaim, now: Date = new Date()): Promise<ConfirmOutcome> {
   const ids = await store.subscriberIdsByAddress(claim.channel, claim.address);
@@ -204,6 +212,10 @@ export async function applyConfirmation(store: Store, claim: SubscriptionClaim, 
     )
   )
     return { ok: false, reason: 'unsubscribed-later' };
+  const alreadyApplied = (s: (typeof existing)[number]) =>
+    s.consent.state === 'confirmed' && s.consent.requestedAt !== null && Date.parse(s.consent.requestedAt) >= issued;
+  if (existing.length > 0 && existing.every(alreadyApplied))
+    return { ok: true, subscriberIds: existing.map((s) => s.id), created: false, applied: false };
   const requestedAt = new Date(issued).toISOString();
   const rows: (ValidSubscriber & { id: string })[] = existing.map((s) => ({
     id: s.id,
@@ -235,7 +247,7 @@ export async function applyConfirmation(store: Store, claim: SubscriptionClaim, 
     });
   }
   await store.upsertSubscribers(rows);
-  return { ok: true, subscriberIds: rows.map((r) => r.id), created };
+  return { ok: true, subscriberIds: rows.map((r) => r.id), created, applied: true };
 }
 
 /** Unknown component ids and locales the plan does not publish, as field errors. */

@@ -315,7 +315,7 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
       return html ? render(res, claim.locale, view) : next(tokenProblem(view));
     }
     log.info(
-      { subscriberIds: outcome.subscriberIds, channel: claim.channel, created: outcome.created },
+      { subscriberIds: outcome.subscriberIds, channel: claim.channel, created: outcome.created, applied: outcome.applied },
       'subscription confirmed',
     );
     const t = subscriptionLabels(claim.locale);
