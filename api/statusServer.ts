@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { join, posix, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlib, gzip } from 'node:zlib';
+import Negotiator from 'negotiator';
 import { cacheControlFor, contentTypeFor } from '../core/statuspage/http';
 
 // The public status server: serves the published snapshot directory only, from memory, and nothing
@@ -128,7 +129,15 @@ export interface StatusServer {
   close(): Promise<void>;
 }
 
-export function createStatusServer(publicDir: string, opts: { pollMs?: number; formAction?: string[] } = {}): StatusServer {
+export interface StatusServerOptions {
+  pollMs?: number;
+  formAction?: string[];
+  /** How long a client may take to send its headers, and its whole request (as the API's server). */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export function createStatusServer(publicDir: string, opts: StatusServerOptions = {}): StatusServer {
   const htmlHeaders = htmlSecurityHeaders(opts.formAction);
   let current = '';
   let files = new Map<string, Entry>();
@@ -165,7 +174,14 @@ export function createStatusServer(publicDir: string, opts: { pollMs?: number; f
   }, opts.pollMs ?? 250);
   timer.unref();
 
-  const server = createServer((req, res) => handle(req, res, files));
+  const headersTimeout = opts.headersTimeoutMs ?? 10_000;
+  // Timed-out connections are found by a sweep; sweeping every second holds a slow client for the
+  // timeout, not for the timeout plus Node's default 30 s sweep.
+  const server = createServer({ connectionsCheckingInterval: Math.min(1000, headersTimeout) }, (req, res) =>
+    handle(req, res, files),
+  );
+  server.headersTimeout = headersTimeout;
+  server.requestTimeout = Math.max(opts.requestTimeoutMs ?? 30_000, headersTimeout);
   server.keepAliveTimeout = 65_000;
   return {
     server,
@@ -198,6 +214,35 @@ function requestPath(url: string): string | null {
   // The snapshot is a map of known paths, so nothing outside it can be served; normalizing only
   // makes "/a/../index.html" mean what a browser means by it.
   return posix.normalize(path);
+}
+
+type Coding = 'br' | 'gzip' | 'identity';
+const CODINGS: Coding[] = ['br', 'gzip', 'identity'];
+/** Accept-Encoding values seen, with the codings they accept in preference order (q-values, q=0 refused). */
+const acceptedCodings = new Map<string, Coding[]>();
+
+function codingsFor(header: string | undefined): Coding[] {
+  if (!header) return ['identity'];
+  let codings = acceptedCodings.get(header);
+  if (!codings) {
+    // negotiator 1.x breaks ties between equal q-values by `preferred` (its published types predate it).
+    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } }) as unknown as {
+      encodings(available: Coding[], options: { preferred: Coding[] }): Coding[];
+    };
+    codings = negotiator.encodings(CODINGS, { preferred: CODINGS });
+    if (acceptedCodings.size >= 1000) acceptedCodings.clear();
+    acceptedCodings.set(header, codings);
+  }
+  return codings;
+}
+
+/** The best representation the client accepts; identity when it accepts none we have. */
+function chooseVariant(entry: Entry, header: string | undefined): Variant {
+  for (const coding of codingsFor(header)) {
+    const v = coding === 'identity' ? entry.identity : entry[coding];
+    if (v) return v;
+  }
+  return entry.identity;
 }
 
 function notModified(header: string | undefined, entry: Entry): boolean {
@@ -248,22 +293,19 @@ function handle(req: IncomingMessage, res: ServerResponse, files: Map<string, En
   }
   if (!entry) {
     const notFound = files.get('/404.html');
+    const page = notFound ? chooseVariant(notFound, req.headers['accept-encoding']) : undefined;
     res.writeHead(404, {
       'Content-Type': notFound ? 'text/html; charset=utf-8' : 'text/plain; charset=utf-8',
       'Cache-Control': 'public, max-age=10',
+      Vary: 'Accept-Encoding',
+      ...(page && page !== notFound!.identity ? { 'Content-Encoding': page === notFound!.br ? 'br' : 'gzip' } : {}),
       ...SECURITY_HEADERS,
       ...HTML_SECURITY_HEADERS,
     });
-    res.end(method === 'HEAD' ? undefined : (notFound?.identity.body ?? 'Not found\n'));
+    res.end(method === 'HEAD' ? undefined : (page?.body ?? 'Not found\n'));
     return;
   }
-  const accept = req.headers['accept-encoding'];
-  const variant =
-    accept && entry.br && accept.includes('br')
-      ? entry.br
-      : accept && entry.gzip && accept.includes('gzip')
-        ? entry.gzip
-        : entry.identity;
+  const variant = chooseVariant(entry, req.headers['accept-encoding']);
   if (notModified(req.headers['if-none-match'], entry)) {
     res.writeHead(304, variant.notModified).end();
     return;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,68 @@ describe('public status server', () => {
       'a list and weak comparison',
     );
     assert.equal((await get('/index.html', { 'if-none-match': '"stale"' })).status, 200);
+  });
+
+  test('Accept-Encoding q-values decide: a coding with q=0 is never sent, the highest q wins', async () => {
+    const plain = await get('/index.html');
+    const cases: [string, string | undefined][] = [
+      ['br;q=0, gzip', 'gzip'],
+      ['gzip, br;q=0', 'gzip'],
+      ['BR;Q=0, GZIP', 'gzip'],
+      ['gzip;q=0, br;q=0', undefined],
+      ['*;q=0.5, br;q=0', 'gzip'],
+      ['gzip;q=1, br;q=0.5', 'gzip'],
+      ['gzip;q=0.2, br;q=0.9', 'br'],
+      ['identity', undefined],
+      ['br;q=0.001', 'br'],
+    ];
+    for (const [accept, coding] of cases) {
+      const res = await get('/index.html', { 'accept-encoding': accept });
+      assert.equal(res.headers['content-encoding'], coding, accept);
+      const body = coding === 'br' ? brotliDecompressSync(res.body) : coding === 'gzip' ? gunzipSync(res.body) : res.body;
+      assert.deepEqual(body, plain.body, accept);
+    }
+  });
+
+  test('the 404 page is compressed like every page, by the same negotiation', async () => {
+    const plainPage = await get('/nope');
+    const br = await get('/nope', { 'accept-encoding': 'gzip, br' });
+    assert.equal(br.status, 404);
+    assert.equal(br.headers['content-encoding'], 'br');
+    assert.equal(br.headers.vary, 'Accept-Encoding');
+    assert.deepEqual(brotliDecompressSync(br.body), plainPage.body);
+    assert.ok(br.body.length < plainPage.body.length / 2);
+    const gz = await get('/nope', { 'accept-encoding': 'br;q=0, gzip' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.deepEqual(gunzipSync(gz.body), plainPage.body);
+    assert.equal((await get('/nope', { 'accept-encoding': 'identity' })).headers['content-encoding'], undefined);
+  });
+
+  test('a client that sends its headers slowly is cut off after the header timeout', async () => {
+    assert.equal(status.server.headersTimeout, 10_000, 'the default header timeout');
+    assert.equal(status.server.requestTimeout, 30_000, 'the default request timeout');
+    const quick = createStatusServer(publicDir, { headersTimeoutMs: 1000, requestTimeoutMs: 2000 });
+    await quick.ready;
+    quick.server.listen(0, '127.0.0.1');
+    await new Promise((r) => quick.server.once('listening', r));
+    try {
+      const started = Date.now();
+      const closedAfter = await new Promise<number>((resolve, reject) => {
+        const socket = connect((quick.server.address() as AddressInfo).port, '127.0.0.1', () => {
+          socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+          const drip = setInterval(() => socket.writable && socket.write('X-Slow: 1\r\n'), 200);
+          socket.on('close', () => {
+            clearInterval(drip);
+            resolve(Date.now() - started);
+          });
+        });
+        socket.on('error', () => undefined);
+        setTimeout(() => reject(new Error('still open after 8 s')), 8000).unref();
+      });
+      assert.ok(closedAfter < 3500, `closed after ${closedAfter} ms`);
+    } finally {
+      await quick.close();
+    }
   });
 
   test('HEAD answers the headers of GET without a body', async () => {
