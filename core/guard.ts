@@ -1,6 +1,6 @@
-// The content guard (DESIGN.md, principle 2): refuses external text that shows customers what they
-// should not see — hosts, addresses, cloud identifiers, stack traces, error names, file paths,
-// ticket and chat references, internal code names — and names the exact text that must change.
+// The content guard refuses external text that shows customers what they should not see — hosts,
+// addresses, cloud identifiers, stack traces, error names, file paths, ticket and chat references,
+// internal code names — and names the exact text that must change.
 //
 // Pure and deterministic: no imports at run time, no Node built-ins, no `URL`, no clock, so it runs
 // inside the Temporal workflow sandbox as well as in activities and the API.
