@@ -2,13 +2,15 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
-// Configuration is read from the environment once, here, into one typed object. Nothing else reads
-// process.env. Every variable is documented in README.md.
+// Configuration is read from the environment once, here, into one typed object that the processes
+// pass on. Outside this module only the worker's metrics listener (worker/metrics.ts:
+// HERALD_WORKER_METRICS_PORT, HERALD_WORKER_METRICS_BIND) and the development tools (scripts/,
+// bench/, the test harness) read process.env. Every variable is documented in README.md.
 
 const Port = z.coerce.number().int().min(0).max(65535);
 const Flag = z.enum(['true', 'false', '1', '0', '']).transform((v) => v === 'true' || v === '1');
 
-/** Where snapshots are published besides $HERALD_DATA_DIR/public (issue 5): S3 buckets, one per region. */
+/** Where snapshots are published besides $HERALD_DATA_DIR/public S3 buckets, one per region. */
 export interface PublishConfig {
   /** HERALD_S3_BUCKETS=region:bucket,region:bucket — each bucket is written independently. */
   s3: { region: string; bucket: string }[];
@@ -66,7 +68,7 @@ const Env = z.object({
     .string()
     .regex(/^\d+(h|d)$/)
     .default('90d'),
-  // Delivery (issue 4): store, batching, providers and their regions.
+  // Delivery: store, batching, providers and their regions.
   HERALD_DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -113,7 +115,7 @@ const Env = z.object({
     .string()
     .regex(/^\d+(ms|s)$/, 'use e.g. 10s')
     .default('10s'),
-  // API, webhooks and CLI (issue 6): more tokens, webhook secrets, limits.
+  // API, webhooks and CLI: more tokens, webhook secrets, limits.
   HERALD_VIEWER_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_TOKENS: z.string().default(''),
@@ -140,7 +142,7 @@ const Env = z.object({
     .string()
     .regex(/^\d+(ms|s)$/, 'use e.g. 10s')
     .default('10s'),
-  // Public subscriptions (issue 5): confirmation links, limits, webhook targets.
+  // Public subscriptions: confirmation links, limits, webhook targets.
   HERALD_API_PUBLIC_URL: z.url().optional(),
   HERALD_SUBSCRIBE_CONFIRM_TTL: z
     .string()
