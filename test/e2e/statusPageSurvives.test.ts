@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -185,6 +185,98 @@ describe('the status page outlives Herald', () => {
       const etag = summary.headers.get('etag')!;
       assert.equal((await fetch(`${statusBase}/api/v2/summary.json`, { headers: { 'if-none-match': etag } })).status, 304);
       assert.equal(status.proc.exitCode, null, 'the status server is still running');
+    },
+  );
+
+  test(
+    'npm start: with the API and the Temporal dev server SIGKILLed the page is still served, both are back within seconds and the incident goes on',
+    { timeout: 240_000 },
+    async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'herald-survive-start-'));
+      const env = {
+        HERALD_DATA_DIR: dataDir,
+        HERALD_API_PORT: String(await freePort()),
+        HERALD_STATUS_PORT: String(await freePort()),
+        TEMPORAL_PORT: String(await freePort()),
+        TEMPORAL_UI_PORT: String(await freePort()),
+        HERALD_WORKER_METRICS_PORT: '0',
+        HERALD_STATUS_WORKERS: '1',
+        HERALD_OPERATOR_TOKEN: 'survive-operator-token-0123456789',
+        HERALD_WEBHOOK_TOKEN: 'survive-webhook-token-0123456789',
+        HERALD_LOG_LEVEL: 'warn',
+        ...(process.env.HERALD_TEST_WORKFLOW_BUNDLE ? { HERALD_WORKFLOW_BUNDLE: process.env.HERALD_TEST_WORKFLOW_BUNDLE } : {}),
+      };
+      const herald = spawnHerald('scripts/start.ts', env);
+      started.push(herald);
+      await eventually(
+        async () => (/Herald is running\./.test(herald.output()) ? true : undefined),
+        120_000,
+        `npm start (${herald.output()})`,
+      );
+      const apiBase = `http://127.0.0.1:${env.HERALD_API_PORT}`;
+      const statusBase = `http://127.0.0.1:${env.HERALD_STATUS_PORT}`;
+      const post = (path: string, body: unknown) =>
+        fetch(`${apiBase}${path}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${env.HERALD_OPERATOR_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const incidentOnPage = async () =>
+        (
+          (await (await fetch(`${statusBase}/api/v2/summary.json`)).json()) as { incidents: { name: string; status: string }[] }
+        ).incidents.find((i) => i.name === 'Checkout slow');
+      const declared = await post('/v1/incidents', {
+        title: 'Checkout slow',
+        scenario: 'degradation',
+        components: ['website'],
+        message: 'Checkout pages load slowly.',
+      });
+      assert.equal(declared.status, 201, await declared.clone().text());
+      const { id } = (await declared.json()) as { id: string };
+      await eventually(async () => ((await incidentOnPage()) ? true : undefined), 60_000, 'the incident on the page');
+
+      const pids = () => JSON.parse(readFileSync(join(dataDir, 'logs', 'processes.json'), 'utf8')) as Record<string, number>;
+      const before = pids();
+      const killedAt = Date.now();
+      process.kill(before.api!, 'SIGKILL');
+      process.kill(before.temporal!, 'SIGKILL');
+      // The page answers throughout, from the last snapshot.
+      await eventually(async () => ((await refused(Number(env.HERALD_API_PORT))) ? true : undefined), 5_000, 'the API down');
+      assert.equal((await fetch(`${statusBase}/`)).status, 200);
+      assert.equal((await incidentOnPage())?.status, 'investigating');
+
+      await eventually(
+        async () => ((await fetch(`${apiBase}/healthz`).catch(() => undefined))?.status === 200 ? true : undefined),
+        60_000,
+        'the API and Temporal back',
+      );
+      const backAfterMs = Date.now() - killedAt;
+      const after = pids();
+      assert.notEqual(after.api, before.api);
+      assert.notEqual(after.temporal, before.temporal);
+      assert.equal(after.status, before.status, 'the status server was never stopped');
+      assert.match(herald.output(), /the api process stopped \(SIGKILL\); starting it again/);
+      assert.match(herald.output(), /the temporal process stopped \(SIGKILL\); starting it again/);
+      assert.ok(backAfterMs < 30_000, `back within seconds (${backAfterMs} ms)`);
+
+      // The incident, kept in the dev server's file, goes on.
+      const update = await eventually(
+        async () => {
+          const r = await post(`/v1/incidents/${id}/updates`, { status: 'identified', message: 'We found the cause.' });
+          return r.status === 503 ? undefined : r;
+        },
+        30_000,
+        'the update accepted',
+      );
+      assert.equal(update.status, 200, await update.clone().text());
+      await eventually(
+        async () => ((await incidentOnPage())?.status === 'identified' ? true : undefined),
+        60_000,
+        'the update on the page',
+      );
+      console.log(`# API and Temporal back ${backAfterMs} ms after SIGKILL`);
+      await stop(herald);
+      assert.equal(herald.proc.exitCode, 0);
     },
   );
 });
