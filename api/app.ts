@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger';
 import type { Plan } from '../core/plan/schema';
 import { openWebhookLedger, type WebhookLedger } from '../core/webhookLedger';
 import { bearerAuth, type Role, type TokenGrant } from './auth';
+import { requestDeadline } from './deadline';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { Problem, problemHandler } from './problem';
@@ -64,6 +65,9 @@ export const API_DEFAULTS: Omit<ApiConfig, 'tokens'> = {
   },
 };
 
+/** /healthz answers within this, reachable or not. */
+const HEALTH_TIMEOUT_MS = 2000;
+
 export function createApp(deps: ApiDeps): Express {
   const { client, plan, taskQueue, tokens, log, publicUrl } = deps;
   const api = { ...API_DEFAULTS, ...deps.api };
@@ -76,11 +80,14 @@ export function createApp(deps: ApiDeps): Express {
 
   app.use(metrics.middleware);
   app.use(requestLog(log));
+  app.use(requestDeadline(client.connection, (req) => (req.path === '/healthz' ? HEALTH_TIMEOUT_MS : api.temporalTimeoutMs)));
 
   // --- public: health, the API description, metrics ------------------------------------------
   app.get('/healthz', async (_req, res) => {
     try {
-      await client.connection.withDeadline(Date.now() + 2000, () => client.connection.workflowService.getSystemInfo({}));
+      await client.connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () =>
+        client.connection.workflowService.getSystemInfo({}),
+      );
       res.json({ status: 'ok', temporal: 'reachable' });
     } catch (err) {
       res
