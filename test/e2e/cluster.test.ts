@@ -9,7 +9,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../core/config';
 import type { NotifyReport } from '../../core/notify';
 import { openConfiguredStore } from '../../core/store';
-import { notify } from '../../workflows/notify';
+import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../../workflows/contracts/notify';
 import { benchRequest, seed, startFakeAwsProcess, type FakeAwsProcess } from '../../bench/fanout';
 import { FAKE_CREDENTIALS } from '../support/fakeAws';
 import { freePort } from '../support/ports';
@@ -233,7 +233,7 @@ describe('npm run start:cluster', { timeout: 900_000 }, () => {
     await store.close();
     await c.fake.reset();
     const roundId = `cluster-kill-worker-${Date.now()}`;
-    const handle = await client.workflow.start(notify, {
+    const handle = await client.workflow.start<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: roundId,
       taskQueue: 'herald',
       args: [benchRequest(roundId)],
@@ -284,7 +284,7 @@ describe('npm run start:cluster', { timeout: 900_000 }, () => {
     await c.fake.reset();
     const victim = c.pid('temporal-history');
     const roundId = `cluster-kill-history-${Date.now()}`;
-    const handle = await client.workflow.start(notify, {
+    const handle = await client.workflow.start<NotifyWorkflow>(NOTIFY_WORKFLOW, {
       workflowId: roundId,
       taskQueue: 'herald',
       args: [benchRequest(roundId)],
