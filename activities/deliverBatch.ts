@@ -24,7 +24,7 @@ import type { DeliveryMetrics } from '../worker/metrics';
 // marks each delivery "sending" just before its request and records the outcome as soon as it
 // returns — heartbeating a cursor. A delivery still "sending" when a later attempt finds it was in
 // flight when a worker died: it is sent again and counted as a possible duplicate (the only repeat
-// window, bounded by the requests in flight). The tallies a batch and a round report are counted from
+// window, bounded by the recipients in flight in the worker). The tallies a batch and a round report are counted from
 // the ledger.
 
 export interface BatchInput {
@@ -104,12 +104,43 @@ interface Pending {
   attempts: number;
 }
 
-/** The batch loop of a round, with the rate limiters its requests share. */
+/**
+ * Recipients in provider requests at once, counted across every batch and round of the process:
+ * a request takes its recipients' places before it marks them "sending" and gives them back once
+ * their outcomes are recorded, so a crash can repeat at most this many. Waiters are served in
+ * order, so a large request is never starved by small ones.
+ */
+export class InFlightWindow {
+  private used = 0;
+  private readonly waiters: { n: number; resolve: () => void }[] = [];
+  constructor(readonly size: number) {}
+
+  async take(n: number): Promise<void> {
+    if (n > this.size) throw new Error(`a request of ${n} recipients does not fit a window of ${this.size}`);
+    if (this.waiters.length === 0 && this.used + n <= this.size) {
+      this.used += n;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push({ n, resolve }));
+  }
+
+  give(n: number): void {
+    this.used -= n;
+    while (this.waiters.length > 0 && this.used + this.waiters[0]!.n <= this.size) {
+      const next = this.waiters.shift()!;
+      this.used += next.n;
+      next.resolve();
+    }
+  }
+}
+
+/** The batch loop of a round, with the rate limiters and the in-flight window its requests share. */
 export function createBatchDelivery(deps: BatchDeliveryDeps) {
   const { plan, store, providers, delivery, metrics, health, contentOf } = deps;
   const limiters = new Map<Channel, RateLimiter>(
     Object.entries(delivery.rateLimits).map(([c, n]) => [c as Channel, new RateLimiter(n!)]),
   );
+  const window = delivery.inFlightRecipients > 0 ? new InFlightWindow(delivery.inFlightRecipients) : undefined;
 
   function localeFor(content: RoundContent, r: Recipient): string {
     return r.locale && content.locales.includes(r.locale) ? r.locale : content.fallbackLocale;
@@ -236,16 +267,17 @@ export function createBatchDelivery(deps: BatchDeliveryDeps) {
       }
       const requests: Pending[][] = [];
       for (const list of groups.values()) {
-        const max = list[0]!.provider.maxPerRequest;
+        // A request never holds more than the whole window (Pinpoint's 100 addresses become two requests in a window of 50).
+        const max = Math.min(list[0]!.provider.maxPerRequest, window?.size ?? Infinity);
         for (let i = 0; i < list.length; i += max) requests.push(list.slice(i, i + max));
       }
 
       let chunkClean = true;
       // A sliding window of requests: each marks its deliveries "sending" just before it goes out
       // and records their outcomes as soon as it returns, so only requests truly in flight at a
-      // crash can be repeated. A channel with a cap of its own (HERALD_PROVIDER_CONCURRENCY=16,email=4)
-      // never has more than that in flight: 50-recipient bulk e-mails narrow the repeat window while
-      // one-recipient webhooks keep the whole width.
+      // crash can be repeated — at most HERALD_IN_FLIGHT_RECIPIENTS recipients in the whole worker
+      // (the window above), however many batches and rounds it runs. A channel with a cap of its own
+      // (HERALD_PROVIDER_CONCURRENCY=16,email=4) never has more requests than that in flight.
       const caps = delivery.providerConcurrencyByChannel;
       const active = new Map<Channel, number>();
       const waiting = [...requests];
@@ -265,6 +297,17 @@ export function createBatchDelivery(deps: BatchDeliveryDeps) {
           return;
         }
         await limiters.get(messages[0]!.channel)?.take(messages.length);
+        await window?.take(req.length);
+        try {
+          await sendMarked(req, provider, messages);
+        } finally {
+          window?.give(req.length);
+        }
+        for (const p of req) p.message = undefined;
+        ctl.heartbeat(safe);
+      };
+      /** Marks the request's deliveries "sending", sends it, and records every outcome. */
+      const sendMarked = async (req: Pending[], provider: Provider, messages: OutgoingMessage[]) => {
         await store.markSending(
           roundId,
           req.map((p) => ({
@@ -352,8 +395,6 @@ export function createBatchDelivery(deps: BatchDeliveryDeps) {
         for (const r of results)
           metrics?.message({ channel: r.channel, provider: provider.name, region: region ?? '-', result: r.state });
         await store.addSuppressions(suppress);
-        for (const p of req) p.message = undefined;
-        ctl.heartbeat(safe);
       };
       // A lane that finds every waiting request's channel at its cap ends: the lanes holding those
       // channels' slots carry on with them.

@@ -86,6 +86,7 @@ const Env = z.object({
     )
     .default('16'),
   HERALD_INLINE_ROUND_MAX: z.coerce.number().int().min(0).max(10_000).default(200),
+  HERALD_IN_FLIGHT_RECIPIENTS: z.coerce.number().int().min(0).max(100_000).default(400),
   HERALD_REGION_COOLDOWN: z
     .string()
     .regex(/^\d+(ms|s|m)$/, 'use e.g. 30s')
@@ -258,6 +259,8 @@ export interface DeliveryConfig {
   providerConcurrencyByChannel: Partial<Record<DeliveryChannel, number>>;
   /** Audiences up to this many recipients are sent inside the lifecycle's own workflow task (0: always a notify round). */
   inlineRoundMax: number;
+  /** Most recipients a worker has in provider requests at once (what one crash can repeat); 0: no bound. */
+  inFlightRecipients: number;
   regionCooldownMs: number;
   httpTimeoutMs: number;
   providers: {
@@ -475,6 +478,7 @@ function deliveryConfig(e: z.infer<typeof Env>, dataDir: string): DeliveryConfig
     concurrency: e.HERALD_DELIVERY_CONCURRENCY,
     ...providerConcurrency(e.HERALD_PROVIDER_CONCURRENCY),
     inlineRoundMax: e.HERALD_INLINE_ROUND_MAX,
+    inFlightRecipients: e.HERALD_IN_FLIGHT_RECIPIENTS,
     regionCooldownMs: millis(e.HERALD_REGION_COOLDOWN),
     httpTimeoutMs: millis(e.HERALD_HTTP_TIMEOUT),
     providers,
