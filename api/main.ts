@@ -4,6 +4,7 @@ import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
 import { loadPlan } from '../core/plan/load';
 import { temporalConnectionOptions } from '../core/temporalConnection';
+import { secureDataDir } from '../core/dataDir';
 import { ensureTokens, tokenGrants } from '../core/tokens';
 import { openWebhookLedger } from '../core/webhookLedger';
 import { openConfiguredStore } from '../core/store';
@@ -16,6 +17,7 @@ async function main() {
   const config = loadConfig();
   const log = createLogger('herald-api', config.logLevel);
   const plan = loadPlan(config.planFile, config.templatesDir);
+  secureDataDir(config.dataDir);
   const tokens = ensureTokens(config);
   const ledger = openWebhookLedger(join(config.dataDir, 'webhooks.sqlite'));
   // Deliveries are remembered for 30 days (longer than any sender retries).

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { ownerOnlyFiles } from './dataDir';
 
 // Configuration is read from the environment once, here, into one typed object that the processes
 // pass on. Outside this module only the worker's metrics listener (worker/metrics.ts:
@@ -347,6 +348,7 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): HeraldConfig {
+  ownerOnlyFiles();
   const parsed = Env.safeParse(env);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;

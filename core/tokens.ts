@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfiguredToken, HeraldConfig } from './config';
+import { secureDataDir } from './dataDir';
 
 export interface HeraldTokens {
   operator: string;
@@ -33,7 +34,7 @@ export function ensureTokens(config: HeraldConfig): HeraldTokens {
   const operator = pick(config.operatorToken, 'operator');
   const webhook = pick(config.webhookToken, 'webhook');
   if (generated) {
-    mkdirSync(config.dataDir, { recursive: true });
+    secureDataDir(config.dataDir);
     writeFileSync(file, JSON.stringify(stored, null, 2) + '\n', { mode: 0o600 });
   }
   return { operator, webhook, generated };

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ownerOnlyDir, ownerOnlyFile } from './dataDir';
 
 // Herald's own record of processed webhook deliveries. Temporal's workflow-id reuse rules only look
 // back over the namespace retention, and a monitoring sender retries a delivery whose answer it
@@ -17,7 +17,11 @@ export interface WebhookLedger {
 }
 
 export function openWebhookLedger(file: string, { keepDays = 30 } = {}): WebhookLedger {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    ownerOnlyDir(dirname(file));
+    // SQLite gives its -wal and -shm files the database file's mode.
+    ownerOnlyFile(file);
+  }
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

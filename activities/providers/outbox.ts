@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ownerOnlyDir } from '../../core/dataDir';
 import nodemailer from 'nodemailer';
 import { emailHtml, emailText, type Provider, type OutgoingMessage, type SendOutcome } from './types';
 import { chatTarget, slackPayload, teamsPayload } from './chat';
@@ -29,7 +30,7 @@ export function createOutboxProvider(dir: string, from: string): Provider {
     maxPerRequest: 1,
     async send(_region, messages) {
       if (!made) {
-        mkdirSync(dir, { recursive: true });
+        ownerOnlyDir(dir);
         made = true;
       }
       return Promise.all(
@@ -37,7 +38,7 @@ export function createOutboxProvider(dir: string, from: string): Provider {
           const file = outboxFileName(m);
           const data = m.channel === 'email' ? await eml(m, from) : JSON.stringify(jsonFor(m), null, 2) + '\n';
           const tmp = join(dir, `.${file}.${process.pid}.tmp`);
-          writeFileSync(tmp, data);
+          writeFileSync(tmp, data, { mode: 0o600 });
           renameSync(tmp, join(dir, file));
           return { kind: 'sent', messageId: file };
         }),
