@@ -90,7 +90,11 @@ function tally(segments: Segment[], from: number, to: number): ComponentDay & { 
   };
   if (inside.length === 0) return day;
   const seen = new Set<string>();
-  for (const s of inside) if (!seen.has(s.event.id)) (seen.add(s.event.id), day.events.push(s.event));
+  for (const s of inside) {
+    if (seen.has(s.event.id)) continue;
+    seen.add(s.event.id);
+    day.events.push(s.event);
+  }
   const points = [...new Set([from, to, ...inside.flatMap((s) => [s.start, s.end]).filter((p) => p > from && p < to)])].sort(
     (a, b) => a - b,
   );
