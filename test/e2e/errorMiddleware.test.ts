@@ -35,7 +35,7 @@ describe('outage answers for a customer API (RFC 9457)', () => {
 
   const publish = async (name: StateName | 'payments-down') => {
     const now = new Date();
-    let state = pageState(plan, name === 'payments-down' ? 'operational' : name, now);
+    const state = pageState(plan, name === 'payments-down' ? 'operational' : name, now);
     if (name === 'payments-down') {
       const i = openIncident(now);
       i.id = 'inc-payments-down';

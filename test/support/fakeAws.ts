@@ -405,7 +405,7 @@ async function main() {
   const args = process.argv.slice(2);
   const regions = (args[args.indexOf('--regions') + 1] ?? 'us-east-1,us-west-2').split(',');
   const fakes = await startFakeAws(regions);
-  const control = createServer(async (req, res) => {
+  const control = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/stats') {
       const perRegion = Object.fromEntries(

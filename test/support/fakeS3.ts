@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A local S3-compatible endpoint on 127.0.0.1 speaking the S3 REST wire format for what Herald uses:
@@ -67,7 +67,7 @@ export async function startFakeS3(): Promise<FakeS3> {
   const failing = new Map<string, number>();
   const delays = new Map<string, number>();
 
-  const server: Server = createServer(async (req, res) => {
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const [, bucket = '', ...rest] = url.pathname.split('/');
     const key = decodeURIComponent(rest.join('/'));
@@ -136,7 +136,9 @@ export async function startFakeS3(): Promise<FakeS3> {
     } catch (err) {
       return error(400, 'InvalidRequest', (err as Error).message);
     }
-  });
+  };
+  // Every failure is answered inside handle, so nothing is left to await.
+  const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
