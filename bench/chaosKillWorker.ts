@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../core/config';
 import type { NotifyReport } from '../core/notify';
 import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../workflows/contracts/notify';
 import { arg, argText, benchRequest, startWorker, withBenchRig } from './fanout';
@@ -8,9 +9,11 @@ import { arg, argText, benchRequest, startWorker, withBenchRig } from './fanout'
 // with SIGKILL K times — each time when another 1/(K+1) of the messages has been accepted — and
 // restarted. Every message must arrive; repeats may only come from requests in flight at a kill,
 // which the ledger flags as possible duplicates. The last line is JSON:
-// {"recipients","delivered","lost","duplicates","duplicateBound","kills"}
+// {"recipients","delivered","lost","duplicates","duplicateBound","kills","repeatsPerKillPercent","inFlightRecipients"}
 // (delivered: distinct recipients the providers accepted; duplicateBound: the round's reported
-// possible duplicates — what the ledger found in flight at the kills).
+// possible duplicates — what the ledger found in flight at the kills; repeatsPerKillPercent: the
+// repeats per kill as a share of the round, against the bound HERALD_IN_FLIGHT_RECIPIENTS; --in-flight N
+// sets it, 0 removes it).
 
 async function main() {
   const recipients = arg('recipients', 20_000);
@@ -52,9 +55,17 @@ async function main() {
     const report: NotifyReport = await outcome;
     const stats = await fake.stats();
     await connection.close();
+    const window = Number(env.HERALD_IN_FLIGHT_RECIPIENTS ?? loadConfig(env).delivery.inFlightRecipients);
+    const perKill = killed ? stats.duplicates / killed : 0;
+    const pct = (n: number) => `${((100 * n) / recipients).toFixed(2)} % of the round`;
     console.error(
-      `round done in ${((Date.now() - started) / 1000).toFixed(1)} s: sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; ` +
-        `in-flight ceiling per kill ${concurrency} batches × ${providerConcurrency} requests (SES bulk: up to 50 recipients a request, Pinpoint: up to 100)`,
+      `round done in ${((Date.now() - started) / 1000).toFixed(1)} s: sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}`,
+    );
+    console.error(
+      `repeats per kill: ${Math.round(perKill)} on average (${pct(perKill)}); ` +
+        (window > 0
+          ? `bound per kill: HERALD_IN_FLIGHT_RECIPIENTS = ${window} recipients in flight in the worker (${pct(window)})`
+          : `no recipient bound (HERALD_IN_FLIGHT_RECIPIENTS=0): up to ${concurrency} batches × ${providerConcurrency} requests of up to 50 (SES bulk) or 100 (Pinpoint) recipients`),
     );
     return JSON.stringify({
       recipients,
@@ -63,6 +74,8 @@ async function main() {
       duplicates: stats.duplicates,
       duplicateBound: report.possibleDuplicates,
       kills: killed,
+      repeatsPerKillPercent: Number(((100 * perKill) / recipients).toFixed(2)),
+      inFlightRecipients: window,
     });
   });
 }

@@ -19,6 +19,7 @@ import { paymentsOutageRound } from '../test/support/notifyRequest';
 import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../workflows/contracts/notify';
 import { bundleWorkflows } from '../worker/createWorker';
 import { workerNodeOptions } from '../worker/nodeOptions';
+import { withBenchCluster } from './cluster';
 
 // `npm run bench:fanout -- --recipients N`: seeds N subscribers (half e-mail through SES v2, half SMS
 // through Pinpoint), then delivers one round twice to local AWS regions (test/support/fakeAws.ts, in
@@ -26,7 +27,9 @@ import { workerNodeOptions } from '../worker/nodeOptions';
 // Temporal — and once through a real worker process and a Temporal dev server. The last line is JSON:
 // {"recipients","seconds","perSecond","ratioToRaw","lost","duplicates","peakRssMb"}
 // (seconds/perSecond: the Temporal run; ratioToRaw: its throughput over the raw loop's; peakRssMb:
-// the worker's peak resident set, VmHWM).
+// the worker's peak resident set, VmHWM). --cluster: the same round again, same store and one worker,
+// against the cluster of `npm run start:cluster` (bench/cluster.ts); then both lines, the ratio
+// cluster/dev, and JSON {"dev","cluster","ratioClusterToDev"} last. --in-flight N: HERALD_IN_FLIGHT_RECIPIENTS.
 
 const ROOT = join(__dirname, '..');
 export const PLAN_FILE = join(ROOT, 'plans', 'example.yaml');
@@ -127,6 +130,8 @@ export function benchEnv(o: {
     HERALD_DELIVERY_PAGE_SIZE: String(o.page),
     HERALD_DELIVERY_CONCURRENCY: String(o.concurrency),
     HERALD_PROVIDER_CONCURRENCY: o.providerConcurrency,
+    // --in-flight N: recipients in provider requests at once per worker (0: no bound); default Herald's.
+    ...(argText('in-flight', '') ? { HERALD_IN_FLIGHT_RECIPIENTS: argText('in-flight', '') } : {}),
     HERALD_REGION_COOLDOWN: '2s',
     // The AWS SDK's default credential chain reads these; the local regions check the signature shape.
     AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
@@ -401,43 +406,85 @@ async function main() {
       );
     await fake.reset();
 
-    const worker = (rig.worker = startWorker(env));
-    await worker.ready;
-    const connection = await Connection.connect({ address: server.address });
-    const client = new Client({ connection });
-    const roundId = `bench-temporal-${Date.now()}`;
-    const idleRss = worker.peakRssMb();
-    worker.resetPeak();
-    const cpuBefore = { worker: cpuSecondsOf(worker.proc.pid!), fake: cpuSecondsOf(fake.proc.pid!) };
-    const started = Date.now();
-    const report: NotifyReport = await client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
-      workflowId: roundId,
-      taskQueue: 'bench',
-      args: [benchRequest(roundId)],
-    });
-    const seconds = (Date.now() - started) / 1000;
-    const stats = await fake.stats();
-    const peakRssMb = worker.peakRssMb();
-    await connection.close();
-    console.error(
-      `temporal: ${seconds.toFixed(2)} s; report sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; providers ${JSON.stringify(stats.perRegion)}`,
+    const dev = await temporalRound(rig, server.address, 'dev server', recipients, skipRaw ? undefined : raw.seconds);
+    if (!process.argv.includes('--cluster')) return JSON.stringify(dev);
+    // The same round against the cluster of `npm run start:cluster`, with the same store and one worker.
+    await stopProcess(rig.worker!.proc);
+    rig.worker = undefined;
+    await fake.reset();
+    const cluster = await withBenchCluster(rig.work, (c) =>
+      temporalRound(rig, c.address, 'cluster', recipients, skipRaw ? undefined : raw.seconds, c.pids),
     );
-    console.error(
-      `CPU during the round (load-independent): worker ${(cpuSecondsOf(worker.proc.pid!) - cpuBefore.worker).toFixed(1)} s, local AWS ${(cpuSecondsOf(fake.proc.pid!) - cpuBefore.fake).toFixed(1)} s`,
-    );
-    console.error(
-      `worker RSS: ${idleRss} MB ready, ${peakRssMb} MB peak during the round (sampled every 250 ms), ${worker.hwmMb()} MB kernel high-water mark since start`,
-    );
-    return JSON.stringify({
-      recipients,
-      seconds: Number(seconds.toFixed(2)),
-      perSecond: Math.round(recipients / seconds),
-      ratioToRaw: skipRaw ? null : Number((raw.seconds / seconds).toFixed(3)),
-      lost: recipients - stats.unique,
-      duplicates: stats.duplicates,
-      peakRssMb,
-    });
+    const ratio = Number((cluster.perSecond / dev.perSecond).toFixed(3));
+    return [
+      `dev server: ${JSON.stringify(dev)}`,
+      `cluster:    ${JSON.stringify(cluster)}`,
+      `cluster/dev throughput: ${ratio}`,
+      JSON.stringify({ dev, cluster, ratioClusterToDev: ratio }),
+    ].join('\n');
   });
+}
+
+interface RoundLine {
+  recipients: number;
+  seconds: number;
+  perSecond: number;
+  ratioToRaw: number | null;
+  lost: number;
+  duplicates: number;
+  peakRssMb: number;
+}
+
+/** One round through a real worker process against the Temporal at `address`; the usual JSON line's fields. */
+async function temporalRound(
+  rig: BenchRig,
+  address: string,
+  label: string,
+  recipients: number,
+  rawSeconds: number | undefined,
+  serverPids?: () => Record<string, number | undefined>,
+): Promise<RoundLine> {
+  const { fake } = rig;
+  const env: Record<string, string> = { ...rig.env, TEMPORAL_ADDRESS: address };
+  const worker = (rig.worker = startWorker(env));
+  await worker.ready;
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const roundId = `bench-temporal-${Date.now()}`;
+  const idleRss = worker.peakRssMb();
+  worker.resetPeak();
+  const serverCpu = () =>
+    Object.values(serverPids?.() ?? {}).reduce<number>((sum, pid) => sum + (pid ? cpuSecondsOf(pid) : 0), 0);
+  const cpuBefore = { worker: cpuSecondsOf(worker.proc.pid!), fake: cpuSecondsOf(fake.proc.pid!), server: serverCpu() };
+  const started = Date.now();
+  const report: NotifyReport = await client.workflow.execute<NotifyWorkflow>(NOTIFY_WORKFLOW, {
+    workflowId: roundId,
+    taskQueue: env.TEMPORAL_TASK_QUEUE!,
+    args: [benchRequest(roundId)],
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const stats = await fake.stats();
+  const peakRssMb = worker.peakRssMb();
+  await connection.close();
+  console.error(
+    `${label}: ${seconds.toFixed(2)} s; report sent ${report.sent}, failed ${report.failedPermanently}, retried ${report.retried}, possible duplicates ${report.possibleDuplicates}; providers ${JSON.stringify(stats.perRegion)}`,
+  );
+  console.error(
+    `${label}: CPU during the round (load-independent): worker ${(cpuSecondsOf(worker.proc.pid!) - cpuBefore.worker).toFixed(1)} s, local AWS ${(cpuSecondsOf(fake.proc.pid!) - cpuBefore.fake).toFixed(1)} s` +
+      (serverPids ? `, Temporal + PostgreSQL ${(serverCpu() - cpuBefore.server).toFixed(1)} s` : ''),
+  );
+  console.error(
+    `${label}: worker RSS ${idleRss} MB ready, ${peakRssMb} MB peak during the round (sampled every 250 ms), ${worker.hwmMb()} MB kernel high-water mark since start`,
+  );
+  return {
+    recipients,
+    seconds: Number(seconds.toFixed(2)),
+    perSecond: Math.round(recipients / seconds),
+    ratioToRaw: rawSeconds === undefined ? null : Number((rawSeconds / seconds).toFixed(3)),
+    lost: recipients - stats.unique,
+    duplicates: stats.duplicates,
+    peakRssMb,
+  };
 }
 
 if (require.main === module) {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +9,7 @@ import { loadConfig } from '../../core/config';
 import type { NotifyReport } from '../../core/notify';
 import { openConfiguredStore } from '../../core/store';
 import { NOTIFY_WORKFLOW, type NotifyWorkflow } from '../../workflows/contracts/notify';
+import { clusterBasePort } from '../../bench/cluster';
 import { benchRequest, seed, startFakeAwsProcess, type FakeAwsProcess } from '../../bench/fanout';
 import { FAKE_CREDENTIALS } from '../support/fakeAws';
 import { freePort } from '../support/ports';
@@ -25,23 +25,6 @@ const ROOT = join(__dirname, '..', '..');
 const RECIPIENTS = 10_000;
 const DELIVERY_CONCURRENCY = 8;
 const PROVIDER_CONCURRENCY = '16';
-
-const bindable = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-
-/** A TEMPORAL_PORT whose neighbours (Temporal's layout: -300…-294, +1, +2, +10) are free too. */
-async function clusterBasePort(): Promise<number> {
-  for (let tries = 0; tries < 100; tries++) {
-    const p = 21_000 + Math.floor(Math.random() * 9_000);
-    const all = [p, p + 1, p + 2, p + 10, p - 300, p - 299, p - 298, p - 294];
-    if ((await Promise.all(all.map(bindable))).every(Boolean)) return p;
-  }
-  throw new Error('no free port range for the cluster');
-}
 
 interface Cluster {
   proc: ChildProcess;
