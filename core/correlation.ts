@@ -1,5 +1,5 @@
 import { parseDuration } from './duration';
-import type { CrossReferenceProblem } from './plan/check';
+import type { CrossReferenceProblem } from './plan/problem';
 import type { Plan } from './plan/schema';
 
 // The plan's `correlation:` section as the rule the alert router applies, and the pure pieces both
