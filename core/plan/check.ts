@@ -1,12 +1,7 @@
 import { checkCorrelation } from '../correlation';
+import type { CrossReferenceProblem, PlanPath } from './problem';
 import type { Plan } from './schema';
 import { TEMPLATE_PARTS } from './schema';
-
-export type PlanPath = (string | number)[];
-export interface CrossReferenceProblem {
-  path: PlanPath;
-  message: string;
-}
 
 /** Which template files exist, as "<locale>/<kind>/<templateId>.<part>" keys. */
 export type TemplateIndex = (key: string) => boolean;

@@ -2,7 +2,8 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { Plan } from './schema';
-import { checkCrossReferences, type PlanPath, type TemplateIndex } from './check';
+import { checkCrossReferences, type TemplateIndex } from './check';
+import type { PlanPath } from './problem';
 import { DEFAULT_TEMPLATES_DIR } from '../render';
 import { checkTemplateVariables } from './templateCheck';
 
