@@ -165,7 +165,7 @@ export function createBatchDelivery(deps: BatchDeliveryDeps) {
       address,
       locale,
       idempotencyKey: `${request.roundId}:${r.id}:${channel}`,
-      statusUrl: content.statusUrl,
+      statusUrl: c.link ?? content.statusUrl,
       title: c.subject,
     };
     switch (channel) {

@@ -1,5 +1,5 @@
 import { buildMessageContext } from '../core/messageContext';
-import { renderChannelMessage } from '../core/messageContent';
+import { preferencesLink, renderChannelMessage } from '../core/messageContent';
 import { describeFindings, guardExternalMessage, guardRulesForPlan } from '../core/guard';
 import type { NotifyRequest } from '../core/notify';
 import type { Channel, Plan } from '../core/plan/schema';
@@ -24,6 +24,8 @@ export interface ChannelContent {
   html?: string;
   /** Webhook: the Statuspage-shaped JSON document (with the unsubscribe placeholder). */
   json?: string;
+  /** The incident's or maintenance's page in this locale (push opens it, chat links it). */
+  link?: string;
 }
 
 export interface RoundContent {
@@ -71,11 +73,15 @@ export function renderRoundContent(o: {
         locale,
         kind,
         channel,
+        phase: request.phase,
         statusUrl,
-        ...(channel === 'email' && kind === 'external' ? { unsubscribeUrl: unsubscribeTemplate } : {}),
+        now: o.now,
+        ...(channel === 'email' && kind === 'external'
+          ? { unsubscribeUrl: unsubscribeTemplate, preferencesUrl: preferencesLink(o.unsubscribeBase, UNSUBSCRIBE_PLACEHOLDER) }
+          : {}),
       });
       const { rendered, content: finished } = renderChannelMessage(plan, renderer, ctx, request.templateId);
-      const content: ChannelContent = { ...finished };
+      const content: ChannelContent = { ...finished, link: ctx.statusUrl };
       if (kind === 'external') {
         const findings = guardExternalMessage({ subject: content.subject, text: content.text, short: content.short }, rules);
         if (findings.length > 0)
@@ -86,7 +92,14 @@ export function renderRoundContent(o: {
       if (channel === 'email') content.html = renderer.renderEmailHtml(ctx, rendered);
       if (channel === 'webhook')
         content.json = JSON.stringify(
-          statuspageWebhook(plan, request, rendered, { locale, statusUrl, unsubscribe: unsubscribeTemplate, now: o.now }),
+          statuspageWebhook(plan, request, rendered, {
+            locale,
+            statusUrl,
+            link: ctx.statusUrl,
+            name: ctx.incident?.title ?? ctx.maintenance?.title ?? '',
+            unsubscribe: unsubscribeTemplate,
+            now: o.now,
+          }),
         );
       messages[`${locale} ${channel}`] = content;
     }
@@ -107,7 +120,7 @@ export function statuspageWebhook(
   plan: Plan,
   request: NotifyRequest,
   rendered: RenderedMessage,
-  o: { locale: string; statusUrl: string; unsubscribe: string; now: Date },
+  o: { locale: string; statusUrl: string; link: string; name: string; unsubscribe: string; now: Date },
 ) {
   const f = request.facts;
   const severity = plan.severities.find((s) => s.id === f.severity);
@@ -130,14 +143,14 @@ export function statuspageWebhook(
     },
     incident: {
       id: f.id,
-      name: f.title,
+      name: o.name,
       status: f.status,
       impact,
       created_at: f.startedAt ?? f.scheduledFor ?? now,
       updated_at: now,
       resolved_at: resolved ? now : null,
       ...(f.kind === 'maintenance' ? { scheduled_for: f.scheduledFor ?? null, scheduled_until: f.scheduledUntil ?? null } : {}),
-      shortlink: o.statusUrl,
+      shortlink: o.link,
       incident_updates: [
         {
           id: request.roundId,

@@ -53,26 +53,28 @@ export type CheckFailure = { check: CheckName; reason: string };
 type Check = (m: DeliveredMessage) => string | null | undefined;
 
 const isShort = (m: DeliveredMessage) => m.key.channel === 'sms' || m.key.channel === 'push';
+/** What the reader sees at once: a push notification shows its title above the body. */
+const seen = (m: DeliveredMessage) => (m.key.channel === 'push' && m.subject ? `${m.subject}\n${m.body}` : m.body);
 const missing = (text: string, wanted: string[]) => wanted.filter((w) => !text.includes(w));
 
 const checks: Record<CheckName, Check> = {
   function(m) {
     if (m.expect.functions.length === 0) return undefined;
-    const gone = missing(m.body, m.expect.functions);
+    const gone = missing(seen(m), m.expect.functions);
     if (isShort(m)) return gone.length === m.expect.functions.length ? `names none of: ${m.expect.functions.join(' | ')}` : null;
     return gone.length > 0 ? `does not name: ${gone.join(' | ')}` : null;
   },
   action(m) {
     if (m.expect.actions.length === 0) return undefined;
-    const gone = missing(m.body, m.expect.actions);
+    const gone = missing(seen(m), m.expect.actions);
     if (isShort(m)) return gone.length === m.expect.actions.length ? `gives none of: ${m.expect.actions.join(' | ')}` : null;
     return gone.length > 0 ? `does not say: ${gone.join(' | ')}` : null;
   },
   timing(m) {
     if (m.expect.finalPhrase !== undefined)
-      return m.body.includes(m.expect.finalPhrase) ? null : `does not say it is final ("${m.expect.finalPhrase}")`;
+      return seen(m).includes(m.expect.finalPhrase) ? null : `does not say it is final ("${m.expect.finalPhrase}")`;
     if (m.expect.times.length === 0) return undefined;
-    return m.expect.times.some((t) => m.body.includes(t)) ? null : `states none of: ${m.expect.times.join(' | ')}`;
+    return m.expect.times.some((t) => seen(m).includes(t)) ? null : `states none of: ${m.expect.times.join(' | ')}`;
   },
   'status-word'(m) {
     const where = m.subject ?? m.body;
@@ -142,7 +144,7 @@ function normalise(text: string): string {
 
 function sentencesOf(text: string): string[] {
   return text
-    .split(/(?<=[.!?。！？])\s*|\n+/u)
+    .split(/(?<=[.!?])\s+|(?<=[。！？])|\n+/u)
     .map(normalise)
     .filter(Boolean);
 }

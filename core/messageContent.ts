@@ -2,6 +2,7 @@ import type { MessageContext, RenderedMessage } from './messages';
 import type { Channel, Plan } from './plan/schema';
 import type { TemplateRenderer } from './render';
 import { fitShort, fitSms, gsmSafe, stripElastic } from './sms';
+import { unsubscribeLink } from './store/unsubscribe';
 
 // One message as a channel carries it: the rendered parts, finished for the channel (SMS and push
 // within the plan's limits). Delivery and `herald messages check` both build messages here, so the
@@ -24,6 +25,11 @@ export function smsSegmentBudget(plan: Plan, locale: string): number {
 export function smsOptOut(plan: Plan, locale: string): string {
   const lines = plan.sms.optOut;
   return lines?.[locale] ?? lines?.[plan.page.defaultLocale] ?? DEFAULT_OPT_OUT[locale] ?? DEFAULT_OPT_OUT.en!;
+}
+
+/** The recipient's preferences page: beside the unsubscribe route, with the same signed token. */
+export function preferencesLink(unsubscribeBase: string, token: string): string {
+  return unsubscribeLink(new URL('preferences', unsubscribeBase).href, token);
 }
 
 export function renderChannelMessage(

@@ -1,27 +1,43 @@
+import { wordsIn, type LocalizedText } from './localizedText';
 import type { MessageContext } from './messages';
-import { COMPONENT_STATUS_LABELS, formatMessageTime, INCIDENT_STATUS_LABELS, joinForSentence } from './messageSamples';
+import {
+  COMPONENT_STATUS_LABELS,
+  formatDuration,
+  formatMessageTime,
+  humanDuration,
+  INCIDENT_STATUS_LABELS,
+  joinForSentence,
+  labelIn as label,
+  MAINTENANCE_PHASE_LABELS,
+} from './messageWords';
+
+export { humanDuration };
 import type { Channel, ComponentStatus, Plan } from './plan/schema';
 
 // The facts a workflow knows about one message round, in plan ids and ISO times; the render step
 // turns them into a MessageContext per locale, audience kind and channel (localized names, times
-// formatted in the page's time zone).
+// formatted in the page's time zone, the operator's words in the reader's language or none).
 
 export interface MessageFacts {
   kind: 'incident' | 'maintenance';
   /** Incident or maintenance workflow id. */
   id: string;
-  title: string;
+  /** A plain string is in the page's default locale. */
+  title: LocalizedText;
   scenario: string;
   /** Incident status, or maintenance status (scheduled, in_progress, completed, cancelled). */
   status: string;
   severity?: string;
-  /** Customer-facing impact text. */
-  impact?: string;
+  /** The customer-facing impact as it stands. A plain string is in the page's default locale. */
+  impact?: LocalizedText;
   /** The operator's words for this round. */
-  message?: string;
+  message?: LocalizedText;
   components: string[];
   componentStatuses: Record<string, ComponentStatus>;
   startedAt?: string;
+  resolvedAt?: string | null;
+  /** A post-incident review to follow (given on resolve). */
+  reviewUrl?: string | null;
   eta?: string | null;
   nextUpdateAt?: string | null;
   owner?: string | null;
@@ -38,26 +54,27 @@ export interface ContextOptions {
   locale: string;
   kind: 'external' | 'internal';
   channel: Channel;
-  /** The public status page URL (a drill passes its drill page). */
+  /** The scenario phase of the round (initial, update, …; announce, reminder, …). */
+  phase: string;
+  /** The root of the public status page (a drill passes its drill page); messages link the item's page in the reader's locale. */
   statusUrl: string;
   unsubscribeUrl?: string;
+  preferencesUrl?: string;
+  /** The round's time: a resolution without a recorded time ends then. */
+  now?: Date;
 }
 
-const label = (labels: Record<string, Record<string, string>>, locale: string, key: string) =>
-  labels[locale]?.[key] ?? labels.en?.[key] ?? key;
-
-export function humanDuration(ms: number, locale: string): string {
-  const hours = Math.round(ms / 3_600_000);
-  const zh = locale.startsWith('zh');
-  if (hours >= 48 && hours % 24 === 0) return zh ? `${hours / 24} 天` : `${hours / 24} days`;
-  if (hours >= 1) return zh ? `${hours} 小時` : `${hours} hour${hours === 1 ? '' : 's'}`;
-  const minutes = Math.max(1, Math.round(ms / 60_000));
-  return zh ? `${minutes} 分鐘` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
+/** The page of one incident or maintenance in a locale: <root>/[<locale>/]incidents/<id>.html. */
+export function itemPageUrl(plan: Plan, root: string, id: string, locale: string): string {
+  const prefix = locale === plan.page.defaultLocale ? '' : `${locale}/`;
+  return `${root.replace(/\/+$/, '')}/${prefix}incidents/${encodeURIComponent(id)}.html`;
 }
 
 export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextOptions): MessageContext {
   const { locale } = o;
-  const pick = (text: Record<string, string> | undefined) => text?.[locale] ?? text?.[plan.page.defaultLocale];
+  const plain = plan.page.defaultLocale;
+  const pick = (text: Record<string, string> | undefined) => text?.[locale] ?? text?.[plain];
+  const words = (text: LocalizedText | null | undefined) => wordsIn(text, locale, plain)?.trim() || undefined;
   const time = (iso: string | null | undefined) =>
     iso ? formatMessageTime(new Date(iso), locale, plan.page.timeZone) : undefined;
   const scenario = plan.scenarios[facts.scenario];
@@ -74,41 +91,61 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
       statusLabel: label(COMPONENT_STATUS_LABELS, locale, status),
     };
   });
+  const scenarioName = pick(scenario?.name) ?? facts.scenario;
+  const zh = locale.startsWith('zh');
+  const planTitle = `${scenarioName}${zh ? '：' : ': '}${joinForSentence(
+    components.map((c) => c.name),
+    locale,
+  )}`;
+  const title = words(facts.title) ?? planTitle;
+  const message = words(facts.message);
   const ctx: MessageContext = {
     locale,
     audienceKind: o.kind,
     channel: o.channel,
+    phase: o.phase,
     page: { name: plan.page.name, url: plan.page.url.replace(/\/+$/, '') },
-    scenario: { id: facts.scenario, name: pick(scenario?.name) ?? facts.scenario },
+    scenario: { id: facts.scenario, name: scenarioName },
     components,
     businessFunctions: joinForSentence(
       components.map((c) => c.businessFunction),
       locale,
     ),
     workarounds: components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
-    statusUrl: o.statusUrl,
+    statusUrl: itemPageUrl(plan, o.statusUrl, facts.id, locale),
     ...(o.unsubscribeUrl ? { unsubscribeUrl: o.unsubscribeUrl } : {}),
-    ...(facts.message ? { message: facts.message } : {}),
+    ...(o.preferencesUrl ? { preferencesUrl: o.preferencesUrl } : {}),
+    ...(message ? { message } : {}),
     ...(facts.eta ? { eta: time(facts.eta) } : {}),
     ...(facts.nextUpdateAt ? { nextUpdateAt: time(facts.nextUpdateAt) } : {}),
   };
   if (facts.kind === 'incident') {
     const severity = plan.severities.find((s) => s.id === facts.severity);
+    const impact = words(facts.impact);
+    const resolved = facts.status === 'resolved' || facts.status === 'postmortem';
+    const resolvedAt = resolved ? (facts.resolvedAt ?? o.now?.toISOString()) : undefined;
     ctx.incident = {
       id: facts.id,
-      title: facts.title,
+      title,
       status: facts.status,
       statusLabel: label(INCIDENT_STATUS_LABELS, locale, facts.status),
       severity: { id: facts.severity ?? '', name: severity?.name ?? facts.severity ?? '' },
-      impact: facts.impact ?? '',
+      // Said once: the impact paragraph only when this message's own words do not already say it.
+      ...(impact && impact !== message ? { impact } : {}),
       startedAt: time(facts.startedAt) ?? '',
+      ...(resolvedAt ? { resolvedAt: time(resolvedAt) } : {}),
+      ...(resolvedAt && facts.startedAt
+        ? { duration: formatDuration(Date.parse(resolvedAt) - Date.parse(facts.startedAt), locale) }
+        : {}),
+      ...(facts.reviewUrl ? { reviewUrl: facts.reviewUrl } : {}),
       ...(facts.owner ? { owner: facts.owner } : {}),
       ...(o.kind === 'internal' && facts.technicalDetail ? { technicalDetail: facts.technicalDetail } : {}),
     };
   } else {
     ctx.maintenance = {
       id: facts.id,
-      title: facts.title,
+      title,
+      statusLabel: label(MAINTENANCE_PHASE_LABELS, locale, o.phase),
       scheduledFor: time(facts.scheduledFor) ?? '',
       scheduledUntil: time(facts.scheduledUntil) ?? '',
       ...(facts.previousScheduledFor ? { previousScheduledFor: time(facts.previousScheduledFor) } : {}),

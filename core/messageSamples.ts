@@ -1,8 +1,25 @@
-import type { MessageComponent, MessageContext } from './messages';
+import type { LocalizedText } from './localizedText';
+import { buildMessageContext, type MessageFacts } from './messageContext';
+import type { MessageContext } from './messages';
 import type { Channel, ComponentStatus, IncidentPhase, MaintenancePhase, Plan } from './plan/schema';
 
-// Realistic message contexts built from a plan, for template previews, drills' "every template
-// renders" check and tests. Pure: the time is a parameter (a fixed instant by default).
+export {
+  COMPONENT_STATUS_LABELS,
+  formatDuration,
+  formatMessageTime,
+  INCIDENT_STATUS_LABELS,
+  joinForSentence,
+  MAINTENANCE_PHASE_LABELS,
+} from './messageWords';
+
+// Realistic message facts for every phase a plan's scenarios publish, as the incident and
+// maintenance workflows build them: the operator's words in one language, in both, in none (the
+// plan's wording), a webhook-opened incident, a widened one and long text. Template previews,
+// drills' "every template renders" check, `herald messages check` and tests render them through the
+// same context builder as delivery. Pure: the time is a parameter (a fixed instant by default).
+
+/** The drills' schedule day, 10:00 UTC: a stable instant so previews and tests do not drift. */
+export const SAMPLE_NOW = new Date('2026-03-10T10:00:00Z');
 
 export interface SampleOptions {
   scenarioId: string;
@@ -15,201 +32,323 @@ export interface SampleOptions {
   now?: Date;
 }
 
-/** The drills' schedule day, 10:00 UTC: a stable instant so previews and tests do not drift. */
-export const SAMPLE_NOW = new Date('2026-03-10T10:00:00Z');
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-
-type Labels = Record<string, Record<string, string>>;
-
-export const COMPONENT_STATUS_LABELS: Labels = {
-  en: {
-    operational: 'Operational',
-    degraded_performance: 'Degraded performance',
-    partial_outage: 'Partial outage',
-    major_outage: 'Major outage',
-    under_maintenance: 'Under maintenance',
-  },
-  'zh-TW': {
-    operational: '正常運作',
-    degraded_performance: '效能降低',
-    partial_outage: '部分中斷',
-    major_outage: '嚴重中斷',
-    under_maintenance: '維護中',
-  },
-};
-
-export const INCIDENT_STATUS_LABELS: Labels = {
-  en: { investigating: 'Investigating', identified: 'Identified', monitoring: 'Monitoring', resolved: 'Resolved' },
-  'zh-TW': { investigating: '調查中', identified: '已找到原因', monitoring: '觀察中', resolved: '已解決' },
-};
-
-const SAMPLE_TEXT: Labels = {
-  en: {
-    impact: 'Some customers cannot complete these actions and see an error page instead.',
-    update: 'We have found the cause and are rolling out a fix. Most requests are succeeding again.',
-    etaMissed:
-      'The fix is taking longer to roll out than we planned. We are moving customers over in smaller steps to keep it safe.',
-    maintenanceUpdate: 'The work is going to plan and about half done.',
-    overrun: 'The final checks are taking longer than planned.',
-    maintenanceTitle: 'Database upgrade',
-    startsIn: '24 hours',
-  },
-  'zh-TW': {
-    impact: '部分客戶無法完成上述操作，畫面會顯示錯誤頁面。',
-    update: '我們已找到原因，正在部署修正，大部分請求已恢復正常。',
-    etaMissed: '修正的部署時間比預期長，為確保安全，我們正分批將客戶移轉回來。',
-    maintenanceUpdate: '維護作業依計畫進行，目前已完成約一半。',
-    overrun: '最後的檢查比預期花費更多時間。',
-    maintenanceTitle: '資料庫升級',
-    startsIn: '24 小時',
-  },
-};
-
-/** A time as messages show it, in the page's time zone, e.g. "Tue, Mar 10, 10:30 UTC" or "3月10日（週二）10:30 UTC". */
-export function formatMessageTime(at: Date, locale: string, timeZone: string): string {
-  const parts = messageTimeFormat(locale, timeZone).formatToParts(at);
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
-  const time = `${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
-  if (locale.startsWith('zh')) return `${part('month').replace(/月$/, '')}月${part('day')}日（${part('weekday')}）${time}`;
-  return `${part('weekday')}, ${part('month')} ${part('day')}, ${time}`;
-}
-
-/** Building an Intl.DateTimeFormat costs far more than using one (it was a fifth of preparing a round): one per locale and zone. */
-const timeFormats = new Map<string, Intl.DateTimeFormat>();
-function messageTimeFormat(locale: string, timeZone: string): Intl.DateTimeFormat {
-  const key = `${locale}|${timeZone}`;
-  let f = timeFormats.get(key);
-  if (!f) {
-    f = new Intl.DateTimeFormat(locale, {
-      weekday: 'short',
-      month: 'short',
-      day: 'numeric',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-      timeZone,
-      timeZoneName: 'short',
-    });
-    if (timeFormats.size >= 100) timeFormats.clear();
-    timeFormats.set(key, f);
-  }
-  return f;
-}
-
-/** A phrase for a list of items, e.g. "a, b and c" / "a、b和c". */
-export function joinForSentence(items: string[], locale: string): string {
-  return new Intl.ListFormat(locale, { type: 'conjunction', style: 'long' }).format(items);
-}
-
+/** The representative situation of a scenario's phase (words in every locale), as a message context. */
 export function sampleContext(plan: Plan, options: SampleOptions): MessageContext {
   const { scenarioId, locale, kind, channel } = options;
   const scenario = plan.scenarios[scenarioId];
   if (!scenario) throw new Error(`no scenario "${scenarioId}" in the plan`);
   const phase = options.phase ?? (scenario.kind === 'incident' ? 'initial' : 'announce');
-  const now = options.now ?? SAMPLE_NOW;
-  const at = (offsetMs: number) => formatMessageTime(new Date(now.getTime() + offsetMs), locale, plan.page.timeZone);
-  const pick = (text: Record<string, string> | undefined): string | undefined =>
-    text?.[locale] ?? text?.[plan.page.defaultLocale];
-  const label = (labels: Labels, key: string) => labels[locale]?.[key] ?? labels.en![key] ?? key;
-  const sample = (key: string) => label(SAMPLE_TEXT, key);
+  const candidates = situations(plan, options.now).filter((s) => s.scenario === scenarioId && s.phase === phase);
+  const s = candidates.find((c) => SAMPLE_VARIANTS.includes(c.variant)) ?? candidates[0];
+  if (!s) throw new Error(`scenario "${scenarioId}" has no phase "${phase}"`);
   const pageUrl = plan.page.url.replace(/\/+$/, '');
-
-  let status: ComponentStatus = 'operational';
-  if (scenario.kind === 'incident' && phase !== 'resolved')
-    status = scenario.componentStatus[scenario.defaultSeverity] ?? 'major_outage';
-  if (scenario.kind === 'maintenance' && (phase === 'start' || phase === 'update' || phase === 'overrun'))
-    status = 'under_maintenance';
-
-  const components: MessageComponent[] = plan.components.slice(0, 2).map((c) => {
-    const workaround = pick(c.workaround);
-    return {
-      id: c.id,
-      name: pick(c.name) ?? c.id,
-      businessFunction: pick(c.businessFunction) ?? c.id,
-      ...(workaround ? { workaround } : {}),
-      status,
-      statusLabel: label(COMPONENT_STATUS_LABELS, status),
-    };
-  });
-  const scenarioName = pick(scenario.name) ?? scenarioId;
-
-  const ctx: MessageContext = {
+  const email = kind === 'external' && channel === 'email';
+  return buildMessageContext(plan, s.facts, {
     locale,
-    audienceKind: kind,
+    kind,
     channel,
-    page: { name: plan.page.name, url: pageUrl },
-    scenario: { id: scenarioId, name: scenarioName },
-    components,
-    businessFunctions: joinForSentence(
-      components.map((c) => c.businessFunction),
-      locale,
-    ),
-    workarounds: components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
-    statusUrl: '',
-  };
+    phase,
+    statusUrl: pageUrl,
+    now: options.now ?? SAMPLE_NOW,
+    ...(email
+      ? { unsubscribeUrl: `${pageUrl}/unsubscribe?t=sample-token`, preferencesUrl: `${pageUrl}/preferences?t=sample-token` }
+      : {}),
+  });
+}
 
-  if (scenario.kind === 'incident') {
-    const severity = plan.severities.find((s) => s.id === scenario.defaultSeverity) ?? plan.severities[0]!;
-    const incidentStatus = {
-      initial: 'investigating',
-      update: 'identified',
-      holding: 'identified',
-      etaMissed: 'identified',
-      resolved: 'resolved',
-    }[phase as IncidentPhase];
-    const cadence = 30 * MINUTE;
-    ctx.incident = {
-      id: 'inc-sample',
-      title: locale.startsWith('zh')
-        ? `${scenarioName}（${joinForSentence(
-            components.map((c) => c.name),
-            locale,
-          )}）`
-        : `${scenarioName} (${joinForSentence(
-            components.map((c) => c.name),
-            locale,
-          )})`,
-      status: incidentStatus ?? 'investigating',
-      statusLabel: label(INCIDENT_STATUS_LABELS, incidentStatus ?? 'investigating'),
-      severity: { id: severity.id, name: severity.name },
-      impact: sample('impact'),
-      startedAt: at(-45 * MINUTE),
-      owner: 'alex.chen',
-      technicalDetail:
-        'Alert ApiHighErrorRate firing for api-gw-2.acme.internal (5xx 38%); runbook https://wiki.corp.acme.net/runbooks/api-gw',
-    };
-    ctx.statusUrl = `${pageUrl}/incidents/inc-sample`;
-    if (phase !== 'resolved') ctx.nextUpdateAt = at(cadence);
-    if (phase === 'update' || phase === 'etaMissed') {
-      ctx.message = sample(phase);
-      ctx.eta = at(2 * HOUR);
+/** Which situation stands for a phase in previews: the operator's words in every locale where there are any. */
+const SAMPLE_VARIANTS = ['operator-both', 'identified-both', 'plan-wording'];
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+
+/** The operator's words in the languages they were given in. */
+type Words = Partial<Record<string, string>>;
+
+export interface Situation {
+  scenario: string;
+  phase: string;
+  variant: string;
+  templateId: string;
+  facts: MessageFacts;
+  /** The components whose subscribers get this message. */
+  components: string[];
+}
+
+const WORDS = {
+  declare: {
+    en: 'Most attempts fail with an error page; a few succeed after several tries.',
+    'zh-TW': '大部分操作會出現錯誤頁面，少數在重試幾次後才會成功。',
+  },
+  identified: {
+    en: 'We found the cause: a configuration change made this morning. We are rolling it back now.',
+    'zh-TW': '我們已找到原因：今天早上的一項設定變更。我們正在復原這項變更。',
+  },
+  monitoring: {
+    en: 'The change is rolled back, and no errors have been seen since 10:40.',
+    'zh-TW': '設定已復原，自 10:40 起沒有再出現錯誤。',
+  },
+  resolve: {
+    en: 'Everything has worked normally for 30 minutes. Nothing you did during the outage was lost.',
+    'zh-TW': '所有功能已正常運作 30 分鐘。服務中斷期間您的資料都沒有遺失。',
+  },
+  announce: {
+    en: 'We are upgrading the database to a faster version.',
+    'zh-TW': '我們將把資料庫升級到效能更好的版本。',
+  },
+  maintenanceUpdate: {
+    en: 'The upgrade is going to plan and about half done.',
+    'zh-TW': '升級依計畫進行，目前已完成約一半。',
+  },
+  reschedule: {
+    en: 'We moved the work to a quieter time for most customers.',
+    'zh-TW': '我們將作業移到多數客戶較少使用的時段。',
+  },
+  cancel: {
+    en: 'We no longer need this work: the upgrade was done without downtime.',
+    'zh-TW': '這項作業已不需要進行：升級已在不中斷服務的情況下完成。',
+  },
+  complete: { en: 'The upgrade is finished and everything is working.', 'zh-TW': '升級已完成，所有功能皆正常運作。' },
+} satisfies Record<string, Words>;
+
+/** A long update of the kind written in the middle of a bad night (about 1,100 characters). */
+const LONG: Words = {
+  en: [
+    'We have traced the errors to a configuration change that reached part of our fleet this morning.',
+    'Rolling it back everywhere at once would interrupt requests that are working now, so we are moving servers back in small groups and checking each group before the next.',
+    'About a third of the servers are done and error rates there are back to normal.',
+    'If an attempt fails, please wait a minute and try again; nothing is charged or saved twice.',
+    'We will keep this page current as each group finishes, and we will write up what happened and what we are changing so that it does not happen again.',
+    'Thank you for your patience while we work through this carefully.',
+  ].join(' '),
+  'zh-TW': [
+    '我們已確認錯誤來自今天早上套用到部分伺服器的一項設定變更。',
+    '若一次全部復原，會中斷目前正常運作的請求，因此我們分小批復原伺服器，每批確認正常後才進行下一批。',
+    '目前約三分之一的伺服器已完成，這些伺服器的錯誤率已恢復正常。',
+    '若操作失敗，請稍候一分鐘再試；不會重複扣款或重複儲存。',
+    '每完成一批，我們都會更新此頁面，之後也會說明發生了什麼事，以及我們將如何避免再次發生。',
+    '感謝您耐心等候我們謹慎處理。',
+  ].join(''),
+};
+
+const only = (words: Words, locale: string): Words => ({ [locale]: words[locale] });
+
+/** How the facts carry operator words: per locale. */
+function text(words: Words | null | undefined): LocalizedText | undefined {
+  if (!words) return undefined;
+  const given = Object.fromEntries(Object.entries(words).filter((e): e is [string, string] => !!e[1]));
+  return Object.keys(given).length > 0 ? given : undefined;
+}
+
+function pick(t: Record<string, string> | undefined, plan: Plan, locale: string): string | undefined {
+  return t?.[locale] ?? t?.[plan.page.defaultLocale];
+}
+
+/** Every situation the plan's scenarios publish, as the incident and maintenance workflows build their facts. */
+export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
+  const at = (offset: number) => new Date(now.getTime() + offset).toISOString();
+  const out: Situation[] = [];
+  const ids = plan.components.map((c) => c.id);
+  const primary = ids.slice(0, 1);
+  const widened = ids.slice(0, 4);
+  for (const [scenarioId, scenario] of Object.entries(plan.scenarios)) {
+    const add = (phase: string, variant: string, facts: MessageFacts, components = facts.components) =>
+      out.push({
+        scenario: scenarioId,
+        phase,
+        variant,
+        templateId: (scenario.templates as Record<string, string>)[phase]!,
+        facts,
+        components,
+      });
+    if (scenario.kind === 'incident') {
+      const severity = scenario.defaultSeverity;
+      const statusOf = (components: string[], resolved = false): Record<string, ComponentStatus> =>
+        Object.fromEntries(
+          components.map((c) => [c, resolved ? 'operational' : (scenario.componentStatus[severity] ?? 'major_outage')]),
+        );
+      const cadence = HOUR / 2;
+      const incident = (o: {
+        status: string;
+        declared: Words;
+        message?: Words | null;
+        components?: string[];
+        title?: string;
+        eta?: string | null;
+        next?: string | null;
+      }): MessageFacts => {
+        const components = o.components ?? primary;
+        const resolved = o.status === 'resolved';
+        const message = text(o.message);
+        return {
+          kind: 'incident',
+          id: 'incident-errors-on-the-website-1a2b3c4d',
+          title: o.title ?? `Errors on the ${pick(plan.components.find((c) => c.id === components[0])?.name, plan, 'en')}`,
+          scenario: scenarioId,
+          status: o.status,
+          severity,
+          impact: text(o.declared),
+          ...(message ? { message } : {}),
+          components,
+          componentStatuses: statusOf(components, resolved),
+          startedAt: at(-45 * MINUTE),
+          eta: o.eta ?? null,
+          nextUpdateAt: resolved ? null : (o.next ?? at(cadence)),
+          owner: 'alex.chen',
+          technicalDetail: 'ApiHighErrorRate on api-gw-2.acme.internal',
+        };
+      };
+      const declared = WORDS.declare;
+      // The first notice: the workflow publishes the declaration's words as the message too.
+      add(
+        'initial',
+        'operator-en',
+        incident({ status: 'investigating', declared: only(declared, 'en'), message: only(declared, 'en') }),
+      );
+      add(
+        'initial',
+        'operator-zh-TW',
+        incident({ status: 'investigating', declared: only(declared, 'zh-TW'), message: only(declared, 'zh-TW') }),
+      );
+      add('initial', 'operator-both', incident({ status: 'investigating', declared, message: declared }));
+      add('initial', 'long', incident({ status: 'investigating', declared: LONG, message: LONG }));
+      const opened = alertOpened(plan, scenarioId, primary);
+      add(
+        'initial',
+        'webhook-opened',
+        incident({ status: 'investigating', declared: opened.impact, message: opened.impact, title: opened.title }),
+      );
+      add(
+        'initial',
+        'widened',
+        incident({ status: 'identified', declared: only(declared, 'en'), components: widened }),
+        widened.slice(primary.length),
+      );
+      add(
+        'update',
+        'identified',
+        incident({
+          status: 'identified',
+          declared: only(declared, 'en'),
+          message: only(WORDS.identified, 'en'),
+          eta: at(2 * HOUR),
+        }),
+      );
+      add(
+        'update',
+        'identified-both',
+        incident({ status: 'identified', declared, message: WORDS.identified, eta: at(2 * HOUR) }),
+      );
+      add('update', 'identified-long', incident({ status: 'identified', declared: only(declared, 'en'), message: LONG }));
+      add(
+        'update',
+        'monitoring',
+        incident({ status: 'monitoring', declared: only(declared, 'en'), message: only(WORDS.monitoring, 'en') }),
+      );
+      add('update', 'monitoring-by-alert', incident({ status: 'monitoring', declared: opened.impact, title: opened.title }));
+      add('holding', 'plan-wording', incident({ status: 'identified', declared: only(declared, 'en') }));
+      add('etaMissed', 'plan-wording', incident({ status: 'identified', declared: only(declared, 'en') }));
+      add(
+        'resolved',
+        'operator-en',
+        incident({ status: 'resolved', declared: only(declared, 'en'), message: only(WORDS.resolve, 'en') }),
+      );
+      add('resolved', 'operator-both', incident({ status: 'resolved', declared, message: WORDS.resolve }));
+      add('resolved', 'auto-resolved', incident({ status: 'resolved', declared: opened.impact, title: opened.title }));
+    } else {
+      const windowAt = (phase: string) =>
+        ({ reminder: 24 * HOUR, start: 0, update: -HOUR, overrun: -2 * HOUR, complete: -2 * HOUR })[phase] ?? 72 * HOUR;
+      const maintenance = (o: { phase: string; status: string; message?: Words | null; announced?: Words }): MessageFacts => {
+        const start = windowAt(o.phase);
+        const length = 2 * HOUR;
+        const message = text(o.message);
+        const facts: MessageFacts = {
+          kind: 'maintenance',
+          id: 'maintenance-database-upgrade-5e6f7a8b',
+          title: 'Database upgrade',
+          scenario: scenarioId,
+          status: o.status,
+          impact: text(o.announced ?? only(WORDS.announce, 'en')),
+          ...(message ? { message } : {}),
+          components: primary,
+          componentStatuses: Object.fromEntries(
+            primary.map((c) => [c, o.status === 'in_progress' ? 'under_maintenance' : 'operational']),
+          ),
+          scheduledFor: at(start),
+          scheduledUntil: at(start + length),
+          owner: 'alex.chen',
+          technicalDetail: 'pg-main-1.acme.internal major upgrade',
+        };
+        if (o.phase === 'reschedule') {
+          // Moved two days later: the notice names the old window and the new one.
+          Object.assign(facts, {
+            previousScheduledFor: facts.scheduledFor,
+            previousScheduledUntil: facts.scheduledUntil,
+            scheduledFor: at(start + 48 * HOUR),
+            scheduledUntil: at(start + 48 * HOUR + length),
+          });
+        }
+        if (o.phase === 'overrun')
+          Object.assign(facts, {
+            previousScheduledUntil: facts.scheduledUntil,
+            scheduledUntil: at(start + length + 30 * MINUTE),
+          });
+        if (o.phase === 'reminder') facts.startsInMs = 24 * HOUR;
+        return facts;
+      };
+      add(
+        'announce',
+        'operator-en',
+        maintenance({ phase: 'announce', status: 'scheduled', message: only(WORDS.announce, 'en') }),
+      );
+      add(
+        'announce',
+        'operator-both',
+        maintenance({ phase: 'announce', status: 'scheduled', message: WORDS.announce, announced: WORDS.announce }),
+      );
+      add('announce', 'long', maintenance({ phase: 'announce', status: 'scheduled', message: LONG, announced: LONG }));
+      add('reminder', 'plan-wording', maintenance({ phase: 'reminder', status: 'scheduled' }));
+      add(
+        'reschedule',
+        'operator-en',
+        maintenance({ phase: 'reschedule', status: 'scheduled', message: only(WORDS.reschedule, 'en') }),
+      );
+      add('reschedule', 'plan-wording', maintenance({ phase: 'reschedule', status: 'scheduled' }));
+      add('start', 'plan-wording', maintenance({ phase: 'start', status: 'in_progress' }));
+      add(
+        'update',
+        'operator-en',
+        maintenance({ phase: 'update', status: 'in_progress', message: only(WORDS.maintenanceUpdate, 'en') }),
+      );
+      add(
+        'update',
+        'operator-both',
+        maintenance({ phase: 'update', status: 'in_progress', message: WORDS.maintenanceUpdate, announced: WORDS.announce }),
+      );
+      add('overrun', 'plan-wording', maintenance({ phase: 'overrun', status: 'in_progress' }));
+      add('cancel', 'operator-en', maintenance({ phase: 'cancel', status: 'cancelled', message: only(WORDS.cancel, 'en') }));
+      add('cancel', 'plan-wording', maintenance({ phase: 'cancel', status: 'cancelled' }));
+      add('complete', 'plan-wording', maintenance({ phase: 'complete', status: 'completed' }));
+      add(
+        'complete',
+        'operator-en',
+        maintenance({ phase: 'complete', status: 'completed', message: only(WORDS.complete, 'en') }),
+      );
     }
-  } else {
-    // Where "now" falls relative to the window: before it for the notices ahead of it, inside or after it otherwise.
-    const startOffset =
-      { reminder: 24 * HOUR, start: 0, update: -HOUR, overrun: -2 * HOUR, complete: -2 * HOUR }[phase as string] ?? 72 * HOUR;
-    const length = 2 * HOUR;
-    const start = phase === 'reschedule' ? startOffset + 24 * HOUR : startOffset;
-    const end = start + length + (phase === 'overrun' ? 30 * MINUTE : 0);
-    ctx.maintenance = {
-      id: 'mnt-sample',
-      title: sample('maintenanceTitle'),
-      scheduledFor: at(start),
-      scheduledUntil: at(end),
-      ...(phase === 'reschedule'
-        ? { previousScheduledFor: at(startOffset), previousScheduledUntil: at(startOffset + length) }
-        : {}),
-      ...(phase === 'overrun' ? { previousScheduledUntil: at(start + length) } : {}),
-      ...(phase === 'reminder' ? { startsIn: sample('startsIn') } : {}),
-    };
-    ctx.statusUrl = `${pageUrl}/maintenances/mnt-sample`;
-    if (phase === 'update') ctx.message = sample('maintenanceUpdate');
-    if (phase === 'overrun') ctx.message = sample('overrun');
-    if (phase === 'update' || phase === 'overrun') ctx.nextUpdateAt = at(30 * MINUTE);
   }
+  return out;
+}
 
-  if (kind === 'external' && channel === 'email') ctx.unsubscribeUrl = `${pageUrl}/unsubscribe?token=sample-token`;
-  return ctx;
+/** Title and impact of an incident a monitoring alert opened, in the plan's words (api/routes/webhooks). */
+function alertOpened(plan: Plan, scenarioId: string, components: string[]): { title: string; impact: Words } {
+  const locale = plan.page.defaultLocale;
+  const comps = components.map((id) => plan.components.find((c) => c.id === id)!);
+  const scenario = plan.scenarios[scenarioId]!;
+  const list = (items: string[]) => new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);
+  const names = list(comps.map((c) => pick(c.name, plan, locale) ?? c.id));
+  const functions = list(comps.map((c) => pick(c.businessFunction, plan, locale) ?? c.id));
+  const impact = locale.startsWith('zh')
+    ? `部分客戶可能無法使用${functions}。我們正在調查。`
+    : `Some customers may be unable to use ${functions}. We are investigating.`;
+  return { title: `${pick(scenario.name, plan, locale)}: ${names}`, impact: { [locale]: impact } };
 }

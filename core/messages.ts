@@ -17,24 +17,35 @@ export interface MessageContext {
   locale: string;
   audienceKind: 'external' | 'internal';
   channel: Channel;
+  /** The scenario phase this message is for: initial, update, holding, etaMissed, resolved; announce, reminder, … */
+  phase: string;
   page: { name: string; url: string };
   scenario: { id: string; name: string };
   incident?: {
     id: string;
+    /** The operator's title in this locale, else the plan's words (scenario and components). */
     title: string;
     status: string;
     statusLabel: string;
     severity: { id: string; name: string };
-    /** Customer-facing impact text written by the operator or taken from the plan. */
-    impact: string;
+    /** The customer-facing impact as it stands, in this locale; absent when not written in it or when this message's own words say it. */
+    impact?: string;
     startedAt: string;
+    /** Resolved incidents: when, and how long it lasted ("1 hour 20 minutes"). */
+    resolvedAt?: string;
+    duration?: string;
+    /** A post-incident review to follow, when the operator gave its link on resolve. */
+    reviewUrl?: string;
     owner?: string;
     /** Internal only: alert names, hosts, runbooks. Never rendered for external audiences. */
     technicalDetail?: string;
   };
   maintenance?: {
     id: string;
+    /** The operator's title in this locale, else the plan's words. */
     title: string;
+    /** The phase's status word: Scheduled, Rescheduled, In progress, Extended, Completed, Cancelled. */
+    statusLabel: string;
     scheduledFor: string;
     scheduledUntil: string;
     previousScheduledFor?: string;
@@ -46,12 +57,15 @@ export interface MessageContext {
   /** The affected business functions joined for a sentence, e.g. "card payments and checkout". */
   businessFunctions: string;
   workarounds: string[];
-  /** The operator's words for this update, when there are any. */
+  /** The operator's words for this update in this locale, when there are any (otherwise templates use the plan's wording). */
   message?: string;
   eta?: string;
   nextUpdateAt?: string;
+  /** The incident's or maintenance's page in the reader's locale. */
   statusUrl: string;
+  /** E-mail to external audiences: the recipient's one-click unsubscribe and preferences links. */
   unsubscribeUrl?: string;
+  preferencesUrl?: string;
 }
 
 /** One rendered message: what every channel is built from. */

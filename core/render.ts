@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { MessageContext, RenderedMessage } from './messages';
 import { TEMPLATE_PARTS } from './plan/schema';
+import { shortTime } from './messageWords';
+import { ELASTIC_END, ELASTIC_START, stripElastic } from './sms';
 
 // The pure message renderer: MessageContext + template id → subject, text and short parts, and the
 // HTML e-mail built from them. No Temporal, no store, no clock: activities wrap it.
@@ -48,6 +50,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
     locale: V,
     audienceKind: V,
     channel: V,
+    phase: V,
     page: { kind: 'object', fields: { name: V, url: V } },
     scenario: { kind: 'object', fields: { id: V, name: V } },
     incident: {
@@ -60,6 +63,9 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
         severity: { kind: 'object', fields: { id: V, name: V } },
         impact: V,
         startedAt: V,
+        resolvedAt: V,
+        duration: V,
+        reviewUrl: V,
         owner: V,
         technicalDetail: V,
       },
@@ -69,6 +75,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
       fields: {
         id: V,
         title: V,
+        statusLabel: V,
         scheduledFor: V,
         scheduledUntil: V,
         previousScheduledFor: V,
@@ -90,6 +97,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
     nextUpdateAt: V,
     statusUrl: V,
     unsubscribeUrl: V,
+    preferencesUrl: V,
   },
 };
 
@@ -144,6 +152,15 @@ export function createTemplateRenderer(templatesDir: string = DEFAULT_TEMPLATES_
     autoescape: true,
   });
 
+  // Marks words a short message may shorten to fit its channel (core/sms.ts fitShort).
+  for (const env of [textEnv, htmlEnv]) {
+    env.addFilter('elastic', (text: unknown) => `${ELASTIC_START}${String(text ?? '')}${ELASTIC_END}`);
+    // A formatted message time, shortened for SMS and push ("Tue 10:30 UTC").
+    env.addFilter('shorttime', function (this: { ctx: { locale?: string } }, time: unknown) {
+      return shortTime(String(time ?? ''), this.ctx.locale ?? 'en');
+    });
+  }
+
   const renderPart = (ctx: Record<string, unknown>, file: string): string => {
     try {
       return textEnv.render(file, ctx);
@@ -166,7 +183,7 @@ export function createTemplateRenderer(templatesDir: string = DEFAULT_TEMPLATES_
     renderEmailHtml(ctx, rendered) {
       const context = {
         ...templateContext(ctx),
-        email: { subject: rendered.subject, blocks: emailBlocks(rendered.text) },
+        email: { subject: stripElastic(rendered.subject), blocks: emailBlocks(withoutSignature(stripElastic(rendered.text))) },
       } satisfies Record<string, unknown> & EmailLayoutVariables;
       try {
         return htmlEnv.render(EMAIL_LAYOUT, context);
@@ -183,6 +200,12 @@ export function templateContext(ctx: MessageContext): Record<string, unknown> {
   const source = ctx as unknown as Record<string, unknown>;
   for (const key of declaredVariables) out[key] = source[key] ?? null;
   return out;
+}
+
+/** The text above the plain-text signature ("-- " line): the HTML e-mail has its own footer. */
+export function withoutSignature(text: string): string {
+  const at = text.search(/^-- ?$/m);
+  return at < 0 ? text : text.slice(0, at).trimEnd();
 }
 
 /** Subject and short: one line, single spaces. */

@@ -77,6 +77,18 @@ export function cutAtWord(text: string, locale: string, fits: (candidate: string
   return best;
 }
 
+/** The most whole sentences of `text` that fit ('' when not even the first does). */
+function cutAtSentence(text: string, fits: (candidate: string) => boolean): string {
+  const ends = [...text.matchAll(/[.!?](?=\s)|[。！？]/gu)].map((m) => m.index + m[0].length);
+  let best = '';
+  for (const end of ends) {
+    const candidate = text.slice(0, end);
+    if (!fits(candidate)) break;
+    best = candidate;
+  }
+  return best;
+}
+
 /** A cut ends on a word, without a dangling comma, colon or opening bracket. */
 function trimCut(text: string): string {
   return text.replace(/[\s,;:、，；：（(「『-]+$/u, '');
@@ -99,13 +111,20 @@ export function fitShort(text: string, locale: string, fits: (candidate: string)
     const original = parts[i]!;
     current[i] = '';
     if (!fits(join())) continue;
-    const kept = cutAtWord(original, locale, (prefix) => {
-      current[i] = `${prefix}${ellipsis}`;
+    const fitsWith = (prefix: string, end: string) => {
+      current[i] = `${prefix}${end}`;
       return fits(join());
-    });
+    };
     // A stub of a sentence ("We…") says nothing: keep at least a third of it (or 24 characters).
-    const worthIt = [...kept].length >= Math.min(24, [...original].length / 3);
-    current[i] = worthIt ? `${kept}${ellipsis}` : '';
+    const worthIt = (kept: string) => [...kept].length >= Math.min(24, [...original].length / 3);
+    const sentences = cutAtSentence(original, (prefix) => fitsWith(prefix, ''));
+    // Whole sentences read well even when short; a cut mid-sentence must keep enough to mean something.
+    if (sentences) {
+      current[i] = sentences;
+      return join();
+    }
+    const kept = cutAtWord(original, locale, (prefix) => fitsWith(prefix, ellipsis));
+    current[i] = worthIt(kept) ? `${kept}${ellipsis}` : '';
     return join();
   }
   const rest = join();

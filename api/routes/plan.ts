@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { describeFindings, guardExternalMessage, guardRulesForPlan } from '../../core/guard';
 import { sampleContext } from '../../core/messageSamples';
+import { renderChannelMessage } from '../../core/messageContent';
 import { CHANNELS, INCIDENT_PHASES, MAINTENANCE_PHASES, type Plan } from '../../core/plan/schema';
 import { createTemplateRenderer, type TemplateRenderer } from '../../core/render';
 import { Problem, invalidBody } from '../problem';
@@ -80,7 +81,7 @@ export function renderPreview(plan: Plan, renderer: TemplateRenderer, q: Preview
   const ctx = sampleContext(plan, { scenarioId: q.scenario, locale, kind: q.kind, channel: q.channel, phase: phase as never });
   let rendered;
   try {
-    rendered = renderer.render(ctx, templateId);
+    rendered = renderChannelMessage(plan, renderer, ctx, templateId).content;
   } catch (err) {
     throw new Problem(422, 'Template does not render', (err as Error).message.split('\n')[0]);
   }

@@ -1,5 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { deliveredMessages } from '../../core/messageMatrix';
+import { loadPlan } from '../../core/plan/load';
+import { createTemplateRenderer } from '../../core/render';
 import {
   CHECKS,
   checkMessage,
@@ -11,7 +16,9 @@ import {
 } from '../../core/messageCheck';
 
 // Each check of `herald messages check` must be able to fail: one message that passes it and one
-// that must fail it, per check.
+// that must fail it, per check. Then the example plan's every external message, checked.
+
+const ROOT = join(__dirname, '..', '..');
 
 const LINK = 'https://status.example.com/incidents/inc-1.html';
 const ZH_LINK = 'https://status.example.com/zh-TW/incidents/inc-1.html';
@@ -150,4 +157,45 @@ test('totals: a message passes when every check that applies passes; checks that
   assert.deepEqual(report.byCheck['sms-budget'], { total: 1, passed: 1, failed: 0 });
   assert.deepEqual(report.byCheck.link, { total: 3, passed: 2, failed: 1 });
   assert.equal(report.failures[0]!.failures[0]!.check, 'link');
+});
+
+test('the example plan: every external message Herald can send passes every check', () => {
+  const plan = loadPlan(join(ROOT, 'plans', 'example.yaml'));
+  const messages = deliveredMessages(plan, createTemplateRenderer(), { unsubscribeBase: 'http://localhost:3000/unsubscribe' });
+  // Scenario x phase x variant x external audience x locale x channel, on the delivery path.
+  assert.ok(messages.length > 700, `${messages.length} messages`);
+  for (const channel of ['email', 'sms', 'push', 'chat', 'webhook'])
+    assert.ok(
+      messages.some((m) => m.key.channel === channel),
+      `no ${channel} message`,
+    );
+  for (const locale of ['en', 'zh-TW']) assert.ok(messages.some((m) => m.key.locale === locale));
+  const report = checkMessages(messages);
+  const shown = report.failures
+    .slice(0, 5)
+    .map((f) => `${Object.values(f.key).join(' ')}: ${f.failures.map((x) => `${x.check}: ${x.reason}`).join('; ')}`);
+  assert.deepEqual(shown, []);
+  assert.equal(report.passed, report.total);
+});
+
+test('npx herald messages check --json ends with the totals line', () => {
+  const run = spawnSync(
+    process.execPath,
+    [join(ROOT, 'cli', 'bin.js'), 'messages', 'check', join(ROOT, 'plans', 'example.yaml'), '--json'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    },
+  );
+  assert.equal(run.status, 0, run.stderr);
+  const last = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+    total: number;
+    passed: number;
+    failed: number;
+    byCheck: object;
+  };
+  assert.deepEqual(Object.keys(last), ['total', 'passed', 'failed', 'byCheck']);
+  assert.equal(last.passed, last.total);
+  assert.deepEqual(Object.keys(last.byCheck), [...CHECKS]);
 });

@@ -72,12 +72,29 @@ test('fitSms keeps an English SMS GSM-7 and within its segments', () => {
   const fitted = fitSms(long, 'en', 2);
   assert.deepEqual(smsSize(fitted).encoding, 'GSM-7');
   assert.ok(smsSize(fitted).segments <= 2);
-  assert.match(fitted, /\.\.\. Next update by 10:30 UTC\. Reply STOP to opt out$/);
+  // Whole sentences are kept where they fit (no ellipsis then), and the typographic quotes became GSM-7 quotes.
+  assert.match(
+    fitted,
+    /^Acme: We are rolling out the fix "region by region"\.( We are rolling out the fix "region by region"\.)* Next update by 10:30 UTC\. Reply STOP to opt out$/,
+  );
   const zh = fitSms(
     `Acme：${ELASTIC_START}${'我們正在逐區部署修正。'.repeat(30)}${ELASTIC_END}下次更新：10:30 UTC。回覆 STOP 取消訂閱`,
     'zh-TW',
     3,
   );
   assert.ok(smsSize(zh).segments <= 3, zh);
-  assert.match(zh, /…下次更新：10:30 UTC。回覆 STOP 取消訂閱$/);
+  assert.match(zh, /^Acme：(我們正在逐區部署修正。)+下次更新：10:30 UTC。回覆 STOP 取消訂閱$/);
+});
+
+test('fitShort prefers whole sentences to a cut mid-sentence', () => {
+  const text = `Outage. ${ELASTIC_START}We found the cause. It was a configuration change made this morning by our team.${ELASTIC_END} Next update 10:30 UTC.`;
+  assert.equal(
+    fitShort(text, 'en', (s) => s.length <= 60),
+    'Outage. We found the cause. Next update 10:30 UTC.',
+  );
+  const zh = `中斷。${ELASTIC_START}我們已找到原因。這是今天早上的一項設定變更所造成的問題。${ELASTIC_END}下次更新：10:30 UTC。`;
+  assert.equal(
+    fitShort(zh, 'zh-TW', (s) => [...s].length <= 30),
+    '中斷。我們已找到原因。下次更新：10:30 UTC。',
+  );
 });
