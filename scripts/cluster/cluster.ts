@@ -2,11 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import Long from 'long';
 import type { HeraldConfig } from '../../core/config';
-import { parseDuration } from '../../core/duration';
 import { waitForFrontend } from '../devServer';
-import { ensureRetention, ensureSearchAttributes, waitForSearchAttributes } from '../setupTemporal';
+import {
+  ensureNamespace,
+  ensureRetention,
+  ensureSearchAttributes,
+  waitForNamespace,
+  waitForSearchAttributes,
+} from '../setupTemporal';
 import type { Supervisor } from '../supervisor';
 import { clusterSecrets, initPostgres, postgresChild, postgresUrl, preparePostgres } from './postgres';
 import { ensureTemporalSchema } from './schema';
@@ -164,25 +168,12 @@ function temporalUiChild(binary: string, s: ClusterSettings, namespace: string) 
 async function prepareNamespace(address: string, namespace: string, retention: string): Promise<void> {
   const connection = await Connection.connect({ address, connectTimeout: 5000 });
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        await connection.workflowService.registerNamespace({
-          namespace,
-          workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(Math.round(parseDuration(retention) / 1000)), nanos: 0 },
-        });
-        break;
-      } catch (err) {
-        const code = (err as { code?: number }).code;
-        if (code === 6 /* ALREADY_EXISTS */) break;
-        // The frontend answers before history and matching have joined: retry until they have.
-        if (Date.now() > deadline)
-          throw new ClusterStartError(`cannot create the namespace ${namespace}: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-    // A namespace just registered reaches every frontend's cache within seconds.
-    await retrying(() => ensureRetention(connection, namespace, retention), 30_000);
+    // The frontend answers before history and matching have joined: retry until they have.
+    await retrying(() => ensureNamespace(connection, namespace, retention), 60_000).catch((err) => {
+      throw new ClusterStartError(`cannot create the namespace ${namespace}: ${(err as Error).message}`);
+    });
+    await waitForNamespace(connection, namespace, 30_000);
+    await ensureRetention(connection, namespace, retention);
     await retrying(() => ensureSearchAttributes(connection, namespace), 30_000);
     await waitForSearchAttributes(connection, namespace, 30_000);
   } finally {
