@@ -1,46 +1,28 @@
 import { z } from 'zod';
 import { INCIDENT_STATUSES } from './incidentStatus';
 import { COMPONENT_STATUSES } from './plan/schema';
+import { Body, ComponentIds, Id, Instant, Owner, TechnicalDetail, Title } from './textSchemas';
 
-// The incident's public nouns, shared by the API (request bodies), the CLI and the workflow's
-// validators, so a request is checked by one schema wherever it enters. Pure; but workflows import
-// core/incidentStatus.ts, not this module, so their bundle does not build these schemas per workflow.
+// The incident's public nouns, shared by the API (request bodies) and the CLI, so a request is checked
+// by one schema wherever it enters. Workflows do not import this module (it loads zod): their
+// validators read the same bounds from core/textLimits.ts and the statuses from core/incidentStatus.ts.
 
 export { INCIDENT_STATUSES };
 export const IncidentStatus = z.enum(INCIDENT_STATUSES);
 export type IncidentStatus = z.infer<typeof IncidentStatus>;
-
-const Id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
-  .max(64);
-// Text people read: no control characters (titles not even line breaks).
-const Title = z
-  .string()
-  .trim()
-  .min(3)
-  .max(200)
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
-const Body = z
-  .string()
-  .trim()
-  .min(1)
-  .max(4000)
-  .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
-const Instant = z.iso.datetime({ offset: true });
 
 /** POST /v1/incidents: an operator declares an incident. */
 export const DeclareIncident = z.strictObject({
   title: Title,
   scenario: Id,
   severity: Id.optional(),
-  components: z.array(Id).min(1).max(50),
+  components: ComponentIds,
   /** Customer-facing words on what is affected; external messages carry them. */
   message: Body,
   eta: Instant.optional(),
-  owner: z.string().trim().min(1).max(200).optional(),
+  owner: Owner.optional(),
   /** Internal only: alert names, hosts, links for the incident team. */
-  technicalDetail: z.string().trim().max(4000).optional(),
+  technicalDetail: TechnicalDetail.optional(),
 });
 export type DeclareIncident = z.infer<typeof DeclareIncident>;
 
@@ -55,7 +37,7 @@ export const PostIncidentUpdate = z.strictObject({
   /** A new ETA, or null to withdraw the current one. */
   eta: Instant.nullable().optional(),
   /** Components newly affected (their subscribers get the initial notice). */
-  components: z.array(Id).min(1).max(50).optional(),
+  components: ComponentIds.optional(),
 });
 export type PostIncidentUpdate = z.infer<typeof PostIncidentUpdate>;
 
@@ -63,7 +45,7 @@ export type PostIncidentUpdate = z.infer<typeof PostIncidentUpdate>;
 export const ChangeIncidentImpact = z
   .strictObject({
     severity: Id.optional(),
-    components: z.array(Id).min(1).max(50).optional(),
+    components: ComponentIds.optional(),
     componentStatuses: z.record(Id, z.enum(COMPONENT_STATUSES)).optional(),
     impact: Body.optional(),
   })

@@ -1,29 +1,11 @@
 import { z } from 'zod';
+import { Body, ComponentIds, Id, Instant, Owner, TechnicalDetail, Title } from './textSchemas';
 
-// The maintenance window's request bodies, shared by the API, the CLI and (where they want them) the
-// maintenance workflow's validators. Who makes a change (`by`) comes from the token, never the body.
-// Pure: safe in workflows.
+// The maintenance window's request bodies, shared by the API and the CLI. Who makes a change (`by`)
+// comes from the token, never the body. Workflows do not import this module (it loads zod); their
+// validators read the same bounds from core/textLimits.ts.
 
 export const MAINTENANCE_STATUSES = ['scheduled', 'in_progress', 'completed', 'cancelled'] as const;
-
-const Id = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lower-case letters, digits and dashes')
-  .max(64);
-// Text people read: no control characters (titles not even line breaks).
-const Title = z
-  .string()
-  .trim()
-  .min(3)
-  .max(200)
-  .regex(/^[^\u0000-\u001f\u007f]*$/, 'must not contain control characters or line breaks');
-const Body = z
-  .string()
-  .trim()
-  .min(1)
-  .max(4000)
-  .regex(/^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$/, 'must not contain control characters');
-const Instant = z.iso.datetime({ offset: true });
 
 const window = <T extends { scheduledFor: string; scheduledUntil: string }>(w: T) =>
   Date.parse(w.scheduledUntil) > Date.parse(w.scheduledFor);
@@ -35,14 +17,14 @@ export const ScheduleMaintenance = z
     title: Title,
     /** A maintenance scenario of the plan. */
     scenario: Id,
-    components: z.array(Id).min(1).max(50),
+    components: ComponentIds,
     scheduledFor: Instant,
     scheduledUntil: Instant,
     /** Customer-facing words on what the work means for them. */
     message: Body,
-    owner: z.string().trim().min(1).max(200).optional(),
+    owner: Owner.optional(),
     /** Internal only. */
-    technicalDetail: z.string().trim().max(4000).optional(),
+    technicalDetail: TechnicalDetail.optional(),
   })
   .refine(window, windowIssue);
 export type ScheduleMaintenance = z.infer<typeof ScheduleMaintenance>;
