@@ -11,6 +11,7 @@ import type { ItemView, PageHistory, PageIncident, PageMaintenance, PageState, P
 import { UPTIME_DAYS, componentUptime, type ComponentUptime } from './uptime';
 import { shortlink, v2Components, v2Documents, v2Status, withoutDrills } from './v2';
 import { subscribeFormView } from '../subscriptions';
+import { withPageWording } from './wording';
 
 // The whole public snapshot of a page state, as files: the status page (every locale), incident
 // pages, the history page, the Statuspage v2 JSON API, Atom/RSS feeds, the embeddable banner, the
@@ -110,7 +111,7 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
   const put = (path: string, body: string | Buffer) =>
     files.set(path, { body: Buffer.isBuffer(body) ? body : Buffer.from(body), contentType: contentTypeFor(path) });
   const drill = !!options.drill;
-  const state = mergeHistory(pageState, options.history);
+  const state = withPageWording(mergeHistory(pageState, options.history), plan, templatesDir);
   const visible = drill ? state : withoutDrills(state);
   const shownIncidents = visible.incidents;
 
@@ -323,7 +324,7 @@ function viewsFor(plan: Plan, state: PageState, incidents: PageIncident[], local
     us
       .map((u, i) => ({ u, i }))
       .sort((a, b) => (a.u.createdAt < b.u.createdAt ? 1 : a.u.createdAt > b.u.createdAt ? -1 : b.i - a.i))
-      .map(({ u }) => ({ id: u.id, status: u.status, at: at(u.createdAt)!, body: u.bodies?.[locale] ?? u.body }));
+      .map(({ u }) => ({ id: u.id, status: u.status, at: at(u.createdAt)!, body: u.bodies?.[locale] ?? u.body ?? '' }));
   const url = (id: string) => `${base}/${localePrefix(plan, locale)}incidents/${encodeURIComponent(id)}.html`;
   void t;
   const fromIncident = (i: PageIncident): ItemView => {

@@ -5,12 +5,21 @@ import type { ComponentStatus } from '../plan/schema';
 export interface PageUpdate {
   id: string;
   status: string;
-  body: string;
+  /** The words every locale shows (an operator's), or the default locale's when `bodies` is set; absent when `wording` is. */
+  body?: string;
   createdAt: string;
   affectedComponents: { id: string; oldStatus: ComponentStatus; newStatus: ComponentStatus }[] | null;
   /** The body per locale when the update was written in several; `body` is the default locale's. */
   bodies?: Record<string, string>;
+  /** The plan's own words, by key: resolved per locale when the snapshot is rendered (core/statuspage/wording.ts). */
+  wording?: PageWording;
 }
+
+/**
+ * Sentences by key under `pageWording` in templates/pages/locales/<locale>.json, with their
+ * {placeholders}; joined with the locale's `pageWording.sentenceJoiner`.
+ */
+export type PageWording = { key: string; params?: Record<string, string> }[];
 
 export interface PageIncident {
   id: string;
