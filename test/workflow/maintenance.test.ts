@@ -169,7 +169,7 @@ describe('maintenance windows on a real dev server', () => {
       10_000,
       'the page to close the window',
     );
-    assert.match(onPage.updates.at(-1)!.body, /no longer need/);
+    assert.match(onPage.updates.at(-1)!.body ?? '', /no longer need/);
   });
 
   test('an overrun extends the window and announces the new end', async () => {

@@ -1,0 +1,52 @@
+import type { IncidentStatus } from '../core/incidentStatus';
+import type { PageWording } from '../core/statuspage/types';
+import type { MaintenancePhase } from './contracts/maintenance';
+
+// Which of the plan's own sentences a page update says when no operator wrote it, by key under
+// `pageWording` in templates/pages/locales/*.json; the snapshot puts them in each locale's words.
+// Times are the page's UTC clock times, cut from the ISO strings as the update is written.
+
+export type IncidentPagePhase = 'initial' | 'update' | 'holding' | 'etaMissed' | 'resolved';
+
+const clock = (iso: string) => iso.slice(11, 16);
+const dayAndClock = (iso: string) => iso.slice(0, 16).replace('T', ' ');
+
+export function incidentPageWording(phase: IncidentPagePhase, status: IncidentStatus, nextUpdateDue: string | null): PageWording {
+  const next = nextUpdateDue ? [{ key: 'nextUpdateBy', params: { time: clock(nextUpdateDue) } }] : [];
+  switch (phase) {
+    case 'holding':
+      return [{ key: 'incident.holding' }, ...next];
+    case 'etaMissed':
+      return [{ key: 'incident.etaMissed' }, ...next];
+    case 'resolved':
+      return [{ key: 'incident.resolved' }];
+    case 'update':
+      return [{ key: status === 'monitoring' ? 'incident.monitoring' : 'incident.update' }, ...next];
+    default:
+      return [{ key: 'incident.initial' }, ...next];
+  }
+}
+
+export function maintenancePageWording(
+  phase: MaintenancePhase,
+  window: { message: string; scheduledFor: string; scheduledUntil: string },
+): PageWording {
+  const span = { from: dayAndClock(window.scheduledFor), until: dayAndClock(window.scheduledUntil) };
+  const ends = { untilTime: clock(window.scheduledUntil) };
+  switch (phase) {
+    case 'reminder':
+      return [{ key: 'maintenance.reminder', params: span }];
+    case 'start':
+      return [{ key: 'maintenance.start', params: ends }];
+    case 'complete':
+      return [{ key: 'maintenance.complete' }];
+    case 'cancel':
+      return [{ key: 'maintenance.cancel' }];
+    case 'reschedule':
+      return [{ key: 'maintenance.reschedule', params: span }];
+    case 'overrun':
+      return [{ key: 'maintenance.overrun', params: ends }];
+    default:
+      return [{ key: 'maintenance.announce', params: { message: window.message, ...span } }];
+  }
+}
