@@ -130,7 +130,7 @@ export function createApp(deps: ApiDeps): Express {
   };
 
   // --- monitoring webhooks: raw bodies (signatures), 256 kB, their own limits and answers ---------
-  app.use(unsubscribeRoutes({ store: deps.store, secret: deps.secret, pageName: plan.page.name }));
+  app.use(unsubscribeRoutes({ store: deps.store, secret: deps.secret, plan, templatesDir: deps.templatesDir }));
   app.use(webhookRoutes({ ...routeDeps, ledger, api, snsFetch: deps.snsFetch, webhookAuth: bearerAuth(tokens, 'webhook') }));
 
   // --- operator API: JSON bodies up to 64 kB, limited per address before auth and per token after --
