@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { ConfigError, loadConfig, type HeraldConfig } from '../core/config';
+import { secureDataDir } from '../core/dataDir';
 import { InvalidPlanError, loadPlan } from '../core/plan/load';
 import type { Plan } from '../core/plan/schema';
 import { temporalConnectionOptions } from '../core/temporalConnection';
@@ -92,7 +93,7 @@ async function main() {
     metricsNote = `off (port ${metricsAddress.port} is in use; set HERALD_WORKER_METRICS_PORT)`;
   }
 
-  mkdirSync(config.dataDir, { recursive: true });
+  secureDataDir(config.dataDir);
   const logDir = join(config.dataDir, 'logs');
   const sup = (supervisor = new Supervisor({ log: (line) => console.error(line), pidFile: join(logDir, 'processes.json') }));
 

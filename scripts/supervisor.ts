@@ -134,7 +134,7 @@ export class Supervisor {
   private launch(entry: Entry): void {
     const { spec } = entry;
     mkdirSync(dirname(spec.logFile), { recursive: true });
-    const fd = openSync(spec.logFile, 'a');
+    const fd = openSync(spec.logFile, 'a', 0o600);
     let proc: ChildProcess;
     try {
       proc = spawn(spec.command, spec.args, {
