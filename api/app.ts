@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger';
 import type { Plan } from '../core/plan/schema';
 import { openWebhookLedger, type WebhookLedger } from '../core/webhookLedger';
 import { bearerAuth, type Role, type TokenGrant } from './auth';
-import { requestDeadline } from './deadline';
+import { requestDeadline, withCallDeadline } from './deadline';
 import { createApiMetrics, type ApiMetrics } from './metrics';
 import { openApiDocument } from './openapi';
 import { Problem, problemHandler } from './problem';
@@ -85,9 +85,7 @@ export function createApp(deps: ApiDeps): Express {
   // --- public: health, the API description, metrics ------------------------------------------
   app.get('/healthz', async (_req, res) => {
     try {
-      await client.connection.withDeadline(Date.now() + HEALTH_TIMEOUT_MS, () =>
-        client.connection.workflowService.getSystemInfo({}),
-      );
+      await withCallDeadline(client.connection, HEALTH_TIMEOUT_MS, () => client.connection.workflowService.getSystemInfo({}));
       res.json({ status: 'ok', temporal: 'reachable' });
     } catch (err) {
       res

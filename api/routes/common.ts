@@ -6,6 +6,7 @@ import { describeFindings, guardExternalMessage, guardRulesForPlan } from '../..
 import type { Logger } from '../../core/logger';
 import type { Plan } from '../../core/plan/schema';
 import { HeraldComponents, HeraldDrill, HeraldSeverity, HeraldStatus } from '../../core/searchAttributes';
+import { withCallDeadline } from '../deadline';
 import type { ApiMetrics } from '../metrics';
 import type { Role } from '../auth';
 import { invalidBody, Problem, updateRejected, type FieldError } from '../problem';
@@ -33,7 +34,7 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
 
 /** Runs Temporal calls under one deadline: a slow or unreachable Temporal becomes a 503, not a hung request. */
 export function withDeadline<T>(deps: Pick<RouteDeps, 'client' | 'temporalTimeoutMs'>, fn: () => Promise<T>): Promise<T> {
-  return deps.client.connection.withDeadline(Date.now() + deps.temporalTimeoutMs, fn);
+  return withCallDeadline(deps.client.connection, deps.temporalTimeoutMs, fn);
 }
 
 export const actorOf = (locals: Record<string, unknown>): string => String(locals.actor ?? 'unknown');

@@ -29,6 +29,7 @@ import {
   type SubscriptionConfirmationWorkflow,
 } from '../../workflows/contracts/subscriptionConfirmation';
 import { fieldErrors, Problem, temporalUnavailable, type FieldError } from '../problem';
+import { withCallDeadline } from '../deadline';
 import { clientAddress, tokenBucket } from '../rateLimit';
 
 // Public subscriptions (no bearer token): the status page's form and any client post here.
@@ -211,7 +212,7 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
 
     // Accepted once Temporal holds it: the same call for every address, before the same answer.
     try {
-      await deps.client.connection.withDeadline(Date.now() + deps.temporalTimeoutMs, () =>
+      await withCallDeadline(deps.client.connection, deps.temporalTimeoutMs, () =>
         deps.client.workflow.start<SubscriptionConfirmationWorkflow>(SUBSCRIPTION_CONFIRMATION_WORKFLOW, {
           workflowId: confirmationWorkflowId(deps.secret!, claim),
           taskQueue: deps.taskQueue,
