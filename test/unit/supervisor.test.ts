@@ -26,7 +26,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string) {
 }
 const forever = 'setInterval(() => {}, 1000)';
 
-describe('supervisor', () => {
+describe('supervisor', { timeout: 90_000 }, () => {
   test('a child killed with SIGKILL is started again with one line, and its neighbour keeps its process', async () => {
     const logDir = dir();
     const lines: string[] = [];
