@@ -35,14 +35,16 @@ export function unsubscribeToken(secret: string, subscriberId: string, channel: 
   return `${payload}.${mac(secret, payload)}`;
 }
 
+/** The token's subscriber and channel; undefined unless the token is exactly "<payload>.<signature>" as issued. */
 export function verifyUnsubscribeToken(secret: string, token: string): { subscriberId: string; channel: string } | undefined {
-  const [payload, sig] = token.split('.');
-  if (!payload || !sig) return undefined;
+  const m = /^([A-Za-z0-9_-]{1,1024})\.([A-Za-z0-9_-]{32})$/.exec(token);
+  if (!m) return undefined;
+  const [, payload, sig] = m as unknown as [string, string, string];
   const want = Buffer.from(mac(secret, payload));
-  const got = Buffer.from(sig);
-  if (want.length !== got.length || !timingSafeEqual(want, got)) return undefined;
-  const [subscriberId, channel] = Buffer.from(payload, 'base64url').toString('utf8').split('\n');
-  return subscriberId && channel ? { subscriberId, channel } : undefined;
+  if (!timingSafeEqual(want, Buffer.from(sig))) return undefined;
+  const parts = Buffer.from(payload, 'base64url').toString('utf8').split('\n');
+  if (parts.length !== 2 || !parts[0] || !parts[1]) return undefined;
+  return { subscriberId: parts[0], channel: parts[1] };
 }
 
 /** The link for one recipient: the configured unsubscribe URL with ?t=<token>. */
