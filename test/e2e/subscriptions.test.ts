@@ -13,7 +13,6 @@ import { API_DEFAULTS, configureServer, createApp, type ApiDeps } from '../../ap
 import { confirmationWorkflowId } from '../../api/routes/subscriptions';
 import type { SubscriptionConfig } from '../../core/config';
 import { createLogger } from '../../core/logger';
-import type { NotifyRequest } from '../../core/notify';
 import { openConfiguredStore, type AudienceFilter, type Store } from '../../core/store';
 import { HeraldKind } from '../../core/searchAttributes';
 import { subscriberIdFor, validateSubscriber } from '../../core/store/subscribers';
