@@ -1,4 +1,4 @@
-import { wordsIn, type LocalizedText } from './localizedText';
+import { allTexts, wordsIn, type LocalizedText } from './localizedText';
 import type { MessageContext } from './messages';
 import {
   COMPONENT_STATUS_LABELS,
@@ -116,6 +116,7 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
     ...(o.unsubscribeUrl ? { unsubscribeUrl: o.unsubscribeUrl } : {}),
     ...(o.preferencesUrl ? { preferencesUrl: o.preferencesUrl } : {}),
     ...(message ? { message } : {}),
+    operatorUpdate: allTexts(facts.message).some((t) => t.trim().length > 0),
     ...(facts.eta ? { eta: time(facts.eta) } : {}),
     ...(facts.nextUpdateAt ? { nextUpdateAt: time(facts.nextUpdateAt) } : {}),
   };

@@ -59,6 +59,8 @@ export interface MessageContext {
   workarounds: string[];
   /** The operator's words for this update in this locale, when there are any (otherwise templates use the plan's wording). */
   message?: string;
+  /** Whether an operator wrote this update (in any language), rather than Herald on its own (a timer, monitoring). */
+  operatorUpdate: boolean;
   eta?: string;
   nextUpdateAt?: string;
   /** The incident's or maintenance's page in the reader's locale. */

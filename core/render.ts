@@ -93,6 +93,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
     businessFunctions: V,
     workarounds: { kind: 'list', item: V },
     message: V,
+    operatorUpdate: V,
     eta: V,
     nextUpdateAt: V,
     statusUrl: V,
