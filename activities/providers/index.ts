@@ -10,7 +10,7 @@ import { createSmtpProvider } from './smtp';
 import type { Provider } from './types';
 import { createWebhookProvider } from './webhook';
 
-export type { Provider, OutgoingMessage, SendOutcome } from './types';
+export type { Provider } from './types';
 
 export interface ProviderDeps {
   /** Explicit AWS credentials (tests, benches); otherwise the SDK's default chain. */

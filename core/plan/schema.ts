@@ -230,11 +230,8 @@ export const Plan = z.strictObject({
 });
 
 export type Plan = z.infer<typeof Plan>;
-export type PlanComponent = Plan['components'][number];
 export type PlanAudience = Plan['audiences'][number];
-export type PlanScenario = Plan['scenarios'][string];
 export type IncidentScenario = z.infer<typeof IncidentScenario>;
-export type PlanCorrelation = z.infer<typeof Correlation>;
 export type MaintenanceScenario = z.infer<typeof MaintenanceScenario>;
 export type ScenarioAudience = z.infer<typeof ScenarioAudience>;
 export type ComponentStatus = z.infer<typeof ComponentStatus>;

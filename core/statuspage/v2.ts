@@ -278,10 +278,6 @@ export function v2Documents(plan: Plan, fullState: PageState, options: V2Options
   };
 }
 
-export type V2Documents = ReturnType<typeof v2Documents>;
-export type V2Incident = ReturnType<typeof v2Incident>;
-export type V2Maintenance = ReturnType<typeof v2Maintenance>;
-
 /** A page with every component operational and nothing open. */
 export function operationalState(plan: Plan, at: string): PageState {
   return {
