@@ -1,3 +1,4 @@
+import { chmodSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { loadConfig } from '../core/config';
@@ -42,6 +43,8 @@ export async function withBenchCluster<T>(dir: string, body: (cluster: BenchClus
     HERALD_POSTGRES_PORT: String(await freePort()),
     HERALD_POSTGRES_SYNC: 'off',
   };
+  // As root the cluster's PostgreSQL runs as the `postgres` user, which must pass through the bench's directory.
+  chmodSync(dir, statSync(dir).mode | 0o011);
   const config = loadConfig({ HERALD_DATA_DIR: join(dir, 'cluster-herald') });
   const settings = clusterSettings(config.dataDir, env);
   const sup = new Supervisor({ log: (line) => console.error(line) });

@@ -9,6 +9,7 @@ import { ensureInitialSnapshot } from '../activities/publish/initial';
 import { Client, Connection } from '@temporalio/client';
 import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
 import { freePort } from '../test/support/ports';
+import { withBenchCluster } from './cluster';
 
 // `npm run bench:first-notice`: the whole system on the embedded default (dev server, worker and API
 // as their own processes, on free loopback ports), 200 Alertmanager webhooks for distinct alert
@@ -41,156 +42,31 @@ const TOKEN = 'bench-webhook-token-0123456789';
 const children: ChildProcess[] = [];
 const procs: Record<string, ChildProcess> = {};
 let dev: DevServer | undefined;
+/** The Temporal server's processes in the run being measured (the dev server, or the cluster's). */
+let temporalProcesses: () => (number | undefined)[] = () => [];
 
 async function main() {
   let printed: string[] = [];
-  const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
-  const [temporalPort, apiPort] = [await freePort(), await freePort()];
-  const env: Record<string, string> = {
-    ...(process.env as Record<string, string>),
-    HERALD_DATA_DIR: dataDir,
-    HERALD_PLAN: join(ROOT, 'plans', 'example.yaml'),
-    HERALD_API_PORT: String(apiPort),
-    HERALD_BIND: '127.0.0.1',
-    HERALD_WEBHOOK_TOKEN: TOKEN,
-    HERALD_OPERATOR_TOKEN: 'bench-operator-token-0123456789',
-    HERALD_WEBHOOK_RATE_LIMIT: '10000/s,10000',
-    HERALD_RATE_LIMIT_IP: '10000/s,10000',
-    HERALD_LOG_LEVEL: 'warn',
-    HERALD_WORKER_METRICS_PORT: '0',
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
-    TEMPORAL_TASK_QUEUE: 'herald',
-  };
-  const config = loadConfig(env);
-  const plan = loadPlan(config.planFile);
+  const work = mkdtempSync(join(tmpdir(), 'herald-bench-'));
   try {
+    const devDir = join(work, 'dev');
+    mkdirSync(devDir);
+    const temporalPort = await freePort();
     log(`starting the Temporal dev server on :${temporalPort} …`);
     dev = await startDevServer({
       binary: temporalCliPath(),
       port: temporalPort,
-      dbFile: join(dataDir, 'temporal.db'),
+      dbFile: join(devDir, 'temporal.db'),
       stdio: 'ignore',
     });
-
-    // Subscribers who hear about every component: one customer (email) and one member of staff.
-    const store = await openConfiguredStore(config);
-    const now = new Date().toISOString();
-    await store.upsertSubscribers([
-      {
-        id: 'bench-customer',
-        email: 'customer@example.com',
-        locale: 'en',
-        internal: false,
-        components: '*',
-        consent: 'confirmed',
-        confirmedAt: now,
-      },
-      {
-        id: 'bench-staff',
-        email: 'staff@example.com',
-        locale: 'en',
-        internal: true,
-        components: '*',
-        consent: 'confirmed',
-        confirmedAt: now,
-      },
-    ] as never);
-    await store.close();
-    await ensureInitialSnapshot(config, plan);
-    mkdirSync(config.delivery.outboxDir, { recursive: true });
-
-    log('starting the worker and the API …');
-    // BENCH_WORKER_ENTRY: another worker entry point (for trying worker settings).
-    spawnChild('worker', process.env.BENCH_WORKER_ENTRY ?? 'worker/main.ts', env);
-    spawnChild('api', 'api/main.ts', env);
-    const api = `http://127.0.0.1:${apiPort}`;
-    await until(async () => (await fetch(`${api}/healthz`).catch(() => undefined))?.ok === true, 60_000, 'the API to be healthy');
-
-    const published = new Map<string, number>();
-    const firstSend = new Map<string, number>();
-    const watcher = watchOutbox(config.delivery.outboxDir, firstSend);
-    const poller = pollSnapshot(join(config.publicDir, 'api', 'v2', 'incidents', 'unresolved.json'), published);
-
-    // Warm up (bundle loaded, caches filled): a few groups not counted.
-    const warm = await Promise.all([0, 1, 2].map((i) => send(api, `warmup-${i}`)));
-    await until(
-      async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)),
-      60_000,
-      'the warm-up incidents to be published and notified',
-    );
-
-    const loadAtStart = round(loadavg()[0]!);
-    const cpuBefore = cpuTimes();
-    log(`sending ${COUNT} webhooks (${CONCURRENCY} in flight; load average ${loadAtStart} on ${cpus().length} CPUs) …`);
-    const accepted = new Map<string, number>();
-    const acceptMs: number[] = [];
-    let next = 0;
-    const started = Date.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < COUNT) {
-          const i = next++;
-          const t0 = performance.now();
-          const r = await send(api, `group-${i}`);
-          acceptMs.push(performance.now() - t0);
-          accepted.set(r.id, r.at);
-          // BENCH_SERIAL=1: one incident at a time (the latency with no queue in front of it). The
-          // next one waits a second more: the publish that wrote unresolved.json is still writing the
-          // rest of the snapshot and its history, and would otherwise sit in front of the next incident.
-          if (process.env.BENCH_SERIAL === '1') {
-            await until(async () => published.has(r.id) && firstSend.has(r.id), 30_000, r.id).catch(() => undefined);
-            await new Promise((settle) => setTimeout(settle, 1000));
-          }
-        }
-      }),
-    );
-    const sendSeconds = (Date.now() - started) / 1000;
-    await until(
-      async () => [...accepted.keys()].every((id) => published.has(id) && firstSend.has(id)),
-      TIMEOUT_MS,
-      'every incident to be published and notified',
-    ).catch((err) => log((err as Error).message));
-    const cpuSeconds = cpuTimes(cpuBefore);
-    watcher.close();
-    clearInterval(poller);
-    scanOutbox(config.delivery.outboxDir, firstSend);
-    const breakdownMs = await breakdown(
-      `127.0.0.1:${temporalPort}`,
-      [...accepted].filter((_, i) => i % Math.max(1, Math.floor(COUNT / 20)) === 0),
-      firstSend,
-      published,
-    ).catch((err) => ({ error: (err as Error).message }));
-
-    const snapshotMs = [...accepted].flatMap(([id, at]) => (published.has(id) ? [published.get(id)! - at] : []));
-    const sendMs = [...accepted].flatMap(([id, at]) => (firstSend.has(id) ? [firstSend.get(id)! - at] : []));
-    const result = {
-      bench: 'first-notice',
-      webhooks: COUNT,
-      concurrency: CONCURRENCY,
-      sendSeconds: round(sendSeconds),
-      acceptedMs: stats(acceptMs),
-      snapshotPublishedMs: { ...stats(snapshotMs), missing: COUNT - snapshotMs.length },
-      firstProviderRequestMs: { ...stats(sendMs), missing: COUNT - sendMs.length },
-      targets: { p50: 300, p99: 1000 },
-      cpuSeconds,
-      breakdownMs,
-      // Other work on the machine shows here: the figures are only comparable at a similar load.
-      machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
-      pass:
-        snapshotMs.length === COUNT &&
-        sendMs.length === COUNT &&
-        stats(snapshotMs).p50 <= 300 &&
-        stats(snapshotMs).p99 <= 1000 &&
-        stats(sendMs).p50 <= 300 &&
-        stats(sendMs).p99 <= 1000,
-    };
+    const { result, cpuSeconds, breakdownMs, env } = await burst(devDir, dev.address, () => [dev?.process.pid]);
     let floor: Awaited<ReturnType<typeof temporalFloor>> | undefined;
     if (process.env.BENCH_FLOOR !== '0') {
       if (dev) await dev.stop();
       dev = undefined;
-      await Promise.all(children.map((c) => stopProcess(c)));
+      await stopChildren();
       log(`the floor: ${COUNT} empty workflows with one local activity, the same burst …`);
-      floor = await temporalFloor(dataDir, env);
+      floor = await temporalFloor(devDir, env);
     }
     const ratioToFloor = floor && {
       p50: round(result.firstProviderRequestMs.p50 / floor.firstLocalActivityMs.p50),
@@ -219,18 +95,186 @@ async function main() {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}`,
       `targets: p50 ≤ 300 ms, p99 ≤ 1000 ms → ${result.pass ? 'met' : 'NOT met'} (load average ${result.machine.loadAverage1m} on ${result.machine.cpus} CPUs)`,
-      JSON.stringify({ ...result, ...(floor ? { floor, ratioToFloor } : {}) }),
     ];
+    const devJson = { ...result, ...(floor ? { floor, ratioToFloor } : {}) };
+    if (!process.argv.includes('--cluster')) printed.push(JSON.stringify(devJson));
+    else {
+      // The same burst against the cluster of `npm run start:cluster` (same store kind, one worker, the API).
+      if (dev) await dev.stop();
+      dev = undefined;
+      await stopChildren();
+      const clusterDir = join(work, 'cluster-run');
+      mkdirSync(clusterDir);
+      log('starting the cluster of npm run start:cluster …');
+      const onCluster = await withBenchCluster(work, (c) =>
+        burst(clusterDir, c.address, () => Object.values(c.pids())).finally(stopChildren),
+      );
+      const r = onCluster.result;
+      const ratio = {
+        snapshotP50: round(r.snapshotPublishedMs.p50 / result.snapshotPublishedMs.p50),
+        snapshotP99: round(r.snapshotPublishedMs.p99 / result.snapshotPublishedMs.p99),
+        firstRequestP50: round(r.firstProviderRequestMs.p50 / result.firstProviderRequestMs.p50),
+        firstRequestP99: round(r.firstProviderRequestMs.p99 / result.firstProviderRequestMs.p99),
+      };
+      printed.push(
+        `cluster: (a) snapshot p50 ${r.snapshotPublishedMs.p50} ms p99 ${r.snapshotPublishedMs.p99} ms (missing ${r.snapshotPublishedMs.missing}); (b) first provider request p50 ${r.firstProviderRequestMs.p50} ms p99 ${r.firstProviderRequestMs.p99} ms (missing ${r.firstProviderRequestMs.missing})`,
+        `cluster CPU seconds during the burst: ${Object.entries(onCluster.cpuSeconds)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+        `cluster/dev: (a) ${ratio.snapshotP50}× / ${ratio.snapshotP99}×, (b) ${ratio.firstRequestP50}× / ${ratio.firstRequestP99}× (p50 / p99)`,
+        JSON.stringify({ dev: devJson, cluster: { ...r, breakdownMs: onCluster.breakdownMs }, ratioClusterToDev: ratio }),
+      );
+    }
   } finally {
-    await Promise.all(children.map((c) => stopProcess(c)));
+    await stopChildren();
     if (dev) await dev.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
   // After every child has stopped, so the JSON is the last line of the output.
   for (const line of printed) console.log(line);
 }
 
-/** One Alertmanager v4 notification for its own group; resolves when the 2xx is received. */
+async function stopChildren() {
+  await Promise.all(children.splice(0).map((c) => stopProcess(c)));
+  for (const k of Object.keys(procs)) delete procs[k];
+}
+
+/** The whole system (worker and API in their own processes, on `temporalAddress`), warmed up, then the burst. */
+async function burst(dataDir: string, temporalAddress: string, temporalPids: () => (number | undefined)[]) {
+  const apiPort = await freePort();
+  const env: Record<string, string> = {
+    ...(process.env as Record<string, string>),
+    HERALD_DATA_DIR: dataDir,
+    HERALD_PLAN: join(ROOT, 'plans', 'example.yaml'),
+    HERALD_API_PORT: String(apiPort),
+    HERALD_BIND: '127.0.0.1',
+    HERALD_WEBHOOK_TOKEN: TOKEN,
+    HERALD_OPERATOR_TOKEN: 'bench-operator-token-0123456789',
+    HERALD_WEBHOOK_RATE_LIMIT: '10000/s,10000',
+    HERALD_RATE_LIMIT_IP: '10000/s,10000',
+    HERALD_LOG_LEVEL: 'warn',
+    HERALD_WORKER_METRICS_PORT: '0',
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: 'herald',
+  };
+  const config = loadConfig(env);
+  const plan = loadPlan(config.planFile);
+  temporalProcesses = temporalPids;
+  // Subscribers who hear about every component: one customer (email) and one member of staff.
+  const store = await openConfiguredStore(config);
+  const now = new Date().toISOString();
+  await store.upsertSubscribers([
+    {
+      id: 'bench-customer',
+      email: 'customer@example.com',
+      locale: 'en',
+      internal: false,
+      components: '*',
+      consent: 'confirmed',
+      confirmedAt: now,
+    },
+    {
+      id: 'bench-staff',
+      email: 'staff@example.com',
+      locale: 'en',
+      internal: true,
+      components: '*',
+      consent: 'confirmed',
+      confirmedAt: now,
+    },
+  ] as never);
+  await store.close();
+  await ensureInitialSnapshot(config, plan);
+  mkdirSync(config.delivery.outboxDir, { recursive: true });
+
+  log('starting the worker and the API …');
+  // BENCH_WORKER_ENTRY: another worker entry point (for trying worker settings).
+  spawnChild('worker', process.env.BENCH_WORKER_ENTRY ?? 'worker/main.ts', env);
+  spawnChild('api', 'api/main.ts', env);
+  const api = `http://127.0.0.1:${apiPort}`;
+  await until(async () => (await fetch(`${api}/healthz`).catch(() => undefined))?.ok === true, 60_000, 'the API to be healthy');
+
+  const published = new Map<string, number>();
+  const firstSend = new Map<string, number>();
+  const watcher = watchOutbox(config.delivery.outboxDir, firstSend);
+  const poller = pollSnapshot(join(config.publicDir, 'api', 'v2', 'incidents', 'unresolved.json'), published);
+
+  // Warm up (bundle loaded, caches filled): a few groups not counted.
+  const warm = await Promise.all([0, 1, 2].map((i) => send(api, `warmup-${i}`)));
+  await until(
+    async () => warm.every((w) => published.has(w.id) && firstSend.has(w.id)),
+    60_000,
+    'the warm-up incidents to be published and notified',
+  );
+
+  const loadAtStart = round(loadavg()[0]!);
+  const cpuBefore = cpuTimes();
+  log(`sending ${COUNT} webhooks (${CONCURRENCY} in flight; load average ${loadAtStart} on ${cpus().length} CPUs) …`);
+  const accepted = new Map<string, number>();
+  const acceptMs: number[] = [];
+  let next = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < COUNT) {
+        const i = next++;
+        const t0 = performance.now();
+        const r = await send(api, `group-${i}`);
+        acceptMs.push(performance.now() - t0);
+        accepted.set(r.id, r.at);
+        // BENCH_SERIAL=1: one incident at a time (the latency with no queue in front of it). The
+        // next one waits a second more: the publish that wrote unresolved.json is still writing the
+        // rest of the snapshot and its history, and would otherwise sit in front of the next incident.
+        if (process.env.BENCH_SERIAL === '1') {
+          await until(async () => published.has(r.id) && firstSend.has(r.id), 30_000, r.id).catch(() => undefined);
+          await new Promise((settle) => setTimeout(settle, 1000));
+        }
+      }
+    }),
+  );
+  const sendSeconds = (Date.now() - started) / 1000;
+  await until(
+    async () => [...accepted.keys()].every((id) => published.has(id) && firstSend.has(id)),
+    TIMEOUT_MS,
+    'every incident to be published and notified',
+  ).catch((err) => log((err as Error).message));
+  const cpuSeconds = cpuTimes(cpuBefore);
+  watcher.close();
+  clearInterval(poller);
+  scanOutbox(config.delivery.outboxDir, firstSend);
+  const breakdownMs = await breakdown(
+    temporalAddress,
+    [...accepted].filter((_, i) => i % Math.max(1, Math.floor(COUNT / 20)) === 0),
+    firstSend,
+    published,
+  ).catch((err) => ({ error: (err as Error).message }));
+
+  const snapshotMs = [...accepted].flatMap(([id, at]) => (published.has(id) ? [published.get(id)! - at] : []));
+  const sendMs = [...accepted].flatMap(([id, at]) => (firstSend.has(id) ? [firstSend.get(id)! - at] : []));
+  const result = {
+    bench: 'first-notice',
+    webhooks: COUNT,
+    concurrency: CONCURRENCY,
+    sendSeconds: round(sendSeconds),
+    acceptedMs: stats(acceptMs),
+    snapshotPublishedMs: { ...stats(snapshotMs), missing: COUNT - snapshotMs.length },
+    firstProviderRequestMs: { ...stats(sendMs), missing: COUNT - sendMs.length },
+    targets: { p50: 300, p99: 1000 },
+    cpuSeconds,
+    breakdownMs,
+    // Other work on the machine shows here: the figures are only comparable at a similar load.
+    machine: { cpus: cpus().length, loadAverage1m: round(loadavg()[0]!), loadAverageAtStart1m: loadAtStart },
+    pass:
+      snapshotMs.length === COUNT &&
+      sendMs.length === COUNT &&
+      stats(snapshotMs).p50 <= 300 &&
+      stats(snapshotMs).p99 <= 1000 &&
+      stats(sendMs).p50 <= 300 &&
+      stats(sendMs).p99 <= 1000,
+  };
+  return { result, cpuSeconds, breakdownMs, env };
+}
+
 async function send(api: string, group: string): Promise<{ id: string; at: number }> {
   const body = {
     version: '4',
@@ -334,7 +378,7 @@ function cpuTimes(since?: Record<string, number>): Record<string, number> {
     }
   };
   const now: Record<string, number> = {
-    temporal: ticks(dev?.process.pid),
+    temporal: temporalProcesses().reduce<number>((sum, pid) => sum + ticks(pid), 0),
     worker: ticks(procs.worker?.pid),
     api: ticks(procs.api?.pid),
     bench: ticks(process.pid),
