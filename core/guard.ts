@@ -2,8 +2,9 @@
 // addresses, cloud identifiers, stack traces, error names, file paths, ticket and chat references,
 // internal code names — and names the exact text that must change.
 //
-// Pure and deterministic: no imports at run time, no Node built-ins, no `URL`, no clock, so it runs
-// inside the Temporal workflow sandbox as well as in activities and the API.
+// Pure and deterministic: no Node built-ins, no `URL`, no clock, and only pure data and code imported
+// (Unicode's TS #39 confusables, ipaddr.js), so it runs inside the Temporal workflow sandbox as well
+// as in activities and the API.
 //
 // Precision matters as much as recall: a guard that refuses "Next update by 14:30 UTC." or
 // "付款功能目前無法使用。" gets switched off. Every detector therefore looks for shapes that ordinary
@@ -11,6 +12,9 @@
 // deliberately lets through is written down there.
 //
 // Indexes are JavaScript string indexes (UTF-16 code units) into the text that was checked.
+
+import ipaddr from 'ipaddr.js';
+import { hasVisibleText, HIDDEN_CONTROLS, joinedView, normalizedView } from './guard/normalize';
 
 export type GuardFindingKind =
   /** A server or service name: an FQDN not on the allow-list, `*.internal`, `redis-master-3`. */
@@ -38,7 +42,13 @@ export type GuardFindingKind =
   /** A link to a public site that is not on the allow-list. */
   | 'url-external'
   /** An e-mail address on a domain that is not on the allow-list. */
-  | 'email-address';
+  | 'email-address'
+  /** A SQL statement or a database's error text ("duplicate key value violates unique constraint"). */
+  | 'database-error'
+  /** Line or paragraph separators and bidi controls: text that shows other than it reads. */
+  | 'hidden-character'
+  /** Text with nothing to see: only spaces, zero-width or other invisible characters. */
+  | 'no-visible-text';
 
 export interface GuardRules {
   /** Internal code names: refused as whole words, case-insensitive; `-`, `_` and spaces are interchangeable. */
@@ -84,16 +94,51 @@ export function guardRulesForPlan(
   };
 }
 
-/** Every problem in one piece of external text, in order of appearance; empty when it may be sent. */
+/**
+ * Every problem in one piece of external text, in order of appearance; empty when it may be sent.
+ * The detectors read copies of the text with disguises undone (guard/normalize.ts: compatibility
+ * forms, hidden characters, look-alike letters, other dots, words split by spaces); each finding
+ * points at the raw text.
+ */
 export function guardExternalText(text: string, rules: GuardRules): GuardFinding[] {
   if (!text) return [];
   const ctx = compile(rules);
   const candidates: Candidate[] = [];
   const protectedSpans: Span[] = [];
+  if (!hasVisibleText(text)) candidates.push({ kind: 'no-visible-text', index: 0, text, priority: -1 });
+  for (const m of text.matchAll(HIDDEN_CONTROLS))
+    candidates.push({ kind: 'hidden-character', index: m.index, text: m[0], priority: -1 });
+
+  const normalized = normalizedView(text);
+  const joined = joinedView(normalized);
+  for (const [n, view] of (joined ? [normalized, joined] : [normalized]).entries()) {
+    const found: Candidate[] = [];
+    const spans: Span[] = [];
+    detectAll(view.text, ctx, found, spans);
+    const start = (i: number) => view.starts[i] ?? text.length;
+    const end = (i: number) => (i > 0 ? view.ends[i - 1]! : 0);
+    for (const c of found) {
+      const from = start(c.index);
+      const to = end(c.index + c.text.length);
+      const raw = text.slice(from, to);
+      // What the joined copy finds only counts where the plain one found nothing.
+      candidates.push({ ...c, index: from, text: raw, disguised: raw !== c.text, priority: c.priority + n * 0.5 });
+    }
+    for (const sp of spans) protectedSpans.push({ index: start(sp.index), end: end(sp.end) });
+  }
+
+  return resolve(text, candidates, protectedSpans).map((c) => ({
+    kind: c.kind,
+    text: c.text,
+    index: c.index,
+    message: messageFor(c, ctx),
+  }));
+}
+
+function detectAll(text: string, ctx: Compiled, candidates: Candidate[], protectedSpans: Span[]): void {
   const add = (kind: GuardFindingKind, index: number, found: string, priority: number, detail?: string) => {
     if (found) candidates.push({ kind, index, text: found, priority, detail });
   };
-
   detectStackTraces(text, add);
   detectCredentials(text, add);
   detectArns(text, add);
@@ -105,18 +150,12 @@ export function guardExternalText(text: string, rules: GuardRules): GuardFinding
   detectDomainNames(text, ctx, add, protectedSpans);
   detectResourceIds(text, add);
   detectAccountIds(text, add);
+  detectDatabaseErrors(text, add);
   detectExceptionNames(text, add);
   detectTickets(text, add);
   detectChatChannels(text, add);
   detectSingleLabelHosts(text, ctx, add, protectedSpans);
   detectCodeNames(text, ctx, add);
-
-  return resolve(text, candidates, protectedSpans).map((c) => ({
-    kind: c.kind,
-    text: c.text,
-    index: c.index,
-    message: messageFor(c, ctx),
-  }));
 }
 
 /**
@@ -180,6 +219,8 @@ interface Candidate {
   priority: number;
   /** Which wording to use when a kind has several (e.g. a GUID vs an AWS account id). */
   detail?: string;
+  /** The raw text differs from what the detector read (look-alike, hidden or full-width characters). */
+  disguised?: boolean;
 }
 
 type Add = (kind: GuardFindingKind, index: number, text: string, priority: number, detail?: string) => void;
@@ -220,6 +261,7 @@ const P = {
   domain: 8,
   resource: 9,
   account: 10,
+  database: 11,
   exception: 11,
   ticket: 12,
   chat: 13,
@@ -290,6 +332,11 @@ function splitHostPort(entry: string): { host: string; port?: string } {
   if (v6) return v6[2] ? { host: v6[1]!, port: v6[2] } : { host: v6[1]! };
   const m = /^(.*?)(?::(\d+))?$/.exec(entry)!;
   return m[2] && !m[1]!.includes(':') ? { host: m[1]!, port: m[2] } : { host: entry };
+}
+
+/** All lower case or all upper case: a machine name disguised in capitals, not a capitalised word ("Web-3"). */
+function oneCase(s: string): boolean {
+  return s === s.toLowerCase() || s === s.toUpperCase();
 }
 
 function escapeRegExp(s: string): string {
@@ -628,7 +675,7 @@ function detectCredentials(text: string, add: Add): void {
 }
 
 function detectArns(text: string, add: Add): void {
-  const re = /\barn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12})?:[^\s"'<>`\u0080-\uffff]+/g;
+  const re = /\barn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?:\d{12})?:[^\s"'<>`\u0080-\uffff]+/gi;
   for (const m of text.matchAll(re)) add('arn', m.index, trimTrailingPunctuation(m[0]), P.arn);
 }
 
@@ -789,11 +836,41 @@ function detectIpAddresses(text: string, ctx: Compiled, add: Add, protectedSpans
     if (classifyHost(address, ctx, { port }) === 'allowed') protectedSpans.push({ index: m.index, end });
     else add('ip-address', m.index, text.slice(m.index, end), P.ip);
   }
+  detectNumericIPv4(text, ctx, add);
   const v6 = /(?<![\w:.])(?:[0-9a-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9a-f]{0,4})(?:%\w+)?(?![\w:])/gi;
   for (const m of text.matchAll(v6)) {
     if (!isIPv6(m[0])) continue;
     if (classifyHost(m[0], ctx) === 'allowed') protectedSpans.push({ index: m.index, end: m.index + m[0].length });
     else add('ip-address', m.index, m[0], P.ip);
+  }
+}
+
+/**
+ * IPv4 addresses written as numbers other than dotted decimal, which every resolver and browser
+ * still reads as addresses (inet_aton): hex or octal parts ("0xa.0.3.7", "012.0.3.7"), one hex
+ * number ("0x0a000307"), and a plain number after words that say it is an address ("IP 167772935",
+ * "host 167772935:8080"). Order numbers and amounts in prose have no such words.
+ */
+function detectNumericIPv4(text: string, ctx: Compiled, add: Add): void {
+  const forms = [
+    /(?<![\w.])(?:(?:0x[0-9a-f]{1,2}|\d{1,4})\.){3}(?:0x[0-9a-f]{1,2}|\d{1,4})(?![\w]|\.\d)/gi,
+    /(?<![\w.])0x[0-9a-f]{8}(?![\w.])/gi,
+  ];
+  for (const re of forms) {
+    for (const m of text.matchAll(re)) {
+      if (!/0x|(?<![\d])0\d/i.test(m[0]) || !ipaddr.IPv4.isValid(m[0])) continue;
+      if (/(?:\bversion|\brelease|\bbuild|\bver\.?|\bv)\s*$/i.test(text.slice(Math.max(0, m.index - 16), m.index))) continue;
+      const end = extendHost(text, m.index + m[0].length);
+      const address = ipaddr.IPv4.parse(m[0]).toString();
+      if (classifyHost(address, ctx) !== 'allowed') add('ip-address', m.index, text.slice(m.index, end), P.ip);
+    }
+  }
+  const decimal =
+    /(?<=(?:\b(?:ip|ipv4|address|addr|host|server|node|ping|connect(?:ed|ing)?\s+to)|位址|主機|伺服器)[\s:#=]{1,3})\d{8,10}(?![\w.])/gi;
+  for (const m of text.matchAll(decimal)) {
+    const n = Number(m[0]);
+    if (n < 16_777_216 || n > 4_294_967_295) continue;
+    add('ip-address', m.index, text.slice(m.index, extendHost(text, m.index + m[0].length)), P.ip);
   }
 }
 
@@ -848,8 +925,8 @@ function detectDomainNames(text: string, ctx: Compiled, add: Add, protectedSpans
 
 function detectResourceIds(text: string, add: Add): void {
   const re =
-    /(?<![\w-])(?:i|vol|sg|subnet|vpc|ami|eni|snap|igw|nat|rtb|acl|eipalloc|tgw|vpce|lt|fs|elb)-[0-9a-f]{8}(?:[0-9a-f]{9})?(?![\w-])/g;
-  for (const m of text.matchAll(re)) add('resource-id', m.index, m[0], P.resource);
+    /(?<![\w-])(?:i|vol|sg|subnet|vpc|ami|eni|snap|igw|nat|rtb|acl|eipalloc|tgw|vpce|lt|fs|elb)-[0-9a-f]{8}(?:[0-9a-f]{9})?(?![\w-])/gi;
+  for (const m of text.matchAll(re)) if (oneCase(m[0])) add('resource-id', m.index, m[0], P.resource);
 }
 
 /**
@@ -864,19 +941,99 @@ function detectAccountIds(text: string, add: Add): void {
 }
 
 /**
+ * SQL statements and the error texts of PostgreSQL, MySQL/MariaDB, SQLite, SQL Server, MongoDB and
+ * Redis. Statements need their shape, not a keyword: "Select the invoice from the list" is prose,
+ * "SELECT id FROM invoices" (upper-case keywords) or "select * from invoices" is not.
+ */
+const DATABASE_PATTERNS: RegExp[] = [
+  // statements
+  /\bSELECT\s+(?:DISTINCT\s+)?(?:\*|[\w."`\[\]]+(?:\s*,\s*[\w."`\[\]]+)*)\s+FROM\s+[\w."`\[\]]+/g,
+  /\bselect\s+(?:\*|count\(\*\))\s+from\s+[\w."`]+/gi,
+  /\bINSERT\s+INTO\s+[\w."`\[\]]+/gi,
+  /\bUPDATE\s+[\w."`\[\]]+\s+SET\s+[\w."`\[\]]+\s*=/gi,
+  /\bDELETE\s+FROM\s+[\w."`\[\]]+(?:\s+WHERE\b)?/g,
+  /\bdelete\s+from\s+[\w."`]+\s+where\b/gi,
+  /\b(?:CREATE|ALTER|DROP|TRUNCATE)\s+(?:TABLE|INDEX|DATABASE|SCHEMA|VIEW|SEQUENCE)\b(?:\s+IF\s+(?:NOT\s+)?EXISTS)?(?:\s+[\w."`]+)?/gi,
+  /\bWHERE\s+[\w."`]+\s*(?:=|<>|!=|\bIN\s*\(|\bIS\s+NULL\b)/g,
+  // PostgreSQL
+  /\bduplicate key value violates unique constraint(?: "[^"\n]*")?/gi,
+  /\bviolates (?:foreign key|not-null|check|exclusion) constraint(?: "[^"\n]*")?/gi,
+  /\b(?:relation|column|table|function|schema|database|role) "[^"\n]{1,120}" (?:does not exist|already exists)/gi,
+  /\bdeadlock detected\b/gi,
+  /\bcould not serialize access due to (?:concurrent update|read\/write dependencies)/gi,
+  /\bcanceling statement due to (?:statement|lock) timeout/gi,
+  /\bcurrent transaction is aborted, commands ignored until end of transaction block/gi,
+  /\bremaining connection slots are reserved\b/gi,
+  /\btoo many connections for (?:role|database)\b/gi,
+  /\bpassword authentication failed for user\b/gi,
+  /\bsyntax error at or near\b/gi,
+  /\bthe database system is (?:starting up|shutting down|in recovery mode)/gi,
+  /\bserver closed the connection unexpectedly\b/gi,
+  /\bterminating connection due to (?:administrator command|conflict with recovery|idle-in-transaction timeout)/gi,
+  /\binvalid input syntax for (?:type|integer)\b/gi,
+  /\bvalue too long for type character varying\b/gi,
+  /\bpermission denied for (?:table|relation|schema|sequence|database)\b/gi,
+  /\bcould not connect to server: /gi,
+  /\bcould not obtain lock on (?:relation|row)\b/gi,
+  /\bno pg_hba\.conf entry\b/gi,
+  /(?:^|(?<=[\s(]))(?:ERROR|FATAL|PANIC):  \S/g,
+  // MySQL / MariaDB
+  /\bERROR \d{4} \(\w{5}\)/g,
+  /\bDuplicate entry '[^'\n]*' for key\b(?: '[^'\n]*')?/gi,
+  /\bDeadlock found when trying to get lock\b/gi,
+  /\bLock wait timeout exceeded\b/gi,
+  /\bAccess denied for user '[^'\n]*'(?:@'[^'\n]*')?/gi,
+  /\bTable '[^'\n]+' doesn't exist/gi,
+  /\bUnknown column '[^'\n]+' in '[^'\n]+'/gi,
+  /\bYou have an error in your SQL syntax\b/gi,
+  /\bMySQL server has gone away\b/gi,
+  /\bLost connection to MySQL server\b/gi,
+  /\bCan't connect to (?:local )?MySQL server\b/gi,
+  /\bCannot add or update a child row: a foreign key constraint fails/gi,
+  /\bER_[A-Z_]{4,}\b/g,
+  // SQLite
+  /\bSQLITE_[A-Z_]{3,}\b/gi,
+  /\b(?:UNIQUE|NOT NULL|FOREIGN KEY|CHECK) constraint failed\b(?::\s*[\w.]+)?/gi,
+  /\bno such (?:table|column|function|index): [\w."`]+/gi,
+  /\bdatabase (?:disk image is malformed|is locked)\b/gi,
+  /\battempt to write a readonly database\b/gi,
+  // SQL Server
+  /\bMsg \d+, Level \d+, State \d+/g,
+  /\bViolation of (?:PRIMARY KEY|UNIQUE KEY) constraint\b(?: '[^'\n]*')?/gi,
+  /\bCannot insert duplicate key row in object\b/gi,
+  /\bTransaction \(Process ID \d+\) was deadlocked/gi,
+  // MongoDB, Redis
+  /\bE11000 duplicate key error\b/gi,
+  /\bWRONGTYPE Operation against a key\b/gi,
+  /\bOOM command not allowed when used memory\b/gi,
+  /\bREADONLY You can't write against a read only replica/gi,
+];
+
+function detectDatabaseErrors(text: string, add: Add): void {
+  for (const re of DATABASE_PATTERNS) {
+    for (const m of text.matchAll(re)) {
+      const lead = m[0].length - m[0].trimStart().length;
+      add('database-error', m.index + lead, m[0].trim(), P.database);
+    }
+  }
+}
+
+/**
  * Names that only come out of programs. "Error" or "error" on its own is prose and passes; so does
  * "Don't panic: …" — a Go panic is only recognised at the start of a line or as "panic: runtime error".
  */
 const EXCEPTION_PATTERNS: RegExp[] = [
   /(?<![\w.])(?:[a-z][\w]*\.)*[A-Z][A-Za-z0-9]*(?:Exception|Error)(?![\w])/g,
-  /\bE(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|ADDRNOTAVAIL|PIPE|NOTFOUND|AI_AGAIN|ACCES|PERM|NOENT|MFILE|NFILE|NOSPC|PROTO|EXIST|ISDIR|NOTDIR|BUSY|AGAIN|INVAL|NOMEM|DQUOT|ROFS|INPROGRESS|NOTCONN|CANCELED|HOSTDOWN|NOBUFS)\b/g,
+  /(?<![\w.])[a-z][a-z0-9]{2,}(?:\.[a-z][a-z0-9]*)*exception\b/gi,
+  /\b[A-Z]{4,}(?:ERROR|EXCEPTION)\b/g,
+  /\bE(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|ADDRNOTAVAIL|PIPE|NOTFOUND|AI_AGAIN|ACCES|PERM|NOENT|MFILE|NFILE|NOSPC|PROTO|EXIST|ISDIR|NOTDIR|BUSY|AGAIN|INVAL|NOMEM|DQUOT|ROFS|INPROGRESS|NOTCONN|CANCELED|HOSTDOWN|NOBUFS)\b/gi,
   /\bERR_[A-Z0-9_]{3,}\b/g,
   /\b(?:DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION)\b/g,
   /\bSIG(?:KILL|TERM|SEGV|ABRT|BUS|HUP|INT|QUIT|PIPE|ILL|FPE|TRAP|USR1|USR2|ALRM|CHLD|STOP|XCPU)\b/g,
   /(?:^|(?<=[\r\n]))[ \t]*panic: /g,
   /\bpanic: runtime error\b/g,
   /\bfatal error: all goroutines are asleep\b/g,
-  /\b(?:Segmentation fault|segfault|core dumped|OOMKilled|CrashLoopBackOff|ImagePullBackOff|ErrImagePull)\b/g,
+  /\b(?:Segmentation fault|segfault|core dumped|OOMKilled|CrashLoopBackOff|ImagePullBackOff|ErrImagePull)\b/gi,
   /\bORA-\d{5}\b/g,
   /\bSQLSTATE\[?[0-9A-Z]{5}\]?/g,
 ];
@@ -906,11 +1063,16 @@ const NOT_TICKET_PREFIXES: ReadonlySet<string> = new Set(
  */
 function detectTickets(text: string, add: Add): void {
   const known =
-    /(?<![\w-])(?:INC|JIRA|OPS|SRE|PD|CHG|CRQ|PRB|PROB|RITM|REQ|TASK|BUG|SEC|INFRA|PLAT|PLATFORM|DEVOPS|ENG|SUP|HELP|HELPDESK|ITSM|TKT|TICKET|ZD|CASE|PIR|RCA|OUTAGE|ESC|NOC)-\d{1,7}(?![\w-])/g;
+    /(?<![\w-])(?:INC|JIRA|OPS|SRE|PD|CHG|CRQ|PRB|PROB|RITM|REQ|TASK|BUG|SEC|INFRA|PLAT|PLATFORM|DEVOPS|ENG|SUP|HELP|HELPDESK|ITSM|TKT|TICKET|ZD|CASE|PIR|RCA|OUTAGE|ESC|NOC)[-_]\d{1,7}(?![\w-])/gi;
   for (const m of text.matchAll(known)) add('ticket', m.index, m[0], P.ticket);
+  // The same keys split by a space or a dot ("JIRA 1234", "INC.1234"): only prefixes that are not
+  // words, written in capitals, with three or more digits.
+  const spaced =
+    /(?<![\w-])(?:INC|JIRA|OPS|SRE|CHG|CRQ|PRB|RITM|INFRA|DEVOPS|ITSM|TKT|ZD|PIR|RCA|NOC)[ .:]{1,2}\d{3,7}(?![\w-]|[.,]\d)/g;
+  for (const m of text.matchAll(spaced)) add('ticket', m.index, m[0], P.ticket);
   const serviceNow = /\b(?:INC|CHG|RITM|PRB|TASK|SCTASK|REQ|PTASK|CTASK)\d{5,10}\b/g;
   for (const m of text.matchAll(serviceNow)) add('ticket', m.index, m[0], P.ticket);
-  const hash = /\b(?:PD|ZD|SN|JIRA|ticket|case|bug|issue)\s?#\s?\d{2,}\b/gi;
+  const hash = /\b(?:PD|ZD|SN|JIRA|INC|OPS|ticket|case|bug|issue)\s?#\s?\d{2,}\b/gi;
   for (const m of text.matchAll(hash)) add('ticket', m.index, m[0], P.ticket);
   const generic = /(?<![\w-])([A-Z][A-Z0-9]{1,9})-(\d{3,6})(?![\w-]|\.\d)/g;
   for (const m of text.matchAll(generic)) {
@@ -929,10 +1091,11 @@ const CHAT_PREFIXES =
  * "#1", "#AcmeStatus" and colours like "#fff" / "#1a2b3c" pass.
  */
 function detectChatChannels(text: string, add: Add): void {
-  const re = /(?<![\w&#\/])#([a-z][a-z0-9._-]{1,79})/g;
+  const re = /(?<![\w&#\/])#([a-z][a-z0-9._-]{1,79})/gi;
   for (const m of text.matchAll(re)) {
     const found = m[0].replace(/[._-]+$/, '');
-    const name = found.slice(1);
+    if (!oneCase(found)) continue;
+    const name = found.slice(1).toLowerCase();
     if (/[-_]/.test(name) || CHAT_PREFIXES.test(name)) add('chat-channel', m.index, found, P.chat);
   }
   for (const m of text.matchAll(/<#C[A-Z0-9]{6,}(?:\|[^>\n]*)?>/g)) add('chat-channel', m.index, m[0], P.chat);
@@ -958,24 +1121,28 @@ const INFRA_WORDS: ReadonlySet<string> = new Set(
  * Kubernetes pod names, host:port, and "localhost".
  */
 function detectSingleLabelHosts(text: string, ctx: Compiled, add: Add, protectedSpans: Span[]): void {
-  const dashed = /(?<![\w.@\/\\-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-]|\.[a-z0-9])/g;
+  const dashed = /(?<![\w.@\/\\-])[a-z][a-z0-9]*(?:-[a-z0-9]+)+(?![\w-]|\.[a-z0-9])/gi;
   for (const m of text.matchAll(dashed)) {
-    const parts = m[0].split('-');
+    if (!oneCase(m[0])) continue;
+    const parts = m[0].toLowerCase().split('-');
     const last = parts[parts.length - 1]!;
-    const podName = /-[a-z0-9]{8,10}-[a-z0-9]{5}$/.test(m[0]) && /\d/.test(m[0].slice(-17));
+    const name = m[0].toLowerCase();
+    const podName = /-[a-z0-9]{8,10}-[a-z0-9]{5}$/.test(name) && /\d/.test(name.slice(-17));
     const machine = /\d/.test(last) && !/^v\d+$/.test(last) && parts.some((p) => INFRA_WORDS.has(p));
-    if (podName || machine || /^ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}$/.test(m[0])) {
+    if (podName || machine || /^ip-\d{1,3}-\d{1,3}-\d{1,3}-\d{1,3}$/.test(name)) {
       add('hostname', m.index, text.slice(m.index, extendHost(text, m.index + m[0].length)), P.singleHost);
     }
   }
   const numbered =
-    /(?<![\w.@\/\\-])(?:db|pg|redis|mysql|mongo|kafka|zk|etcd|lb|gw|srv|worker|host|vm|prd|stg|sql|rds)\d{1,3}[a-z]?(?![\w-]|\.[a-z0-9])/g;
+    /(?<![\w.@\/\\-])(?:db|pg|redis|mysql|mongo|kafka|zk|etcd|lb|gw|srv|worker|host|vm|prd|stg|sql|rds)\d{1,3}[a-z]?(?![\w-]|\.[a-z0-9])/gi;
   for (const m of text.matchAll(numbered)) {
+    if (!oneCase(m[0])) continue;
     add('hostname', m.index, text.slice(m.index, extendHost(text, m.index + m[0].length)), P.singleHost);
   }
   // host:port where the name has a digit or a dash ("db01:5432", "redis-3:6379"); "ratio:100" passes.
-  const hostPort = /(?<![\w.@\/\\-])([a-z][a-z0-9-]*):\d{2,5}(?![\w:])/g;
-  for (const m of text.matchAll(hostPort)) if (/[0-9-]/.test(m[1]!)) add('hostname', m.index, m[0], P.singleHost);
+  const hostPort = /(?<![\w.@\/\\-])([a-z][a-z0-9-]*):\d{2,5}(?![\w:])/gi;
+  for (const m of text.matchAll(hostPort))
+    if (/[0-9-]/.test(m[1]!) && oneCase(m[1]!)) add('hostname', m.index, m[0], P.singleHost);
   const localhost = /(?<![\w.@\/\\-])localhost(?![\w-]|\.[a-z0-9])/gi;
   for (const m of text.matchAll(localhost)) {
     const end = extendHost(text, m.index + m[0].length);
@@ -1002,9 +1169,13 @@ function resolve(text: string, candidates: Candidate[], protectedSpans: Span[]):
     .filter((c) => REPORTED_INSIDE_ALLOWED.has(c.kind) || !inside(c))
     .sort((a, b) => a.priority - b.priority || b.text.length - a.text.length || a.index - b.index);
   const accepted: Candidate[] = [];
+  const taken = new Uint8Array(text.length + 1);
   for (const c of sorted) {
     const end = c.index + c.text.length;
-    if (accepted.some((a) => c.index < a.index + a.text.length && a.index < end)) continue;
+    let free = true;
+    for (let i = c.index; i < end && free; i++) free = taken[i] === 0;
+    if (!free) continue;
+    taken.fill(1, c.index, Math.max(end, c.index + 1));
     accepted.push(c);
   }
   accepted.sort((a, b) => a.index - b.index);
@@ -1024,6 +1195,13 @@ function resolve(text: string, candidates: Candidate[], protectedSpans: Span[]):
 }
 
 function messageFor(c: Candidate, ctx: Compiled): string {
+  const said = describeCandidate(c, ctx);
+  return c.disguised && c.kind !== 'hidden-character' && c.kind !== 'no-visible-text'
+    ? `${said} (written with look-alike, full-width or hidden characters)`
+    : said;
+}
+
+function describeCandidate(c: Candidate, ctx: Compiled): string {
   const q = quote(c.text);
   const allowedNote = ctx.allowedNames.length > 0 ? ` (only ${ctx.allowedNames.join(', ')} may appear)` : '';
   switch (c.kind) {
@@ -1059,10 +1237,16 @@ function messageFor(c: Candidate, ctx: Compiled): string {
       return `remove the link ${q}${allowedNote}`;
     case 'email-address':
       return `remove the e-mail address ${q}${allowedNote}`;
+    case 'database-error':
+      return `remove the database query or error ${q}`;
+    case 'hidden-character':
+      return `remove the hidden control character U+${c.text.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    case 'no-visible-text':
+      return 'write text people can see: this has no visible characters';
   }
 }
 
 function quote(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
+  const flat = text.replace(HIDDEN_CONTROLS, '').replace(/\s+/g, ' ').trim();
   return `"${flat.length > 80 ? `${flat.slice(0, 77)}…` : flat}"`;
 }
