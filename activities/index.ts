@@ -5,6 +5,7 @@ import { createPublishActivities } from './publish';
 import type { Store } from '../core/store';
 import type { ChannelProviders } from './providers';
 import { createDeliveryActivities } from './deliver';
+import { createCorrelationActivities } from './correlation';
 import { createDrillActivities } from './drill';
 import { createSubscriptionActivities } from './subscriptions';
 import { RegionHealth } from './providers/regions';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPublishActivities(deps),
     ...createDeliveryActivities({ ...deps, health }),
     ...createDrillActivities(deps),
+    ...createCorrelationActivities(deps),
     ...createSubscriptionActivities({ ...deps, health }),
   };
 }

@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import { startDevServer, stopProcess, temporalCliPath, type DevServer } from '../scripts/devServer';
 import { freePort } from '../test/support/ports';
 import { withBenchCluster } from './cluster';
+import { planWithCorrelation, routerLookup } from './correlationPlan';
 
 // `npm run bench:first-notice`: the whole system on the embedded default (dev server, worker and API
 // as their own processes, on free loopback ports), 200 Alertmanager webhooks for distinct alert
@@ -41,6 +42,8 @@ const TOKEN = 'bench-webhook-token-0123456789';
 
 const children: ChildProcess[] = [];
 const procs: Record<string, ChildProcess> = {};
+/** Where the alert router put each group (the webhook's answer cannot say). */
+let router: Awaited<ReturnType<typeof routerLookup>> | undefined;
 let dev: DevServer | undefined;
 /** The Temporal server's processes in the run being measured (the dev server, or the cluster's). */
 let temporalProcesses: () => (number | undefined)[] = () => [];
@@ -145,7 +148,8 @@ async function burst(dataDir: string, temporalAddress: string, temporalPids: () 
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
     HERALD_DATA_DIR: dataDir,
-    HERALD_PLAN: join(ROOT, 'plans', 'example.yaml'),
+    // Each alert group its own incident (correlation by the group label), as this bench measures.
+    HERALD_PLAN: planWithCorrelation(dataDir, { by: 'labels', labels: ['group'] }),
     HERALD_API_PORT: String(apiPort),
     HERALD_BIND: '127.0.0.1',
     HERALD_WEBHOOK_TOKEN: TOKEN,
@@ -193,6 +197,7 @@ async function burst(dataDir: string, temporalAddress: string, temporalPids: () 
   spawnChild('api', 'api/main.ts', env);
   const api = `http://127.0.0.1:${apiPort}`;
   await until(async () => (await fetch(`${api}/healthz`).catch(() => undefined))?.ok === true, 60_000, 'the API to be healthy');
+  router = await routerLookup(temporalAddress, plan.page.id);
 
   const published = new Map<string, number>();
   const firstSend = new Map<string, number>();
@@ -240,6 +245,7 @@ async function burst(dataDir: string, temporalAddress: string, temporalPids: () 
   ).catch((err) => log((err as Error).message));
   const cpuSeconds = cpuTimes(cpuBefore);
   watcher.close();
+  await router.close();
   clearInterval(poller);
   scanOutbox(config.delivery.outboxDir, firstSend);
   const breakdownMs = await breakdown(
@@ -304,10 +310,9 @@ async function send(api: string, group: string): Promise<{ id: string; at: numbe
     body: JSON.stringify(body),
   });
   const at = Date.now();
-  const json = (await res.json()) as { incidentId?: string; detail?: string };
-  if (res.status !== 202 || !json.incidentId)
-    throw new Error(`webhook for ${group} answered ${res.status}: ${json.detail ?? ''}`);
-  return { id: json.incidentId, at };
+  const json = (await res.json()) as { detail?: string };
+  if (res.status !== 202) throw new Error(`webhook for ${group} answered ${res.status}: ${json.detail ?? ''}`);
+  return { id: await router!.incidentOf('alertmanager', group), at };
 }
 
 /** Polls the published unresolved-incidents file and notes when each incident first appears. */

@@ -1,4 +1,4 @@
-import { componentKeys, scenarioMayJoin, withinWindow, type CorrelationRule } from './correlation';
+import { alertId, componentKeys, scenarioMayJoin, withinWindow, type CorrelationRule } from './correlation';
 
 // The alert router's book: the open incidents alerts may join, and what each alert last said. The
 // router workflow applies deliveries to it one at a time, in the order Temporal gave them, so the
@@ -78,6 +78,8 @@ export interface BookIncident {
   closedAtMs: number | null;
   /** The monitoring state last told to the incident. */
   told: 'none' | 'firing' | 'resolved';
+  /** Alerts whose details the incident was given (the first few; after that, counts). */
+  sampled: number;
 }
 
 /** [incident n (0: none), firing (1) or resolved (0), startsAt, endsAt] with times in ms. */
@@ -113,6 +115,8 @@ export type Changes = Map<number, IncidentChange>;
 export const MAX_MARKS = 20_000;
 export const MARK_TTL_MS = 24 * 3_600_000;
 const SAMPLE_PER_CHANGE = 20;
+/** How many alerts an incident is given the details of; the rest reach it as counts. */
+export const ALERT_DETAILS_PER_INCIDENT = 20;
 
 export function newBook(epoch: number): Book {
   return {
@@ -141,9 +145,28 @@ function changeFor(changes: Changes, n: number): IncidentChange {
   return c;
 }
 
-function touch(change: IncidentChange, d: CorrelationDelivery) {
+/** Notes the delivery on the change, and the details of its alerts that are news (new, re-fired, resolved). */
+function touch(change: IncidentChange, d: CorrelationDelivery, news: readonly DeliveredAlert[]) {
   if (!change.deliveries.includes(d)) change.deliveries.push(d);
-  for (const s of d.sample) if (change.sample.length < SAMPLE_PER_CHANGE) change.sample.push(s);
+  const ids = new Set(news.map((a) => a.id));
+  for (const s of d.sample)
+    if (change.sample.length < SAMPLE_PER_CHANGE && ids.has(alertId(d.source, s.fingerprint ?? '')) && !change.sample.includes(s))
+      change.sample.push(s);
+}
+
+/** Folds a later change to the same incident into one not yet sent. */
+export function mergeChange(into: IncidentChange, later: IncidentChange): void {
+  into.opener ??= later.opener;
+  for (const d of later.deliveries) if (!into.deliveries.includes(d)) into.deliveries.push(d);
+  for (const s of later.sample) if (into.sample.length < SAMPLE_PER_CHANGE) into.sample.push(s);
+  into.newAlerts += later.newAlerts;
+  into.refired += later.refired;
+  into.resolved += later.resolved;
+  if (later.widen)
+    into.widen = {
+      components: [...new Set([...(into.widen?.components ?? []), ...later.widen.components])],
+      severity: later.widen.severity,
+    };
 }
 
 /**
@@ -206,7 +229,7 @@ export function applyDelivery(
     inc.lastAlertAtMs = Math.max(inc.lastAlertAtMs, nowMs);
     const c = changeFor(changes, inc.n);
     c.refired += 1;
-    touch(c, d);
+    touch(c, d, [a]);
   }
 
   if (fresh.length === 0) {
@@ -237,6 +260,7 @@ export function applyDelivery(
       firing: 0,
       closedAtMs: null,
       told: 'none',
+      sampled: 0,
     };
     book.incidents.push(target);
     book.counts.opened += 1;
@@ -254,7 +278,7 @@ export function applyDelivery(
   book.identities[d.identity] = target.n;
   const change = changeFor(changes, target.n);
   change.newAlerts += fresh.length;
-  touch(change, d);
+  touch(change, d, fresh);
   if (outcome === 'joined') widen(target, routed, rule, change);
   return { incident: target.id, outcome };
 }
@@ -278,7 +302,7 @@ function applyResolution(book: Book, a: DeliveredAlert, changes: Changes, d: Cor
   inc.firing = Math.max(0, inc.firing - 1);
   const c = changeFor(changes, inc.n);
   c.resolved += 1;
-  touch(c, d);
+  touch(c, d, [a]);
   return true;
 }
 
@@ -337,6 +361,7 @@ export function applyClaim(book: Book, claim: CorrelationClaim, nowMs: number): 
     firing: 0,
     closedAtMs: null,
     told: 'none',
+    sampled: 0,
   };
   book.incidents.push(inc);
   return inc;

@@ -5,3 +5,4 @@ export { maintenance } from './maintenance';
 export { notify } from './notify';
 export { drill } from './drill';
 export { subscriptionConfirmation } from './subscriptionConfirmation';
+export { alertCorrelation } from './correlation';

@@ -25,7 +25,9 @@ import {
   type IncidentWorkflow,
 } from '../../workflows/contracts/incident';
 import { Problem, type FieldError } from '../problem';
+import { claimIncident } from './webhooks/correlationClient';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+import { guardFields, missingLocales, wordsOf } from './words';
 import { own } from '../../core/own';
 
 export type IncidentRoutesDeps = RouteDeps;
@@ -37,7 +39,12 @@ export function incidentRoutes(deps: RouteDeps): Router {
   router.post('/v1/incidents', requireRole('operator'), async (req, res) => {
     const body = parseBody(DeclareIncident, req.body);
     const input = resolveAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
-    guardExternal(deps, 'incidents', { title: body.title, message: body.message });
+    const message = wordsOf(plan, body.message, body.locale, 'message');
+    guardExternal(deps, 'incidents', {
+      title: body.title,
+      ...guardFields('message', message),
+      ...guardFields('impact', input.message ? (input.impact as Record<string, string>) : undefined),
+    });
     const id = incidentWorkflowId(incidentSlug(input.title), randomBytes(4).toString('hex'));
     await withDeadline(deps, () =>
       client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
@@ -54,11 +61,23 @@ export function incidentRoutes(deps: RouteDeps): Router {
         ],
       }),
     );
+    // Alerts that follow on its components join it (the router); the incident stands even if this fails.
+    await claimIncident(deps, {
+      incidentId: id,
+      scenario: input.scenario,
+      severity: input.severity,
+      components: input.components,
+    }).catch((err: Error) =>
+      deps.log.error({ incidentId: id, err: err.message }, 'incident not registered with the alert router'),
+    );
     deps.log.info(
       { incidentId: id, by: input.declaredBy, scenario: input.scenario, severity: input.severity },
       'incident declared',
     );
-    res.status(201).location(`/v1/incidents/${id}`).json({ id, status: 'investigating' });
+    res
+      .status(201)
+      .location(`/v1/incidents/${id}`)
+      .json({ id, status: 'investigating', missingLocales: missingLocales(plan, message, input.scenario) });
   });
 
   router.get('/v1/incidents', requireRole('viewer'), async (req, res) => {
@@ -80,11 +99,17 @@ export function incidentRoutes(deps: RouteDeps): Router {
     const id = checkId('incident', String(req.params.id));
     const body = parseBody(PostIncidentUpdate, req.body);
     checkComponents(plan, body.components);
-    guardExternal(deps, 'updates', { message: body.message });
+    const { locale, ...update } = body;
+    const message = wordsOf(plan, body.message, locale, 'message');
+    guardExternal(deps, 'updates', guardFields('message', message));
     const by = actorOf(res.locals);
-    const result = await sendUpdate(deps, 'incident', 'updates', client.workflow.getHandle(id), postUpdate, { ...body, by });
+    const result = await sendUpdate(deps, 'incident', 'updates', client.workflow.getHandle(id), postUpdate, {
+      ...update,
+      message,
+      by,
+    });
     deps.log.info({ incidentId: id, by, status: body.status, seq: result.seq }, 'incident update posted');
-    res.json(result);
+    res.json({ ...result, missingLocales: missingLocales(plan, message) });
   });
 
   router.post('/v1/incidents/:id/approve', requireRole('operator'), async (req, res) => {
@@ -111,9 +136,15 @@ export function incidentRoutes(deps: RouteDeps): Router {
         ],
       });
     }
-    guardExternal(deps, 'impact', { impact: body.impact });
+    const { locale, ...change } = body;
+    const impact = body.impact !== undefined ? wordsOf(plan, body.impact, locale, 'impact') : undefined;
+    guardExternal(deps, 'impact', guardFields('impact', impact));
     const by = actorOf(res.locals);
-    const result = await sendUpdate(deps, 'incident', 'impact', client.workflow.getHandle(id), changeImpact, { ...body, by });
+    const result = await sendUpdate(deps, 'incident', 'impact', client.workflow.getHandle(id), changeImpact, {
+      ...change,
+      ...(impact ? { impact } : {}),
+      by,
+    });
     deps.log.info({ incidentId: id, by, seq: result.seq }, 'incident impact changed');
     res.json(result);
   });
@@ -121,11 +152,16 @@ export function incidentRoutes(deps: RouteDeps): Router {
   router.post('/v1/incidents/:id/resolve', requireRole('operator'), async (req, res) => {
     const id = checkId('incident', String(req.params.id));
     const body = parseBody(ResolveIncident, req.body);
-    guardExternal(deps, 'resolve', { message: body.message });
+    const message = wordsOf(plan, body.message, body.locale, 'message');
+    guardExternal(deps, 'resolve', { ...guardFields('message', message), reviewUrl: body.reviewUrl });
     const by = actorOf(res.locals);
-    const result = await sendUpdate(deps, 'incident', 'resolve', client.workflow.getHandle(id), resolveIncident, { ...body, by });
+    const result = await sendUpdate(deps, 'incident', 'resolve', client.workflow.getHandle(id), resolveIncident, {
+      message,
+      ...(body.reviewUrl ? { reviewUrl: body.reviewUrl } : {}),
+      by,
+    });
     deps.log.info({ incidentId: id, by, seq: result.seq }, 'incident resolved');
-    res.json(result);
+    res.json({ ...result, missingLocales: missingLocales(plan, message) });
   });
 
   return router;
@@ -167,7 +203,13 @@ export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: str
     scenario: body.scenario,
     severity,
     components: [...new Set(body.components)],
-    impact: body.message,
+    // The impact as it stands is the first notice's words unless the operator gave it apart.
+    ...(body.impact
+      ? {
+          impact: wordsOf(plan, body.impact, body.locale, 'impact'),
+          message: wordsOf(plan, body.message, body.locale, 'message'),
+        }
+      : { impact: wordsOf(plan, body.message, body.locale, 'message') }),
     eta: body.eta,
     owner: body.owner,
     technicalDetail: body.technicalDetail,

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { correlationSummaryQuery, correlationWorkflowId } from '../../workflows/contracts/correlation';
 import { incidentStateQuery, type IncidentState } from '../../workflows/contracts/incident';
 import { freePort } from '../support/ports';
 import { eventually } from '../support/temporal';
@@ -41,6 +42,10 @@ describe(
           '  group_wait: 300ms',
           '  group_interval: 1s',
           '  repeat_interval: 2s',
+          '  routes:',
+          // The storm: every instance is its own group, so each alert is its own notification.
+          '    - matchers: [\'storm="true"\']',
+          "      group_by: ['alertname', 'cluster', 'instance']",
           'receivers:',
           '  - name: herald',
           '    webhook_configs:',
@@ -201,6 +206,58 @@ describe(
       assert.equal(resolved.monitoring.state, 'resolved');
       assert.ok(resolved.timeline.some((e) => e.kind === 'monitoring' && e.by === 'monitoring:alertmanager'));
       assert.equal((await ours()).length, 1, 'still exactly one incident');
+    });
+
+    test('a storm of 300 alert groups for one component opens one incident, which goes to monitoring only when all 300 have resolved', async () => {
+      const router = h.t.client.workflow.getHandle(correlationWorkflowId(h.plan.page.id));
+      const summary = () => router.query(correlationSummaryQuery);
+      const storm = Array.from({ length: 300 }, (_, i) => ({
+        alertname: 'WebsiteErrors',
+        storm: 'true',
+        cluster,
+        component: 'website',
+        severity: 'major',
+        instance: `web-${i}`,
+      }));
+      await push(storm.map((labels) => ({ labels })));
+      const opened = await eventually(
+        async () => {
+          const s = await summary();
+          const website = s.incidents.filter((i) => i.components.includes('website'));
+          return website.length > 0 && website.reduce((n, i) => n + i.alerts, 0) >= 300 && s.queued === 0 ? website : undefined;
+        },
+        90_000,
+        'Alertmanager to deliver the 300 groups',
+      );
+      assert.deepEqual(
+        opened.map((i) => [i.alerts, i.firing]),
+        [[300, 300]],
+        'one incident took all 300',
+      );
+      const id = opened[0]!.id;
+      const metrics = await (await h.call('GET', '/metrics', undefined, null)).text();
+      const firing = Number(/herald_webhooks_total\{source="alertmanager",result="firing"\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      assert.ok(firing >= 300, `Alertmanager sent one notification per group (${firing} firing deliveries)`);
+
+      const ended = new Date(Date.now() - 500).toISOString();
+      await push(storm.slice(0, 299).map((labels) => ({ labels, endsAt: ended })));
+      await eventually(
+        async () => ((await summary()).incidents.find((i) => i.id === id)?.firing === 1 ? true : undefined),
+        90_000,
+        '299 resolutions',
+      );
+      assert.equal((await h.t.client.workflow.getHandle(id).query(incidentStateQuery)).status, 'investigating');
+      await push([{ labels: storm[299]!, endsAt: new Date(Date.now() - 500).toISOString() }]);
+      const watched = await eventually(
+        async () => {
+          const s = await h.t.client.workflow.getHandle(id).query(incidentStateQuery);
+          return s.status === 'monitoring' ? s : undefined;
+        },
+        30_000,
+        'the last resolution to move it to monitoring',
+      );
+      assert.equal(watched.monitoring.state, 'resolved');
+      assert.equal((await summary()).incidents.filter((i) => i.components.includes('website')).length, 1);
     });
   },
 );

@@ -167,6 +167,6 @@ describe('limits and logs on the running app', () => {
     assert.ok(!text.includes('Jane Roe') && !text.includes('jane@example.com'), 'no message bodies in logs');
     assert.match(text, /"actor":"olivia"/);
     assert.match(text, /"path":"\/v1\/incidents"/);
-    assert.match(text, /"incidentId":"incident-alertmanager-[0-9a-f]{16}"/);
+    assert.match(text, /"correlationId":"correlation-[a-z0-9-]+"/);
   });
 });

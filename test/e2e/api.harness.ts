@@ -33,10 +33,10 @@ export interface ApiHarness {
 }
 
 export async function startApi(
-  o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps['snsFetch']; worker?: boolean; t?: TestTemporal } = {},
+  o: { api?: Partial<ApiConfig>; snsFetch?: ApiDeps['snsFetch']; worker?: boolean; t?: TestTemporal; plan?: Plan } = {},
 ): Promise<ApiHarness> {
   const t = o.t ?? (await testTemporal());
-  const plan = examplePlan();
+  const plan = o.plan ?? examplePlan();
   const config = testConfig(t.address);
   let worker: Worker | undefined;
   let running: Promise<void> | undefined;

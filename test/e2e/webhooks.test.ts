@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../../api/app';
-import { incidentIdFor } from '../../api/routes/webhooks/deliver';
+import { incidentForAlert } from '../../api/routes/webhooks/correlationClient';
 import { signGeneric } from '../../api/routes/webhooks/index';
 import { createLogger } from '../../core/logger';
 import { HeraldComponents, HeraldKind, HeraldSeverity } from '../../core/searchAttributes';
@@ -46,6 +46,13 @@ describe('monitoring webhooks on a real dev server', () => {
   });
 
   const state = (id: string) => h.t.client.workflow.getHandle(id).query(incidentStateQuery) as Promise<IncidentState>;
+  /** The incident the alert router put an alert in (decided after the webhook's answer). */
+  const incidentOf = (source: string, fingerprint: string) =>
+    eventually(
+      async () => (await incidentForAlert(h.t.client, h.plan.page.id, source, fingerprint)) ?? undefined,
+      10_000,
+      `the incident of ${source} alert ${fingerprint}`,
+    );
   const countIncidents = async () => Number((await h.t.client.workflow.count("HeraldKind = 'incident'")).count);
   const alarm = (name: string, state: 'ALARM' | 'OK', extra: Record<string, unknown> = {}) =>
     JSON.stringify({
@@ -174,8 +181,8 @@ describe('monitoring webhooks on a real dev server', () => {
     const name = `payments-5xx-${run}`;
     const first = await sns(notification(`n1-${run}`, alarm(name, 'ALARM')));
     assert.equal(first.status, 202, await first.clone().text());
-    const { incidentId } = (await first.json()) as { incidentId: string };
-    assert.equal(incidentId, incidentIdFor('cloudwatch', `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`));
+    const incidentId = await incidentOf('cloudwatch', `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`);
+    assert.match(incidentId, /^incident-cloudwatch-[0-9a-f]{16}$/);
     const s = await eventually(() => state(incidentId), 10_000, 'the incident');
     assert.deepEqual(s.components, ['payments']);
     assert.equal(s.severity, 'sev1');
@@ -195,9 +202,11 @@ describe('monitoring webhooks on a real dev server', () => {
     const ok = await sns(notification(`n2-${run}`, alarm(name, 'OK')));
     assert.equal(ok.status, 202);
     await eventually(async () => ((await state(incidentId)).status === 'monitoring' ? true : undefined), 10_000, 'monitoring');
+    // OK for an alarm never seen firing is kept (a later ALARM of the same episode opens nothing), and opens nothing.
+    const incidents = await countIncidents();
     const none = await sns(notification(`n3-${run}`, alarm(`never-fired-${run}`, 'OK')));
-    assert.equal(none.status, 200);
-    assert.equal(((await none.json()) as { result: string }).result, 'ignored');
+    assert.equal(none.status, 202);
+    assert.equal(await countIncidents(), incidents);
     const unsub = signSns(
       {
         Type: 'UnsubscribeConfirmation',
@@ -218,7 +227,7 @@ describe('monitoring webhooks on a real dev server', () => {
       key: `checkout-${run}`,
       status: 'firing',
       name: 'CheckoutErrors',
-      labels: { component: 'payments', severity: 'major' },
+      labels: { component: 'website', severity: 'major' },
       summary: 'error rate 12%',
     });
     const post = (b: string, sig: string | undefined) =>
@@ -239,18 +248,19 @@ describe('monitoring webhooks on a real dev server', () => {
     const sig = signGeneric(GENERIC_SECRET, body);
     const res = await post(body, sig);
     assert.equal(res.status, 202, await res.clone().text());
-    const { incidentId } = (await res.json()) as { incidentId: string };
+    const { correlationId } = (await res.json()) as { correlationId: string };
+    const incidentId = await incidentOf('generic', `checkout-${run}`);
     const replay = await post(body, sig);
     assert.equal(((await replay.json()) as { result: string }).result, 'duplicate');
     // The same signed request with its header written differently is still the same delivery.
     const [t, v1] = sig.split(',');
     for (const variant of [`${sig},v1=${'0'.repeat(64)}`, `${t},${v1!.toUpperCase().replace('V1=', 'v1=')}`, ` ${t} , ${v1} `]) {
-      const again = (await (await post(body, variant)).json()) as { result: string; incidentId: string };
-      assert.deepEqual([again.result, again.incidentId], ['duplicate', incidentId], variant);
+      const again = (await (await post(body, variant)).json()) as { result: string; correlationId: string };
+      assert.deepEqual([again.result, again.correlationId], ['duplicate', correlationId], variant);
     }
     const s = await eventually(() => state(incidentId), 10_000, 'the incident');
     assert.equal(s.severity, 'sev2');
-    const resolved = JSON.stringify({ key: `checkout-${run}`, status: 'resolved', labels: { component: 'payments' } });
+    const resolved = JSON.stringify({ key: `checkout-${run}`, status: 'resolved', labels: { component: 'website' } });
     assert.equal((await post(resolved, signGeneric(GENERIC_SECRET, resolved))).status, 202);
     await eventually(async () => ((await state(incidentId)).status === 'monitoring' ? true : undefined), 10_000, 'monitoring');
   });
@@ -293,7 +303,7 @@ describe('monitoring webhooks on a real dev server', () => {
     assert.equal((await post('00'.repeat(32))).status, 401);
     const res = await post(createHmac('sha256', GRAFANA_SECRET).update(payload).digest('hex'));
     assert.equal(res.status, 202, await res.clone().text());
-    const { incidentId } = (await res.json()) as { incidentId: string };
+    const incidentId = await incidentOf('grafana', `fp-${run}`);
     const s = await eventually(() => state(incidentId), 10_000, 'the incident');
     assert.equal(s.scenario, 'degradation');
     assert.deepEqual(s.components, ['api']);
@@ -368,7 +378,11 @@ describe('big Alertmanager groups still open their incident', () => {
       TOKENS.webhook,
     );
     assert.equal(res.status, 202, await res.clone().text());
-    const { incidentId } = (await res.json()) as { incidentId: string };
+    const incidentId = await eventually(
+      async () => (await incidentForAlert(h.t.client, h.plan.page.id, 'alertmanager', `${run}-0`)) ?? undefined,
+      15_000,
+      'the incident the group opened',
+    );
     const s = await eventually(
       async () => {
         const st = await h.t.client.workflow.getHandle(incidentId).query(incidentStateQuery);

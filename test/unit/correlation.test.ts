@@ -18,6 +18,7 @@ import {
   applyDelivery,
   bounce,
   closeIncident,
+  mergeChange,
   monitoringStateOf,
   newBook,
   pruneBook,
@@ -55,7 +56,8 @@ function delivery(
   } = {},
 ): CorrelationDelivery {
   const components = [o.component ?? 'payments'].flat();
-  const alerts = (o.alerts ?? [{ fp: `fp-${++seq}` }]).map((a) => ({
+  const given = o.alerts ?? [{ fp: `fp-${++seq}` }];
+  const alerts = given.map((a) => ({
     id: alertId('alertmanager', a.fp),
     state: a.state ?? ('firing' as const),
     startsAtMs: a.startsAt ?? T0,
@@ -68,7 +70,7 @@ function delivery(
     identity: o.identity ?? `group-${seq}`,
     receivedAtMs: T0,
     alerts,
-    sample: [{ source: 'alertmanager', name: 'Down', labels: o.labels ?? {} }],
+    sample: given.slice(0, 5).map((a) => ({ source: 'alertmanager', name: 'Down', labels: o.labels ?? {}, fingerprint: a.fp })),
     routed: firing ? { scenario: o.scenario ?? 'outage', severity: o.severity ?? 'sev2', components } : null,
     keys: deliveryKeys(o.r ?? rule(), components, [o.labels ?? {}]),
   };
@@ -244,6 +246,24 @@ describe('the router’s book', () => {
     const again: Changes = new Map();
     apply(book, delivery({ identity: 'g', severity: 'sev3' }), rule(), T0, again);
     assert.equal(again.get(1)!.widen, undefined);
+  });
+
+  test('what an incident is told is news: the details of new alerts come first, repeats add nothing, changes fold together', () => {
+    const book = newBook(T0);
+    apply(book, delivery({ identity: 'g', alerts: [{ fp: 'a' }] }));
+    const changes: Changes = new Map();
+    apply(book, delivery({ identity: 'g', alerts: [{ fp: 'a' }, { fp: 'b' }] }), rule(), T0, changes);
+    assert.deepEqual(
+      changes.get(1)!.sample.map((x) => x.fingerprint),
+      ['b'],
+    );
+    const later: Changes = new Map();
+    apply(book, delivery({ identity: 'g', alerts: [{ fp: 'c' }] }), rule(), T0, later);
+    mergeChange(changes.get(1)!, later.get(1)!);
+    assert.deepEqual([changes.get(1)!.newAlerts, changes.get(1)!.sample.map((x) => x.fingerprint)], [2, ['b', 'c']]);
+    const repeat: Changes = new Map();
+    assert.equal(apply(book, delivery({ identity: 'g', alerts: [{ fp: 'a' }] }), rule(), T0, repeat).outcome, 'repeat');
+    assert.equal(repeat.size, 0, 'a repeat changes nothing');
   });
 
   test('past the window a new alert opens a new incident; an alert of the same group still joins its own', () => {

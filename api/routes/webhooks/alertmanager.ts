@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AlertInfo } from '../../../workflows/contracts/incident';
 import { alertInfo, type AlertDelivery } from './deliver';
 
 // Prometheus Alertmanager's webhook payload (version "4") and Grafana's, which copies its shape.
@@ -42,16 +41,15 @@ export const GrafanaPayload = AlertmanagerPayload.extend({
 });
 export type GrafanaPayload = z.infer<typeof GrafanaPayload>;
 
-/** One group notification → one delivery to the group's incident: the alerts that share the group's status. */
+/** One group notification → one delivery: every alert with its own status and times (a firing group also carries resolved alerts). */
 export function alertGroupDelivery(
   source: 'alertmanager' | 'grafana',
   key: string,
   p: Omit<AlertmanagerPayload, 'version'>,
   rawBody: Buffer,
 ): AlertDelivery {
-  const matching = p.alerts.filter((a) => a.status === p.status);
-  const alerts: AlertInfo[] = (matching.length > 0 ? matching : p.alerts).map((a) =>
-    alertInfo(
+  const alerts: AlertDelivery['alerts'] = p.alerts.map((a) => ({
+    ...alertInfo(
       source,
       { ...p.commonLabels, ...a.labels },
       {
@@ -65,7 +63,9 @@ export function alertGroupDelivery(
         startsAt: a.startsAt,
       },
     ),
-  );
+    status: a.status,
+    ...(a.endsAt ? { endsAt: a.endsAt.slice(0, 64) } : {}),
+  }));
   const links = [...new Set(p.alerts.map((a) => a.generatorURL?.slice(0, 500)).filter(Boolean))].slice(0, 5);
   return {
     source,

@@ -1,26 +1,17 @@
 import { createHash } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import type { Plan } from '../../../core/plan/schema';
-import { incidentPolicy } from '../../../core/policy';
+import { deliveryKeys, alertId, shortHash } from '../../../core/correlation';
+import type { CorrelationDelivery, DeliveredAlert } from '../../../core/correlationBook';
 import { routeAlertGroup, type AlertLabels } from '../../../core/routing';
-import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../../core/searchAttributes';
 import type { WebhookLedger } from '../../../core/webhookLedger';
-import {
-  INCIDENT_WORKFLOW,
-  monitoringSignal,
-  type AlertInfo,
-  type IncidentInput,
-  type IncidentWorkflow,
-  type MonitoringInput,
-} from '../../../workflows/contracts/incident';
+import type { AlertInfo } from '../../../workflows/contracts/incident';
 import { Problem } from '../../problem';
-import { withDeadline, type RouteDeps } from '../common';
-import { own } from '../../../core/own';
+import type { RouteDeps } from '../common';
+import { correlationSink } from './correlationClient';
 
-// Every monitoring source ends here: one alert identity (an Alertmanager group, a CloudWatch alarm,
-// …) is one incident with a deterministic workflow id. Firing opens it or joins the running one
-// (signal-with-start, USE_EXISTING); resolved reaches a running one as monitoring state and never
-// opens one. A delivery seen before (Herald's ledger) is acknowledged without signalling again.
+// Every monitoring source ends here. A delivery (an Alertmanager group notification, an alarm, …) is
+// checked, routed through the plan and handed to the page's alert router, which decides what its alerts
+// join or open (workflows/correlation.ts); the answer comes once Temporal holds it, before that
+// decision. A delivery seen before (Herald's ledger) is acknowledged without handing it over again.
 
 export interface WebhookDeps extends RouteDeps {
   ledger: WebhookLedger;
@@ -28,24 +19,33 @@ export interface WebhookDeps extends RouteDeps {
 
 export interface AlertDelivery {
   source: 'alertmanager' | 'cloudwatch' | 'grafana' | 'generic';
-  /** The alert's identity: the same key always reaches the same incident. */
+  /** The sender's grouping (Alertmanager groupKey, alarm ARN, generic key). */
   key: string;
   /** This delivery's identity, for the ledger (a retry of it carries the same one). */
   deliveryId: string;
+  /** The delivery's status; an alert with its own `status` keeps it. */
   state: 'firing' | 'resolved';
-  /** The alerts in this delivery that have `state` (labels route them; each is signalled). */
-  alerts: AlertInfo[];
+  alerts: (AlertInfo & { status?: 'firing' | 'resolved'; endsAt?: string })[];
   /** Internal detail for the incident team (alert summaries, links); never shown to customers. */
   technicalDetail?: string;
 }
 
 export interface DeliveryOutcome {
   status: 200 | 202;
-  body: { result: 'duplicate' | 'signalled' | 'ignored'; incidentId: string | null; detail?: string };
+  body: {
+    result: 'duplicate' | 'signalled';
+    /** The incident is decided by the router after this answer; a duplicate names where it went, when known. */
+    incidentId: string | null;
+    correlationId?: string;
+    alerts?: number;
+    detail?: string;
+  };
 }
 
-const MAX_SIGNALS = 20;
+/** Alert details carried per delivery for people (the router tracks every alert by id). */
+const SAMPLE = 20;
 
+/** The id the pre-correlation API gave an alert group's incident; kept for tests of older histories. */
 export function incidentIdFor(source: string, key: string): string {
   return `incident-${source}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
@@ -56,123 +56,85 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
     deps.metrics.webhooks.inc({ source: d.source, result: 'duplicate' });
     return {
       status: 200,
-      body: { result: 'duplicate', incidentId: seen.workflowId, detail: `delivery already processed at ${seen.at}` },
+      body: {
+        result: 'duplicate',
+        incidentId: null,
+        correlationId: seen.workflowId ?? undefined,
+        detail: `delivery already processed at ${seen.at}`,
+      },
     };
   }
-  const id = incidentIdFor(d.source, d.key);
-  const alerts = d.alerts.slice(0, MAX_SIGNALS);
-  if (alerts.length === 0) throw new Problem(422, 'No alerts', `the notification carries no ${d.state} alert`);
+  if (d.alerts.length === 0) throw new Problem(422, 'No alerts', `the notification carries no ${d.state} alert`);
+  const receivedAtMs = Date.now();
+  const alerts = d.alerts.map((a) => deliveredAlert(d, a, receivedAtMs));
+  const firing = d.alerts.filter((_, i) => alerts[i]!.state === 'firing');
+  const sink = correlationSink(deps);
 
-  if (d.state === 'resolved') {
-    const handle = deps.client.workflow.getHandle(id);
-    try {
-      await withDeadline(deps, async () => {
-        for (const alert of alerts) await handle.signal(monitoringSignal, { state: 'resolved', alert });
-      });
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-      deps.ledger.record(d.source, d.deliveryId, null, 'no-incident');
-      deps.metrics.webhooks.inc({ source: d.source, result: 'ignored' });
-      deps.log.info({ source: d.source, incidentId: id }, 'resolved alert for no running incident: ignored');
-      return {
-        status: 200,
-        body: { result: 'ignored', incidentId: null, detail: 'no running incident for this alert; nothing to resolve' },
-      };
+  let routed: CorrelationDelivery['routed'] = null;
+  let keys: string[] = [];
+  if (firing.length > 0) {
+    const r = routeAlertGroup(
+      deps.plan,
+      firing.map((a) => a.labels ?? {}),
+    );
+    if ('error' in r) {
+      deps.metrics.webhooks.inc({ source: d.source, result: 'unroutable' });
+      deps.log.warn({ source: d.source, correlationId: sink.workflowId, reason: r.error }, 'alert does not route to the plan');
+      throw new Problem(422, 'Alert does not route', `the plan's routing cannot place this alert: ${r.error}`);
     }
-    deps.ledger.record(d.source, d.deliveryId, id, 'resolved');
-    deps.metrics.webhooks.inc({ source: d.source, result: 'resolved' });
-    deps.log.info({ source: d.source, incidentId: id, alerts: alerts.length }, 'monitoring resolved signalled');
-    return { status: 202, body: { result: 'signalled', incidentId: id } };
+    routed = { scenario: r.scenario, severity: r.severity, components: r.components };
+    keys = deliveryKeys(
+      sink.rule,
+      r.components,
+      firing.map((a) => a.labels ?? {}),
+    );
   }
-
-  const routed = routeAlertGroup(
-    deps.plan,
-    d.alerts.map((a) => a.labels ?? {}),
-  );
-  if ('error' in routed) {
-    deps.metrics.webhooks.inc({ source: d.source, result: 'unroutable' });
-    deps.log.warn({ source: d.source, incidentId: id, reason: routed.error }, 'alert does not route to the plan');
-    throw new Problem(422, 'Alert does not route', `the plan's routing cannot place this alert: ${routed.error}`);
-  }
-  const input = alertIncidentInput(deps.plan, routed, alerts[0]!, d, deps.publicUrl);
-  const [first, ...rest] = alerts;
-  await withDeadline(deps, async () => {
-    const handle = await deps.client.workflow.signalWithStart<IncidentWorkflow, [MonitoringInput]>(INCIDENT_WORKFLOW, {
-      workflowId: id,
-      taskQueue: deps.taskQueue,
-      args: [input],
-      signal: monitoringSignal,
-      // What the group routes to now: a running incident adds the components it lacks (their
-      // subscribers get the initial notice) and takes a more severe severity (the cadence follows).
-      signalArgs: [{ state: 'firing', alert: first!, routed: { components: routed.components, severity: routed.severity } }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      memo: { title: input.title, scenario: input.scenario, source: d.source },
-      typedSearchAttributes: [
-        { key: HeraldKind, value: 'incident' },
-        { key: HeraldSeverity, value: input.severity },
-        { key: HeraldStatus, value: 'investigating' },
-        { key: HeraldComponents, value: input.components },
-        { key: HeraldDrill, value: false },
-      ],
-    });
-    for (const alert of rest) await handle.signal(monitoringSignal, { state: 'firing', alert });
-  });
-  deps.ledger.record(d.source, d.deliveryId, id, 'firing');
-  deps.metrics.webhooks.inc({ source: d.source, result: 'firing' });
+  const delivery: CorrelationDelivery = {
+    deliveryId: d.deliveryId.slice(0, 200),
+    source: d.source,
+    identity: shortHash(`${d.source}\n${d.key}`),
+    receivedAtMs,
+    alerts,
+    sample: (firing.length > 0 ? firing : d.alerts).slice(0, SAMPLE).map(({ status: _s, endsAt: _e, ...info }) => info),
+    routed,
+    keys,
+    ...(d.technicalDetail ? { technicalDetail: d.technicalDetail.slice(0, 2000) } : {}),
+  };
+  await sink.hand(delivery);
+  deps.ledger.record(d.source, d.deliveryId, sink.workflowId, firing.length > 0 ? 'firing' : 'resolved');
+  deps.metrics.webhooks.inc({ source: d.source, result: firing.length > 0 ? 'firing' : 'resolved' });
   deps.log.info(
     {
       source: d.source,
-      incidentId: id,
-      scenario: routed.scenario,
-      severity: routed.severity,
-      components: routed.components,
+      correlationId: sink.workflowId,
       alerts: alerts.length,
+      firing: firing.length,
+      ...(routed ? { scenario: routed.scenario, severity: routed.severity, components: routed.components } : {}),
     },
-    'monitoring firing signalled',
+    'monitoring delivery handed to the alert router',
   );
-  return { status: 202, body: { result: 'signalled', incidentId: id } };
+  return { status: 202, body: { result: 'signalled', incidentId: null, correlationId: sink.workflowId, alerts: alerts.length } };
 }
 
-/**
- * The incident a firing alert opens. Title and impact are the plan's own words for the components
- * (customers read them); what the alert says goes to the internal technical detail only.
- */
-export function alertIncidentInput(
-  plan: Plan,
-  routed: { scenario: string; severity: string; components: string[] },
-  alert: AlertInfo,
-  d: Pick<AlertDelivery, 'source' | 'technicalDetail'>,
-  publicUrl: string,
-): IncidentInput {
-  const locale = plan.page.defaultLocale;
-  const pick = (t: Record<string, string> | undefined, fallback: string) =>
-    t?.[locale] ?? t?.en ?? Object.values(t ?? {})[0] ?? fallback;
-  const components = routed.components.map((id) => plan.components.find((c) => c.id === id)!);
-  const scenario = own(plan.scenarios, routed.scenario)!;
-  const names = new Intl.ListFormat(locale, { type: 'conjunction' }).format(components.map((c) => pick(c.name, c.id)));
-  const functions = new Intl.ListFormat(locale, { type: 'conjunction' }).format(
-    components.map((c) => pick(c.businessFunction, c.id)),
-  );
-  const title = `${pick(scenario.name, routed.scenario)}: ${names}`.slice(0, 200);
-  const impact = locale.startsWith('zh')
-    ? `部分客戶可能無法使用${functions}。我們正在調查。`
-    : `Some customers may be unable to use ${functions}. We are investigating.`;
-  const detail = [`Opened by ${d.source} alert ${alert.name}`, alert.summary, d.technicalDetail]
-    .filter(Boolean)
-    .join('\n')
-    .slice(0, 4000);
+/** One alert as the router tracks it: its identity, its own state and the times that order its episodes. */
+function deliveredAlert(d: AlertDelivery, a: AlertDelivery['alerts'][number], receivedAtMs: number): DeliveredAlert {
+  const state = a.status ?? d.state;
+  const startsAt = time(a.startsAt);
+  const endsAt = time(a.endsAt);
   return {
-    title,
-    scenario: routed.scenario,
-    severity: routed.severity,
-    components: routed.components,
-    impact,
-    technicalDetail: detail,
-    drill: false,
-    declaredBy: `monitoring:${d.source}`,
-    alert,
-    policy: incidentPolicy(plan, routed.scenario, { statusUrl: publicUrl }),
+    id: alertId(d.source, a.fingerprint ?? d.key),
+    state,
+    // A resolution without an end time (a CloudWatch OK) carries its change time as the end.
+    startsAtMs: state === 'resolved' && endsAt === null ? null : startsAt,
+    endsAtMs: state === 'resolved' ? (endsAt ?? startsAt ?? receivedAtMs) : null,
   };
+}
+
+/** Milliseconds of an RFC 3339 (or CloudWatch "+0000") time; null for none or Go's zero time. */
+function time(text: string | undefined): number | null {
+  if (!text) return null;
+  const ms = Date.parse(text.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+  return Number.isFinite(ms) && ms > 946_684_800_000 ? ms : null;
 }
 
 /** Alert labels and annotations as AlertInfo, bounded so one delivery cannot bloat workflow history. */
