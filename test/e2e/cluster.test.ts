@@ -43,6 +43,11 @@ async function startClusterProcess(): Promise<Cluster> {
   const fake = await startFakeAwsProcess(['us-east-1', 'us-west-2']);
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-cluster-'));
   const base = await clusterBasePort();
+  const env = await clusterEnv(fake, dataDir, base);
+  return { ...(await launch(env)), dataDir, env, fake };
+}
+
+async function clusterEnv(fake: FakeAwsProcess, dataDir: string, base: number): Promise<Record<string, string>> {
   const endpoints = Object.entries(fake.regions)
     .map(([r, url]) => `${r}=${url}`)
     .join(',');
@@ -76,6 +81,12 @@ async function startClusterProcess(): Promise<Cluster> {
     AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
     ...(process.env.HERALD_TEST_WORKFLOW_BUNDLE ? { HERALD_WORKFLOW_BUNDLE: process.env.HERALD_TEST_WORKFLOW_BUNDLE } : {}),
   };
+  return env;
+}
+
+/** `npm run start:cluster` with this environment, resolved once it printed "Herald is running". */
+async function launch(env: Record<string, string>): Promise<Omit<Cluster, 'dataDir' | 'env' | 'fake'>> {
+  const dataDir = env.HERALD_DATA_DIR!;
   const clean = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_') && !k.startsWith('TEMPORAL_')),
   ) as Record<string, string>;
@@ -96,13 +107,10 @@ async function startClusterProcess(): Promise<Cluster> {
   return {
     proc,
     output: () => out,
-    dataDir,
-    env,
     api: `http://127.0.0.1:${env.HERALD_API_PORT}`,
     status: `http://127.0.0.1:${env.HERALD_STATUS_PORT}`,
-    temporal: `127.0.0.1:${base}`,
+    temporal: `127.0.0.1:${env.TEMPORAL_PORT}`,
     operator: env.HERALD_OPERATOR_TOKEN!,
-    fake,
     pid: (name) => {
       const pid = (JSON.parse(readFileSync(join(dataDir, 'logs', 'processes.json'), 'utf8')) as Record<string, number>)[name];
       if (!pid) throw new Error(`no running ${name}`);
@@ -249,8 +257,8 @@ describe('npm run start:cluster', { timeout: 900_000 }, () => {
       stats.duplicates <= report.possibleDuplicates,
       `every repeat is counted (${stats.duplicates} ≤ ${report.possibleDuplicates})`,
     );
-    // The stated bound: what one worker can have in flight (every batch it runs, each at most its provider requests).
-    const bound = DELIVERY_CONCURRENCY * Number(PROVIDER_CONCURRENCY) * 100;
+    // The stated bound: the recipients one worker has in provider requests at once (HERALD_IN_FLIGHT_RECIPIENTS).
+    const bound = loadConfig({ HERALD_DATA_DIR: c.dataDir }).delivery.inFlightRecipients;
     assert.ok(stats.duplicates <= bound, `repeats ${stats.duplicates} within the bound ${bound}`);
     assert.match(c.output(), new RegExp(`the ${victimName} process stopped \\(SIGKILL\\); starting it again`));
     await eventually(
@@ -356,5 +364,35 @@ describe('npm run start:cluster', { timeout: 900_000 }, () => {
       'the update on the page',
     );
     assert.match(c.output(), /the temporal-frontend process stopped \(SIGKILL\); starting it again/);
+  });
+
+  test('SIGTERM stops every process; a second start changes no schema and the incident is still there', async () => {
+    const before = JSON.parse(readFileSync(join(c.dataDir, 'logs', 'processes.json'), 'utf8')) as Record<string, number>;
+    const schemaLog = join(c.dataDir, 'logs', 'temporal-schema.log');
+    const schemaBefore = readFileSync(schemaLog, 'utf8').length;
+    await connection.close();
+    c.proc.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => c.proc.once('exit', (code) => r(code)));
+    assert.equal(code, 0);
+    for (const [name, pid] of Object.entries(before)) assert.equal(alive(pid), false, `${name} stopped`);
+
+    Object.assign(c, await launch(c.env));
+    connection = await Connection.connect({ address: c.temporal });
+    client = new Client({ connection });
+    const second = readFileSync(schemaLog, 'utf8').slice(schemaBefore);
+    assert.doesNotMatch(second, /create-database|setup-schema/, 'the databases are not created again');
+    assert.equal(second.match(/found zero updates from current version/g)?.length, 2, 'both schemas were current');
+    assert.doesNotMatch(c.output(), /Operator token/, 'tokens are kept');
+    const list = await eventually(
+      async () => {
+        const r = await api('/v1/incidents');
+        return r.ok
+          ? ((await r.json()) as { incidents: { title: string | null; status: string | null }[] }).incidents
+          : undefined;
+      },
+      30_000,
+      'the incident list',
+    );
+    assert.equal(list.find((i) => i.title === 'Website slow')?.status, 'identified');
   });
 });
