@@ -297,7 +297,7 @@ function compileRules(rules: GuardRules): Compiled {
     // characters, because Chinese text does not put spaces around embedded Latin words.
     const before = /^[A-Za-z0-9]/.test(name) ? '(?<![A-Za-z0-9\\u00C0-\\u024F])' : '';
     const after = /[A-Za-z0-9]$/.test(name) ? '(?![A-Za-z0-9\\u00C0-\\u024F])' : '';
-    codeNames.push({ name, re: new RegExp(`${before}${words.join('[\\s_-]+')}${after}`, 'giu') });
+    codeNames.push({ name, re: new RegExp(`${before}${words.join('[\\s_-]*')}${after}`, 'giu') });
   }
   const internal = [
     ...new Set((rules.internalDomains ?? []).map((d) => splitHostPort(hostEntry(d)).host.replace(/^\*?\./, '')).filter(Boolean)),
@@ -753,7 +753,7 @@ const ROOT_DIRS =
 
 const FILE_PATTERNS: RegExp[] = [
   // /var/log/…, /etc/nginx/…, /app/src/…  (two segments at least)
-  new RegExp(`(?<![\\w.\\/\\\\~:-])\\/(?:${ROOT_DIRS})\\/[^\\s"'<>()\\[\\]{}\`\\u0080-\\uffff]*`, 'g'),
+  new RegExp(`(?<![\\w.\\/\\\\~:-])\\/(?:${ROOT_DIRS})\\/[^\\s"'<>()\\[\\]{}\`\\u0080-\\uffff]*`, 'gi'),
   // any path ending in a file with a known extension: /x/y.py, src/handlers/pay.ts, ./a/b.js
   new RegExp(
     `(?<![\\w.\\/\\\\~@:-])(?:\\.{1,2}\\/|~\\/|\\/)?(?:[\\w.@+-]+\\/)+[\\w.@+-]+\\.(?:${FILE_EXTENSIONS}|c|h|m)(?::\\d+(?::\\d+)?)?(?![\\w-])`,
@@ -1026,6 +1026,7 @@ const EXCEPTION_PATTERNS: RegExp[] = [
   /(?<![\w.])(?:[a-z][\w]*\.)*[A-Z][A-Za-z0-9]*(?:Exception|Error)(?![\w])/g,
   /(?<![\w.])[a-z][a-z0-9]{2,}(?:\.[a-z][a-z0-9]*)*exception\b/gi,
   /\b[A-Z]{4,}(?:ERROR|EXCEPTION)\b/g,
+  /\b[a-z]{4,}(?:error|exception)\b/g,
   /\bE(?:CONNREFUSED|CONNRESET|CONNABORTED|TIMEDOUT|HOSTUNREACH|NETUNREACH|ADDRINUSE|ADDRNOTAVAIL|PIPE|NOTFOUND|AI_AGAIN|ACCES|PERM|NOENT|MFILE|NFILE|NOSPC|PROTO|EXIST|ISDIR|NOTDIR|BUSY|AGAIN|INVAL|NOMEM|DQUOT|ROFS|INPROGRESS|NOTCONN|CANCELED|HOSTDOWN|NOBUFS)\b/gi,
   /\bERR_[A-Z0-9_]{3,}\b/g,
   /\b(?:DEADLINE_EXCEEDED|RESOURCE_EXHAUSTED|FAILED_PRECONDITION)\b/g,
@@ -1034,7 +1035,7 @@ const EXCEPTION_PATTERNS: RegExp[] = [
   /\bpanic: runtime error\b/g,
   /\bfatal error: all goroutines are asleep\b/g,
   /\b(?:Segmentation fault|segfault|core dumped|OOMKilled|CrashLoopBackOff|ImagePullBackOff|ErrImagePull)\b/gi,
-  /\bORA-\d{5}\b/g,
+  /\bORA-\d{5}\b/gi,
   /\bSQLSTATE\[?[0-9A-Z]{5}\]?/g,
 ];
 
@@ -1059,7 +1060,9 @@ const NOT_TICKET_PREFIXES: ReadonlySet<string> = new Set(
 /**
  * Ticket references: the usual tracker keys (INC-1234, OPS-4521, JIRA-88), ServiceNow numbers
  * (INC0012345), "PD#12345" / "ticket #123", and other KEY-123 shapes with three or more digits unless
- * the prefix is a standard (SHA-256, ISO-8601, RSA-2048) or the number is a year (Q3-2024).
+ * the prefix is a standard (SHA-256, ISO-8601, RSA-2048) or the number is a year (Q3-2024). The
+ * tracker keys are found in any case and split by "_", a space or a dot ("JIRA 1234"); an unknown
+ * KEY-123 only in capitals, because "rtx-4090" and "room-101" are how products and places are written.
  */
 function detectTickets(text: string, add: Add): void {
   const known =
@@ -1068,9 +1071,9 @@ function detectTickets(text: string, add: Add): void {
   // The same keys split by a space or a dot ("JIRA 1234", "INC.1234"): only prefixes that are not
   // words, written in capitals, with three or more digits.
   const spaced =
-    /(?<![\w-])(?:INC|JIRA|OPS|SRE|CHG|CRQ|PRB|RITM|INFRA|DEVOPS|ITSM|TKT|ZD|PIR|RCA|NOC)[ .:]{1,2}\d{3,7}(?![\w-]|[.,]\d)/g;
+    /(?<![\w-])(?:(?:INC|JIRA|OPS|SRE|CHG|CRQ|PRB|RITM|INFRA|DEVOPS|ITSM|TKT|ZD|PIR|RCA|NOC)[ .:]{1,2}\d{3,7}|JIRA[ .:]{1,2}\d{2})(?![\w-]|[.,]\d)/g;
   for (const m of text.matchAll(spaced)) add('ticket', m.index, m[0], P.ticket);
-  const serviceNow = /\b(?:INC|CHG|RITM|PRB|TASK|SCTASK|REQ|PTASK|CTASK)\d{5,10}\b/g;
+  const serviceNow = /\b(?:INC|CHG|RITM|PRB|TASK|SCTASK|REQ|PTASK|CTASK)\d{5,10}\b/gi;
   for (const m of text.matchAll(serviceNow)) add('ticket', m.index, m[0], P.ticket);
   const hash = /\b(?:PD|ZD|SN|JIRA|INC|OPS|ticket|case|bug|issue)\s?#\s?\d{2,}\b/gi;
   for (const m of text.matchAll(hash)) add('ticket', m.index, m[0], P.ticket);
