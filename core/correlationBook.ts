@@ -93,7 +93,16 @@ export interface Book {
   marks: Record<string, AlertMark>;
   /** Delivery identity → the incident its alerts went to. */
   identities: Record<string, number>;
-  counts: { deliveries: number; alerts: number; opened: number; joined: number; stale: number; resolvedFirst: number };
+  counts: {
+    deliveries: number;
+    alerts: number;
+    opened: number;
+    joined: number;
+    stale: number;
+    resolvedFirst: number;
+    /** Deliveries an incident could not take, decided again. */
+    bounced: number;
+  };
 }
 
 /** What one batch changed for one incident: the workflow turns each into a start or one signal. */
@@ -125,7 +134,7 @@ export function newBook(epoch: number): Book {
     incidents: [],
     marks: {},
     identities: {},
-    counts: { deliveries: 0, alerts: 0, opened: 0, joined: 0, stale: 0, resolvedFirst: 0 },
+    counts: { deliveries: 0, alerts: 0, opened: 0, joined: 0, stale: 0, resolvedFirst: 0, bounced: 0 },
   };
 }
 
@@ -384,6 +393,9 @@ export function bounce(book: Book, id: string, deliveries: CorrelationDelivery[]
   const inc = incidentById(book, id);
   if (!inc) return;
   closeIncident(book, id, nowMs);
+  // They will be applied again: count each delivery once.
+  book.counts.deliveries -= deliveries.length;
+  book.counts.bounced += deliveries.length;
   for (const d of deliveries)
     for (const a of d.alerts) {
       const mark = Object.hasOwn(book.marks, a.id) ? book.marks[a.id] : undefined;

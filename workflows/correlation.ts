@@ -97,6 +97,7 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
     counts: book.counts,
     marks: Object.keys(book.marks).length,
     queued: queue.length,
+    sending: inFlight,
   }));
   setHandler(alertIncidentQuery, (id) => {
     const mark = Object.hasOwn(book.marks, id) ? book.marks[id] : undefined;
@@ -161,8 +162,11 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
             await (next.change.opener ? open(inc, next.change) : tell(inc, next.change));
           } catch (err) {
             // It could not take them (resolved and finished, or never started): decide them again.
+            // What was folded in meanwhile was meant for it too.
             log.warn('incident did not take its alerts; deciding again', { incidentId: inc.id, error: (err as Error).message });
+            const later = pending.get(change.n);
             pending.delete(change.n);
+            if (later) mergeChange(next.change, later.change);
             bounce(book, inc.id, next.change.deliveries, Date.now());
             queue.unshift({ kind: 'batch', batch: { rule: next.rule, deliveries: next.change.deliveries } });
           }

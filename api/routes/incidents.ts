@@ -42,8 +42,8 @@ export function incidentRoutes(deps: RouteDeps): Router {
     const message = wordsOf(plan, body.message, body.locale, 'message');
     guardExternal(deps, 'incidents', {
       title: body.title,
-      ...guardFields('message', message),
-      ...guardFields('impact', input.message ? (input.impact as Record<string, string>) : undefined),
+      ...guardFields('message', body.message),
+      ...guardFields('impact', body.impact),
     });
     const id = incidentWorkflowId(incidentSlug(input.title), randomBytes(4).toString('hex'));
     await withDeadline(deps, () =>
@@ -101,7 +101,7 @@ export function incidentRoutes(deps: RouteDeps): Router {
     checkComponents(plan, body.components);
     const { locale, ...update } = body;
     const message = wordsOf(plan, body.message, locale, 'message');
-    guardExternal(deps, 'updates', guardFields('message', message));
+    guardExternal(deps, 'updates', guardFields('message', body.message));
     const by = actorOf(res.locals);
     const result = await sendUpdate(deps, 'incident', 'updates', client.workflow.getHandle(id), postUpdate, {
       ...update,
@@ -138,7 +138,7 @@ export function incidentRoutes(deps: RouteDeps): Router {
     }
     const { locale, ...change } = body;
     const impact = body.impact !== undefined ? wordsOf(plan, body.impact, locale, 'impact') : undefined;
-    guardExternal(deps, 'impact', guardFields('impact', impact));
+    guardExternal(deps, 'impact', guardFields('impact', body.impact));
     const by = actorOf(res.locals);
     const result = await sendUpdate(deps, 'incident', 'impact', client.workflow.getHandle(id), changeImpact, {
       ...change,
@@ -153,7 +153,7 @@ export function incidentRoutes(deps: RouteDeps): Router {
     const id = checkId('incident', String(req.params.id));
     const body = parseBody(ResolveIncident, req.body);
     const message = wordsOf(plan, body.message, body.locale, 'message');
-    guardExternal(deps, 'resolve', { ...guardFields('message', message), reviewUrl: body.reviewUrl });
+    guardExternal(deps, 'resolve', { ...guardFields('message', body.message), reviewUrl: body.reviewUrl });
     const by = actorOf(res.locals);
     const result = await sendUpdate(deps, 'incident', 'resolve', client.workflow.getHandle(id), resolveIncident, {
       message,

@@ -50,7 +50,7 @@ function settled(h: ApiHarness, deliveries: number, timeoutMs = 60_000): Promise
   return eventually(
     async () => {
       const s = await router(h).query(correlationSummaryQuery);
-      return s.counts.deliveries >= deliveries && s.queued === 0 ? s : undefined;
+      return s.counts.deliveries >= deliveries && s.queued === 0 && s.sending === 0 ? s : undefined;
     },
     timeoutMs,
     `the router to decide ${deliveries} deliveries`,

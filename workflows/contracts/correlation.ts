@@ -41,6 +41,8 @@ export interface CorrelationSummary {
   marks: number;
   /** Deliveries waiting for the next decision. */
   queued: number;
+  /** Incidents being started or told what changed. */
+  sending: number;
 }
 
 /** What a drill's router returns once sealed and every incident it opened has finished. */
