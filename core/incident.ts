@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { INCIDENT_STATUSES } from './incidentStatus';
 import { COMPONENT_STATUSES } from './plan/schema';
+import { localizedTextSchema } from './localizedText';
 import { Body, ComponentIds, Id, Instant, Owner, TechnicalDetail, Title } from './textSchemas';
+
+/** Customer-facing words: a string (in `locale`, else the page's default locale) or { "en": "…", "zh-TW": "…" }. */
+const Words = localizedTextSchema(Body);
+/** The language of plain-string words in the request (default: the page's default locale). */
+const WordsLocale = z.string().regex(/^[a-z]{2,3}(-[A-Za-z]{2,4})?$/, 'use a BCP 47 tag such as en or zh-TW');
 
 // The incident's public nouns, shared by the API (request bodies) and the CLI, so a request is checked
 // by one schema wherever it enters. Workflows do not import this module (it loads zod): their
@@ -17,8 +23,11 @@ export const DeclareIncident = z.strictObject({
   scenario: Id,
   severity: Id.optional(),
   components: ComponentIds,
-  /** Customer-facing words on what is affected; external messages carry them. */
-  message: Body,
+  /** The first notice's words to customers; external messages carry them once. */
+  message: Words,
+  /** The customer-facing impact as it stands, when it should read differently from the first notice (default: the message). */
+  impact: Words.optional(),
+  locale: WordsLocale.optional(),
   eta: Instant.optional(),
   owner: Owner.optional(),
   /** Internal only: alert names, hosts, links for the incident team. */
@@ -33,7 +42,8 @@ export type DeclareIncident = z.infer<typeof DeclareIncident>;
 /** POST /v1/incidents/:id/updates */
 export const PostIncidentUpdate = z.strictObject({
   status: z.enum(['investigating', 'identified', 'monitoring']),
-  message: Body,
+  message: Words,
+  locale: WordsLocale.optional(),
   /** A new ETA, or null to withdraw the current one. */
   eta: Instant.nullable().optional(),
   /** Components newly affected (their subscribers get the initial notice). */
@@ -47,7 +57,8 @@ export const ChangeIncidentImpact = z
     severity: Id.optional(),
     components: ComponentIds.optional(),
     componentStatuses: z.record(Id, z.enum(COMPONENT_STATUSES)).optional(),
-    impact: Body.optional(),
+    impact: Words.optional(),
+    locale: WordsLocale.optional(),
   })
   .refine(
     (c) => c.severity !== undefined || c.components !== undefined || c.componentStatuses !== undefined || c.impact !== undefined,
@@ -65,7 +76,13 @@ export type ApproveIncidentMessage = z.infer<typeof ApproveIncidentMessage>;
 
 /** POST /v1/incidents/:id/resolve */
 export const ResolveIncident = z.strictObject({
-  message: Body,
+  message: Words,
+  locale: WordsLocale.optional(),
+  /** A post-incident review to follow; the closing message links it. */
+  reviewUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .optional(),
 });
 export type ResolveIncident = z.infer<typeof ResolveIncident>;
 

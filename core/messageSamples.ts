@@ -1,4 +1,6 @@
+import { alertImpactWords } from './alertWords';
 import type { LocalizedText } from './localizedText';
+import { joinForSentence } from './messageWords';
 import { buildMessageContext, type MessageFacts } from './messageContext';
 import type { MessageContext } from './messages';
 import type { Channel, ComponentStatus, IncidentPhase, MaintenancePhase, Plan } from './plan/schema';
@@ -339,16 +341,15 @@ export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
   return out;
 }
 
-/** Title and impact of an incident a monitoring alert opened, in the plan's words (api/routes/webhooks). */
+/** Title and impact of an incident a monitoring alert opened, in the plan's words (core/alertWords.ts). */
 function alertOpened(plan: Plan, scenarioId: string, components: string[]): { title: string; impact: Words } {
   const locale = plan.page.defaultLocale;
-  const comps = components.map((id) => plan.components.find((c) => c.id === id)!);
-  const scenario = plan.scenarios[scenarioId]!;
-  const list = (items: string[]) => new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);
-  const names = list(comps.map((c) => pick(c.name, plan, locale) ?? c.id));
-  const functions = list(comps.map((c) => pick(c.businessFunction, plan, locale) ?? c.id));
-  const impact = locale.startsWith('zh')
-    ? `部分客戶可能無法使用${functions}。我們正在調查。`
-    : `Some customers may be unable to use ${functions}. We are investigating.`;
-  return { title: `${pick(scenario.name, plan, locale)}: ${names}`, impact: { [locale]: impact } };
+  const names = joinForSentence(
+    components.map((id) => pick(plan.components.find((c) => c.id === id)?.name, plan, locale) ?? id),
+    locale,
+  );
+  return {
+    title: `${pick(plan.scenarios[scenarioId]!.name, plan, locale)}: ${names}`,
+    impact: alertImpactWords(plan, components),
+  };
 }

@@ -64,7 +64,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     validator: (a) => validateApprove(publications.pendingSeqs(), a),
   });
 
-  setHandler(resolveIncident, async (r) => result(machine.resolve(r.message, r.by)), {
+  setHandler(resolveIncident, async (r) => result(machine.resolve(r.message, r.by, r.reviewUrl)), {
     validator: (r) => validateResolve(state, policy, r),
   });
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import type { IncidentState, PublishedResult } from '../../workflows/contracts/incident';
 import { apiClient, CliError, collect, instant, print, printRecord, withApi, type ApiOptions } from '../client';
+import { noteMissing, wordsBody, wordsCell, withWords, type WordsOptions } from '../words';
 
 interface ListedIncident {
   id: string;
@@ -16,45 +17,48 @@ export function incidentCommand(): Command {
   const incident = new Command('incident').description('declare and drive incidents');
 
   withApi(
-    incident
-      .command('declare')
-      .description('declare an incident; prints its id')
-      .requiredOption('--title <text>', 'what customers see as the incident name')
-      .requiredOption('--scenario <id>', 'an incident scenario of the plan (outage, degradation, regional-failover, …)')
-      .requiredOption('-c, --component <ids>', 'affected component (repeat or comma-separate)', collect)
-      .requiredOption('-m, --message <text>', 'customer-facing words on what is affected')
-      .option('--severity <id>', "severity (default: the scenario's)")
-      .option('--eta <when>', 'expected resolution (ISO 8601 or +2h)')
-      .option('--owner <name>', 'incident owner (escalations go here)')
-      .option('--detail <text>', 'internal technical detail (never sent to customers)')
-      .option('--wait', 'wait for the initial notice rounds and show their progress')
-      .option('--wait-timeout <seconds>', 'give up waiting after this long', '120'),
+    withWords(
+      incident
+        .command('declare')
+        .description('declare an incident; prints its id')
+        .requiredOption('--title <text>', 'what customers see as the incident name')
+        .requiredOption('--scenario <id>', 'an incident scenario of the plan (outage, degradation, regional-failover, …)')
+        .requiredOption('-c, --component <ids>', 'affected component (repeat or comma-separate)', collect)
+        .requiredOption('-m, --message <text>', 'customer-facing words on what is affected')
+        .option('--severity <id>', "severity (default: the scenario's)")
+        .option('--eta <when>', 'expected resolution (ISO 8601 or +2h)')
+        .option('--owner <name>', 'incident owner (escalations go here)')
+        .option('--detail <text>', 'internal technical detail (never sent to customers)')
+        .option('--wait', 'wait for the initial notice rounds and show their progress')
+        .option('--wait-timeout <seconds>', 'give up waiting after this long', '120'),
+    ),
   ).action(
     async (
-      o: ApiOptions & {
-        title: string;
-        scenario: string;
-        component: string[];
-        message: string;
-        severity?: string;
-        eta?: string;
-        owner?: string;
-        detail?: string;
-        wait?: boolean;
-        waitTimeout: string;
-      },
+      o: ApiOptions &
+        WordsOptions & {
+          title: string;
+          scenario: string;
+          component: string[];
+          severity?: string;
+          eta?: string;
+          owner?: string;
+          detail?: string;
+          wait?: boolean;
+          waitTimeout: string;
+        },
     ) => {
       const api = apiClient(o);
-      const created = await api.post<{ id: string; status: string }>('/v1/incidents', {
+      const created = await api.post<{ id: string; status: string; missingLocales?: string[] }>('/v1/incidents', {
         title: o.title,
         scenario: o.scenario,
         components: o.component,
-        message: o.message,
+        ...(await wordsBody(api, o)),
         ...(o.severity ? { severity: o.severity } : {}),
         ...(o.eta ? { eta: instant(o.eta) } : {}),
         ...(o.owner ? { owner: o.owner } : {}),
         ...(o.detail ? { technicalDetail: o.detail } : {}),
       });
+      noteMissing(created.missingLocales);
       if (!o.wait) {
         if (o.json) print(o, created);
         else console.log(created.id);
@@ -67,22 +71,26 @@ export function incidentCommand(): Command {
   );
 
   withApi(
-    incident
-      .command('update')
-      .description('post an update')
-      .argument('<id>', 'incident id')
-      .requiredOption('--status <status>', 'investigating, identified or monitoring')
-      .requiredOption('-m, --message <text>', 'customer-facing words')
-      .option('--eta <when>', 'new ETA (ISO 8601 or +2h); "none" withdraws it')
-      .option('-c, --component <ids>', 'newly affected component (repeat or comma-separate)', collect),
-  ).action(async (id: string, o: ApiOptions & { status: string; message: string; eta?: string; component?: string[] }) => {
-    const r = await apiClient(o).post<PublishedResult>(`/v1/incidents/${encodeURIComponent(id)}/updates`, {
+    withWords(
+      incident
+        .command('update')
+        .description('post an update')
+        .argument('<id>', 'incident id')
+        .requiredOption('--status <status>', 'investigating, identified or monitoring')
+        .requiredOption('-m, --message <text>', 'customer-facing words')
+        .option('--eta <when>', 'new ETA (ISO 8601 or +2h); "none" withdraws it')
+        .option('-c, --component <ids>', 'newly affected component (repeat or comma-separate)', collect),
+    ),
+  ).action(async (id: string, o: ApiOptions & WordsOptions & { status: string; eta?: string; component?: string[] }) => {
+    const api = apiClient(o);
+    const r = await api.post<PublishedResult & { missingLocales?: string[] }>(`/v1/incidents/${encodeURIComponent(id)}/updates`, {
       status: o.status,
-      message: o.message,
+      ...(await wordsBody(api, o)),
       ...(o.eta ? { eta: o.eta === 'none' ? null : instant(o.eta) } : {}),
       ...(o.component ? { components: o.component } : {}),
     });
     printPublished(o, r);
+    noteMissing(r.missingLocales);
   });
 
   withApi(
@@ -119,16 +127,22 @@ export function incidentCommand(): Command {
   });
 
   withApi(
-    incident
-      .command('resolve')
-      .description('resolve the incident (announced on every channel that carried it)')
-      .argument('<id>', 'incident id')
-      .requiredOption('-m, --message <text>', 'customer-facing resolution words'),
-  ).action(async (id: string, o: ApiOptions & { message: string }) => {
-    printPublished(
-      o,
-      await apiClient(o).post<PublishedResult>(`/v1/incidents/${encodeURIComponent(id)}/resolve`, { message: o.message }),
-    );
+    withWords(
+      incident
+        .command('resolve')
+        .description('resolve the incident (announced on every channel that carried it)')
+        .argument('<id>', 'incident id')
+        .requiredOption('-m, --message <text>', 'customer-facing resolution words')
+        .option('--review <url>', 'a post-incident review to follow; the closing message links it'),
+    ),
+  ).action(async (id: string, o: ApiOptions & WordsOptions & { review?: string }) => {
+    const api = apiClient(o);
+    const r = await api.post<PublishedResult & { missingLocales?: string[] }>(`/v1/incidents/${encodeURIComponent(id)}/resolve`, {
+      ...(await wordsBody(api, o)),
+      ...(o.review ? { reviewUrl: o.review } : {}),
+    });
+    printPublished(o, r);
+    noteMissing(r.missingLocales);
   });
 
   withApi(
@@ -169,7 +183,7 @@ export function incidentCommand(): Command {
         ['status', s.status],
         ['severity', s.severity],
         ['components', s.components.map((c) => `${c} (${s.componentStatuses[c] ?? '—'})`)],
-        ['impact', s.impact],
+        ['impact', wordsCell(s.impact)],
         ['eta', s.eta],
         ['next update due', s.nextUpdateDue],
         ['monitoring', `${s.monitoring.state}${s.monitoring.since ? ` since ${s.monitoring.since}` : ''}`],
@@ -177,7 +191,7 @@ export function incidentCommand(): Command {
       ]);
       print(o, s, () => ({
         head: ['seq', 'at', 'kind', 'status', 'by', 'message'],
-        rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.kind, e.status, e.by, e.message]),
+        rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.kind, e.status, e.by, wordsCell(e.message)]),
       }));
       if (s.deliveries.length > 0) {
         print(o, s, () => ({

@@ -31,7 +31,8 @@ export function withPageWording(state: PageState, plan: Plan, templatesDir: stri
   const resolve = (u: PageUpdate): PageUpdate => {
     if (!u.wording) return u;
     const { wording, ...rest } = u;
-    const bodies = Object.fromEntries(locales.map((l) => [l, textIn(wording, l)]));
+    // An operator's words where given in a locale, the plan's wording in the others.
+    const bodies = Object.fromEntries(locales.map((l) => [l, u.bodies?.[l] ?? textIn(wording, l)]));
     return { ...rest, body: bodies[plan.page.defaultLocale]!, bodies };
   };
   const item = <T extends PageIncident | PageMaintenance>(i: T): T =>

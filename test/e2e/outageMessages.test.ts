@@ -13,6 +13,7 @@ import { inAnHour, startApi, type ApiHarness } from './api.harness';
 // One ordinary outage through the API, read from the outbox as the customers read it: an English and
 // a Traditional Chinese subscriber, each by e-mail and SMS. The operator writes in English only.
 
+const REVIEW = 'http://localhost:8080/reviews/sign-in-failures.html';
 const WORDS = {
   declare: 'Most sign-in attempts fail with an error page.',
   identified: 'We found the cause: an expired certificate on our login service. We are replacing it.',
@@ -68,16 +69,16 @@ describe('an ordinary outage, as its customers read it', () => {
   };
 
   test('declare, approve, identified, monitoring, resolve: every message reads right in its language', async () => {
-    incidentId = (
-      await ok(
-        await h.call('POST', '/v1/incidents', {
-          title: 'Sign-in failures',
-          scenario: 'outage',
-          components: ['website'],
-          message: WORDS.declare,
-        }),
-      )
-    ).id;
+    const declared = (await ok(
+      await h.call('POST', '/v1/incidents', {
+        title: 'Sign-in failures',
+        scenario: 'outage',
+        components: ['website'],
+        message: WORDS.declare,
+      }),
+    )) as { id: string; missingLocales: string[] };
+    incidentId = declared.id;
+    assert.deepEqual(declared.missingLocales, ['zh-TW'], 'the answer says which readers get the plan’s wording');
     await approveAll();
     await waitForFiles(4);
     await ok(
@@ -92,7 +93,13 @@ describe('an ordinary outage, as its customers read it', () => {
     await ok(await h.call('POST', `/v1/incidents/${incidentId}/updates`, { status: 'monitoring', message: WORDS.monitoring }));
     await approveAll();
     await waitForFiles(12);
-    await ok(await h.call('POST', `/v1/incidents/${incidentId}/resolve`, { message: WORDS.resolve }));
+    const resolved = (await ok(
+      await h.call('POST', `/v1/incidents/${incidentId}/resolve`, {
+        message: { en: WORDS.resolve, 'zh-TW': '登入已正常運作 30 分鐘。' },
+        reviewUrl: REVIEW,
+      }),
+    )) as unknown as { missingLocales: string[] };
+    assert.deepEqual(resolved.missingLocales, []);
     await approveAll();
     await waitForFiles(16);
 
@@ -181,6 +188,9 @@ describe('an ordinary outage, as its customers read it', () => {
         email(3),
         locale === 'en' ? /Started: .*\nResolved: .*\nDuration: / : /開始時間：.*\n解決時間：.*\n持續時間：/,
       );
+      assert.ok(email(3).includes(REVIEW), 'the closing message links the post-incident review');
+      if (locale === 'zh-TW')
+        assert.ok(email(3).includes('登入已正常運作 30 分鐘。'), 'words given in Chinese reach the Chinese reader');
     }
   });
 });

@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { LocalizedText } from '../../core/localizedText';
 import type { IncidentStatus } from '../../core/incidentStatus';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { IncidentPolicy } from '../../core/policy';
@@ -36,8 +37,10 @@ export interface IncidentInput {
   scenario: string;
   severity: string;
   components: string[];
-  /** Customer-facing impact text. */
-  impact: string;
+  /** The customer-facing impact as it stands: per locale, or a plain string in the page's default locale. */
+  impact: LocalizedText;
+  /** The first notice's words, when they differ from the impact (absent: the impact is the first notice's words). */
+  message?: LocalizedText;
   eta?: string;
   owner?: string;
   technicalDetail?: string;
@@ -68,7 +71,7 @@ export interface TimelineEntry {
   kind: TimelineKind;
   status: IncidentStatus;
   /** The customer-facing words published with this entry; null when the plan's wording was used. */
-  message: string | null;
+  message: LocalizedText | null;
   by: string;
   eta?: string | null;
 }
@@ -91,7 +94,7 @@ export interface IncidentState {
   components: string[];
   componentStatuses: Record<string, ComponentStatus>;
   componentStatusOverrides: Record<string, ComponentStatus>;
-  impact: string;
+  impact: LocalizedText;
   eta: string | null;
   owner: string | null;
   technicalDetail: string | null;
@@ -100,6 +103,8 @@ export interface IncidentState {
   identifiedAt: string | null;
   monitoringAt: string | null;
   resolvedAt: string | null;
+  /** The post-incident review given on resolve (absent in runs started before it existed). */
+  reviewUrl?: string | null;
   lastPublishedAt: string;
   nextUpdateDue: string | null;
   monitoring: {
@@ -122,7 +127,7 @@ export interface IncidentState {
 
 export interface PostUpdateInput {
   status: IncidentStatus;
-  message: string;
+  message: LocalizedText;
   eta?: string | null;
   components?: string[];
   by: string;
@@ -131,7 +136,7 @@ export interface ChangeImpactInput {
   severity?: string;
   components?: string[];
   componentStatuses?: Record<string, ComponentStatus>;
-  impact?: string;
+  impact?: LocalizedText;
   by: string;
 }
 export interface ApproveInput {
@@ -140,7 +145,9 @@ export interface ApproveInput {
   by: string;
 }
 export interface ResolveInput {
-  message: string;
+  message: LocalizedText;
+  /** A post-incident review to follow: the closing message links it. */
+  reviewUrl?: string;
   by: string;
 }
 export interface MonitoringInput {

@@ -2,7 +2,8 @@ import { condition } from '@temporalio/workflow';
 import type { MessageFacts } from '../../core/messageContext';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { PolicyAudience } from '../../core/policy';
-import type { PageIncident, PageUpdate } from '../../core/statuspage/types';
+import type { LocalizedText } from '../../core/localizedText';
+import type { PageIncident, PageUpdate, PageWording } from '../../core/statuspage/types';
 import type { ApproveInput } from '../contracts/incident';
 import { incidentPageWording } from '../pageWording';
 import { publishToPage, startRounds, type RoundSpec, type RoundTracker } from '../rounds';
@@ -118,10 +119,9 @@ export class IncidentPublications {
             }
             this.pending = this.pending.filter((x) => x !== pub);
             if (approved && pageUpdate && pub.message) {
-              // The approved words replace the plan's wording in place.
-              pageUpdate.body = pub.message;
-              delete pageUpdate.wording;
-              delete pageUpdate.bodies;
+              // The approved words replace the plan's wording in place (the plan's stays for locales without words).
+              Object.assign(pageUpdate, pageWords(pub.message, pageUpdate.wording));
+              if (typeof pub.message === 'string') delete pageUpdate.wording;
               this.unsentPageUpdates.add(pageUpdate.id);
               await this.sendPage();
             }
@@ -165,7 +165,7 @@ export class IncidentPublications {
       id: `${state.id}-${pub.seq}`,
       status: state.status,
       ...(withMessage && pub.message
-        ? { body: pub.message }
+        ? pageWords(pub.message, incidentPageWording(pub.phase, state.status, state.nextUpdateDue))
         : { wording: incidentPageWording(pub.phase, state.status, state.nextUpdateDue) }),
       createdAt: this.incident.now(),
       affectedComponents: affected.length > 0 ? affected : null,
@@ -195,4 +195,13 @@ export class IncidentPublications {
       drill: state.drill,
     };
   }
+}
+
+/**
+ * An operator's words on the page: a plain string shows in every locale (as it always has); words per
+ * locale show where given, and the plan's wording for the phase fills the other locales.
+ */
+function pageWords(words: LocalizedText, wording: PageWording | undefined): Pick<PageUpdate, 'body' | 'bodies' | 'wording'> {
+  if (typeof words === 'string') return { body: words };
+  return { bodies: { ...words }, ...(wording ? { wording } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { IncidentStatus } from '../../core/incidentStatus';
+import type { LocalizedText } from '../../core/localizedText';
 import type { MessageFacts } from '../../core/messageContext';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { IncidentPolicy, PolicyAudience } from '../../core/policy';
@@ -32,7 +33,7 @@ export interface PublicationRequest {
   seq: number;
   phase: IncidentPagePhase;
   /** The operator's words; null = the plan's approved wording. */
-  message: string | null;
+  message: LocalizedText | null;
   components: string[];
   excludeComponents?: string[];
   /** Only these audiences (e.g. internal reminders); all of the scenario's when omitted. */
@@ -80,7 +81,7 @@ export function initialIncidentState(input: IncidentInput, id: string, at: strin
         at,
         kind: 'declared',
         status: 'investigating',
-        message: input.impact,
+        message: input.message ?? input.impact,
         by: input.declaredBy,
         ...(input.eta ? { eta: input.eta } : {}),
       },
@@ -118,7 +119,7 @@ export class IncidentStateMachine {
   declare(input: IncidentInput): void {
     const state = this.state;
     if (input.alert) state.monitoring = { state: 'firing', since: this.now(), alerts: [input.alert], statusBefore: null };
-    this.publish({ seq: state.seq, phase: 'initial', message: input.impact, components: state.components });
+    this.publish({ seq: state.seq, phase: 'initial', message: input.message ?? input.impact, components: state.components });
   }
 
   /** An operator's update: new status, ETA and components, published in their words. */
@@ -155,11 +156,12 @@ export class IncidentStateMachine {
     return seq;
   }
 
-  resolve(message: string | null, by: string): number {
+  resolve(message: LocalizedText | null, by: string, reviewUrl?: string): number {
     const state = this.state;
     state.status = 'resolved';
     state.resolvedAt = this.now();
     state.nextUpdateDue = null;
+    if (reviewUrl) state.reviewUrl = reviewUrl;
     const seq = this.record('resolved', message, by);
     this.deriveComponentStatuses();
     this.effects.refreshSearchAttributes();
@@ -262,7 +264,7 @@ export class IncidentStateMachine {
   }
 
   /** Appends to the timeline; returns the new entry's seq. */
-  record(kind: TimelineKind, message: string | null, by: string, eta?: string | null): number {
+  record(kind: TimelineKind, message: LocalizedText | null, by: string, eta?: string | null): number {
     const state = this.state;
     state.seq += 1;
     state.timeline.push({
@@ -299,7 +301,7 @@ export class IncidentStateMachine {
   }
 
   /** The facts a message round is rendered from, as they are now. */
-  factsFor(message: string | null): MessageFacts {
+  factsFor(message: LocalizedText | null): MessageFacts {
     const state = this.state;
     return {
       kind: 'incident',
@@ -313,6 +315,8 @@ export class IncidentStateMachine {
       components: state.components,
       componentStatuses: state.componentStatuses,
       startedAt: state.startedAt,
+      ...(state.resolvedAt ? { resolvedAt: state.resolvedAt } : {}),
+      ...(state.reviewUrl ? { reviewUrl: state.reviewUrl } : {}),
       eta: state.eta,
       nextUpdateAt: state.nextUpdateDue,
       owner: state.owner,

@@ -1,8 +1,9 @@
 import { INCIDENT_STATUSES } from '../../core/incidentStatus';
-import { MESSAGE_MAX } from '../../core/textLimits';
 import type { IncidentPolicy } from '../../core/policy';
 import type { ApproveInput, ChangeImpactInput, IncidentState, PostUpdateInput, ResolveInput } from '../contracts/incident';
-import { guardOrThrow, requireBy } from '../validation';
+import { beyondHorizon } from '../../core/horizon';
+import { own } from '../../core/own';
+import { guardOrThrow, requireBy, requireWords } from '../validation';
 import { STATUS_ORDER } from './state';
 
 // The incident's update validators: what only the running state knows (status order, pending
@@ -29,13 +30,14 @@ export function validatePostUpdate(state: IncidentState, policy: IncidentPolicy,
   if (u.status === 'resolved' || u.status === 'postmortem') throw new Error('status: use resolve to resolve the incident');
   if (STATUS_ORDER[u.status] < STATUS_ORDER[state.status])
     throw new Error(`status: cannot go back from ${state.status} to ${u.status}`);
-  if (!u.message?.trim()) throw new Error('message: an update needs words for customers');
-  if (u.message.length > MESSAGE_MAX) throw new Error(`message: at most ${MESSAGE_MAX} characters`);
+  requireWords('message', u.message, 'an update needs words for customers');
   guardOrThrow('message', u.message, policy.guard);
   if (u.eta !== undefined && u.eta !== null) {
     const eta = Date.parse(u.eta);
     if (Number.isNaN(eta)) throw new Error('eta: not a date-time');
     if (eta <= nowMs) throw new Error('eta: the ETA is in the past');
+    const far = beyondHorizon(u.eta, nowMs, policy.horizonMs);
+    if (far) throw new Error(`eta: ${far}`);
   }
   if (u.components) validateComponents(policy, u.components);
 }
@@ -43,12 +45,23 @@ export function validatePostUpdate(state: IncidentState, policy: IncidentPolicy,
 export function validateChangeImpact(state: IncidentState, policy: IncidentPolicy, c: ChangeImpactInput): void {
   requireOpen(state);
   requireBy(c.by, 'who is changing the impact');
-  if (c.severity !== undefined && !policy.severities[c.severity]) throw new Error(`severity: unknown severity "${c.severity}"`);
+  if (c.severity !== undefined && !own(policy.severities, c.severity))
+    throw new Error(`severity: unknown severity "${c.severity}"`);
   if (c.components) validateComponents(policy, c.components);
   if (c.componentStatuses) validateComponents(policy, Object.keys(c.componentStatuses));
   if (c.impact !== undefined) guardOrThrow('impact', c.impact, policy.guard);
-  if (c.severity === undefined && !c.components && !c.componentStatuses && c.impact === undefined)
-    throw new Error('nothing to change: give severity, components, componentStatuses or impact');
+  if (!changesSomething(state, c))
+    throw new Error(
+      'nothing to change: give a severity, components, componentStatuses or impact that differ from the current ones',
+    );
+}
+
+/** A change of impact that leaves everything as it is would record an entry and republish for nothing. */
+function changesSomething(state: IncidentState, c: ChangeImpactInput): boolean {
+  if (c.severity !== undefined && c.severity !== state.severity) return true;
+  if (c.components?.some((id) => !state.components.includes(id))) return true;
+  if (Object.entries(c.componentStatuses ?? {}).some(([id, s]) => own(state.componentStatusOverrides, id) !== s)) return true;
+  return c.impact !== undefined && JSON.stringify(c.impact) !== JSON.stringify(state.impact);
 }
 
 export function validateApprove(pending: number[], a: ApproveInput): void {
@@ -61,6 +74,8 @@ export function validateApprove(pending: number[], a: ApproveInput): void {
 export function validateResolve(state: IncidentState, policy: IncidentPolicy, r: ResolveInput): void {
   requireOpen(state);
   requireBy(r.by, 'who resolves');
-  if (!r.message?.trim()) throw new Error('message: a resolution message is required');
+  requireWords('message', r.message, 'a resolution message is required');
   guardOrThrow('message', r.message, policy.guard);
+  if (r.reviewUrl !== undefined && !/^https?:\/\/\S+$/.test(r.reviewUrl)) throw new Error('reviewUrl: an http(s) link');
+  if (r.reviewUrl !== undefined) guardOrThrow('reviewUrl', r.reviewUrl, policy.guard);
 }
