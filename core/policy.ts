@@ -1,5 +1,6 @@
 import { parseDuration } from './duration';
 import { guardRulesForPlan, type GuardRules } from './guard';
+import { dateHorizonMs } from './horizon';
 import type { Channel, ComponentStatus, Plan } from './plan/schema';
 import { own } from './own';
 
@@ -31,6 +32,8 @@ export interface IncidentPolicy {
   audiences: PolicyAudience[];
   templates: Record<'initial' | 'update' | 'holding' | 'etaMissed' | 'resolved', string>;
   guard: GuardRules;
+  /** How far ahead an ETA may lie (absent in runs started before: one year). */
+  horizonMs?: number;
   timeScale: number;
   /** Continue-as-new once a run's history has this many events (Temporal suggests it at ~4k). */
   continueAsNewAfterEvents: number;
@@ -48,6 +51,8 @@ export interface MaintenancePolicy {
   audiences: PolicyAudience[];
   templates: Record<'announce' | 'reminder' | 'start' | 'update' | 'complete' | 'cancel' | 'reschedule' | 'overrun', string>;
   guard: GuardRules;
+  /** How far ahead a window may lie (absent in runs started before: one year). */
+  horizonMs?: number;
   timeScale: number;
   continueAsNewAfterEvents: number;
 }
@@ -99,6 +104,7 @@ function common(plan: Plan, scenarioAudiences: Parameters<typeof audiencesFor>[1
     componentIds: plan.components.map((c) => c.id),
     audiences: audiencesFor(plan, scenarioAudiences, !!o.drill),
     guard: guardRulesForPlan(plan),
+    horizonMs: dateHorizonMs(plan),
     timeScale: scale,
     continueAsNewAfterEvents: o.continueAsNewAfterEvents ?? 4000,
   };

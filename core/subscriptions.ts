@@ -432,6 +432,14 @@ const EN_LABELS = {
   staleTitle: 'This link is no longer valid',
   staleText: 'You unsubscribed after this link was sent. Subscribe again to get a new one.',
   errorTitle: 'Please check the form',
+  /** What is wrong with a field, in the customer's words (never the validator's). */
+  invalid: {
+    email: 'Enter an e-mail address such as name@example.com.',
+    phone: 'Enter your mobile number with its country code, starting with +, for example +15555550100.',
+    webhook: 'Enter a web address starting with http:// or https://.',
+    components: 'Choose components from the list.',
+    other: 'Fill in one of e-mail, mobile number or webhook.',
+  },
   busyTitle: 'Too many requests',
   busyText: 'Please try again in {seconds} seconds.',
   unavailableTitle: 'Not available right now',
@@ -467,6 +475,13 @@ const ZH_TW_LABELS: SubscriptionLabels = {
   staleTitle: '此連結已失效',
   staleText: '您在此連結寄出後已取消訂閱。請重新訂閱以取得新連結。',
   errorTitle: '請檢查表單',
+  invalid: {
+    email: '請輸入電子郵件地址，例如 name@example.com。',
+    phone: '請輸入含國碼的手機號碼，以 + 開頭，例如 +886912345678。',
+    webhook: '請輸入以 http:// 或 https:// 開頭的網址。',
+    components: '請從清單中選擇元件。',
+    other: '請填寫電子郵件、手機號碼或 Webhook 其中一項。',
+  },
   busyTitle: '請求過多',
   busyText: '請在 {seconds} 秒後再試一次。',
   unavailableTitle: '目前無法使用',

@@ -128,7 +128,14 @@ export function subscriptionRoutes(deps: SubscriptionRouteDeps): Router {
     if (!wantsHtml(req)) return next(p);
     if (typeof p.extra.retryAfter === 'number') res.set('Retry-After', String(p.extra.retryAfter));
     const t = subscriptionLabels(locale);
-    const errors = (p.extra.errors as FieldError[] | undefined) ?? [];
+    // Customers read the field's name and what to do in their language, never the validator's words.
+    const fields = { email: t.email, phone: t.phone, webhook: t.webhook, components: t.components } as Record<string, string>;
+    const errors = ((p.extra.errors as FieldError[] | undefined) ?? []).map((e) => {
+      const field = e.path.split('.')[0] ?? '';
+      return Object.hasOwn(fields, field)
+        ? { path: fields[field]!, message: t.invalid[field as keyof typeof t.invalid] }
+        : { path: t.errorTitle, message: t.invalid.other };
+    });
     const seconds = Number(p.extra.retryAfter ?? 60);
     const title =
       p.status === 429 ? t.busyTitle : p.status === 503 ? t.unavailableTitle : p.status === 400 ? t.errorTitle : p.title;

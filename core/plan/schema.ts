@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { isDuration } from '../duration';
+import { isDuration, parseDuration } from '../duration';
+import { DEFAULT_DATE_HORIZON } from '../horizon';
 
 // The communication plan's shape. Cross-references (a route naming a component, a scenario naming an
 // audience, …) are checked in check.ts, which reports each problem with its path in the file.
@@ -203,6 +204,8 @@ const Limits = z.strictObject({
   /** Deprecated: a character count, read as the segments it takes for locales smsSegments does not name. */
   smsLength: z.number().int().min(70).max(1600).optional(),
   pushLength: z.number().int().min(40).max(1000).default(178),
+  /** How far ahead an ETA or a maintenance window may lie; later dates are refused as typos. */
+  dateHorizon: Duration.refine((d) => parseDuration(d) >= 86_400_000, 'at least 1d').default(DEFAULT_DATE_HORIZON),
 });
 
 const Sms = z.strictObject({
@@ -225,7 +228,7 @@ export const Plan = z.strictObject({
   routing: Routing,
   correlation: Correlation.prefault({}),
   drills: Drills,
-  limits: Limits.default({ smsSegments: {}, pushLength: 178 }),
+  limits: Limits.default({ smsSegments: {}, pushLength: 178, dateHorizon: DEFAULT_DATE_HORIZON }),
   sms: Sms.default({}),
 });
 

@@ -416,7 +416,14 @@ describe('public subscriptions with double opt-in', () => {
       ['locale', 'zh-TW'],
     ]);
     assert.equal(form.status, 400);
-    assert.match(await form.text(), /請檢查表單[\s\S]*components\.0/);
+    const page = await form.text();
+    assert.match(page, /請檢查表單[\s\S]*元件[\s\S]*請從清單中選擇元件/, 'the field and what to do, in the form’s language');
+    assert.doesNotMatch(page, /components\.0|E\.164|must be/, 'never the validator’s words');
+    const phone = await postForm(main.base, [
+      ['phone', '0912345678'],
+      ['locale', 'zh-TW'],
+    ]);
+    assert.match(await phone.text(), /手機號碼[\s\S]*請輸入含國碼的手機號碼/);
     const text = await fetch(`${main.base}/v1/subscriptions`, {
       method: 'POST',
       headers: { 'content-type': 'text/plain' },

@@ -6,6 +6,7 @@ import type {
   MaintenanceStatus,
   RescheduleInput,
 } from '../contracts/maintenance';
+import { beyondHorizon } from '../../core/horizon';
 import { guardOrThrow, requireBy } from '../validation';
 
 // The maintenance window's update validators: what only the running window knows (its status, its
@@ -27,6 +28,13 @@ export function validateReschedule(state: MaintenanceState, policy: MaintenanceP
   if (end <= start) throw new Error('scheduledUntil: must be after scheduledFor');
   if (end <= nowMs) throw new Error('scheduledUntil: the window would already be over');
   if (state.status === 'scheduled' && start <= nowMs) throw new Error('scheduledFor: must be in the future');
+  for (const [field, at] of [
+    ['scheduledFor', r.scheduledFor],
+    ['scheduledUntil', r.scheduledUntil],
+  ] as const) {
+    const far = beyondHorizon(at, nowMs, policy.horizonMs);
+    if (far) throw new Error(`${field}: ${far}`);
+  }
   if (state.status === 'in_progress' && r.scheduledFor !== state.scheduledFor)
     throw new Error('scheduledFor: the window has started; only its end can move');
   if (r.message !== undefined) guardOrThrow('message', r.message, policy.guard);
