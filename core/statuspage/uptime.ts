@@ -1,10 +1,13 @@
 import type { ComponentStatus, Plan } from '../plan/schema';
-import { lastDays } from './days';
+import { lastDays, startOfDay } from './days';
 import type { ComponentDay, PageHistory, PageIncident, PageMaintenance } from './types';
 
 // 90-day uptime per component, from what the incidents and maintenances say each component went
 // through and when. Like Statuspage, a major outage counts fully as downtime, a partial outage at 30 %,
-// degraded performance and maintenance not at all; a day shows the worst status it saw.
+// degraded performance and maintenance not at all; a day shows the worst status it saw. Uptime is
+// taken over whole days since the component appeared on the page (today up to now): days before it
+// existed have no data and count for nothing, so a fresh page does not read "0 %" after one outage.
+// A component is charged from when it was affected, not from the incident's start when it was added later.
 
 export const UPTIME_DAYS = 90;
 const PARTIAL_WEIGHT = 0.3;
@@ -52,10 +55,12 @@ function incidentSegments(i: PageIncident, componentId: string, now: number): Se
     const status = i.componentStatuses[componentId];
     return status && status !== 'operational' ? [{ start, end, status, event }] : [];
   }
-  // From the start, the status the first change set; then each change until the next one.
+  // From the start when the incident's first update affected it (else from the update that added it),
+  // then each change until the next one.
+  const firstUpdate = Math.min(...i.updates.map((u) => Math.max(start, ms(u.createdAt))));
   const segments: Segment[] = [];
   for (let k = 0; k < transitions.length; k++) {
-    const from = k === 0 ? start : transitions[k]!.at;
+    const from = k === 0 && transitions[0]!.at <= firstUpdate ? start : transitions[k]!.at;
     const to = Math.min(end, k + 1 < transitions.length ? transitions[k + 1]!.at : end);
     const status = transitions[k]!.status;
     if (to > from && status !== 'operational') segments.push({ start: from, end: to, status, event });
@@ -138,9 +143,19 @@ export function componentUptime({
   days = UPTIME_DAYS,
 }: UptimeInput): ComponentUptime[] {
   const nowMs = ms(now);
-  const sinceMs = ms(since);
+  const pageSince = ms(since);
   const calendar = lastDays(nowMs, days, plan.page.timeZone);
+  const storedDays = Object.values(history?.componentDays ?? {}).flatMap((d) => Object.keys(d));
+  const lastStored = storedDays.length > 0 ? storedDays.reduce((a, b) => (a > b ? a : b)) : undefined;
+  /** When a component appeared: its first recorded day; a component no recorded day knows came after the last one. */
+  const componentSince = (id: string): number => {
+    const own = Object.keys(history?.componentDays?.[id] ?? {}).sort();
+    if (own.length > 0) return Math.min(pageSince, startOfDay(own[0]!, plan.page.timeZone));
+    if (lastStored) return Math.max(pageSince, startOfDay(nextDay(lastStored), plan.page.timeZone));
+    return pageSince;
+  };
   return plan.components.map((c) => {
+    const sinceMs = componentSince(c.id);
     const segments = [
       ...incidents.flatMap((i) => incidentSegments(i, c.id, nowMs)),
       ...maintenances.flatMap((m) => maintenanceSegments(m, c.id, nowMs)),
@@ -164,7 +179,8 @@ export function componentUptime({
         };
       const computed = tally(segments, from, to);
       const d = fromStore ? { ...fromStore, events: computed.events } : computed;
-      observed += fromStore ? (end - start) / 1000 : (to - from) / 1000;
+      // Whole days: the day the component appeared counts from its start, today up to now.
+      observed += (Math.min(end, nowMs) - start) / 1000;
       down += d.majorOutageSeconds + PARTIAL_WEIGHT * d.partialOutageSeconds;
       return { day, noData: false, ...d };
     });
@@ -177,4 +193,9 @@ export function componentUptime({
 function formatPercent(p: number): string {
   const floored = Math.floor(p * 100) / 100;
   return floored.toFixed(2);
+}
+
+/** The calendar day after `day` (YYYY-MM-DD). */
+function nextDay(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
 }
