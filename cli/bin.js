@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-// The `herald` command: TypeScript run through tsx, like every other Herald process.
-require('tsx/cjs');
-require('./main.ts');
+// The `herald` command: the compiled CLI, compiled again first when a source changed (scripts/compiled.js).
+require('../scripts/compiled.js').run('cli/main');

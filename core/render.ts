@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import type { MessageContext, RenderedMessage } from './messages';
 import { TEMPLATE_PARTS } from './plan/schema';
+import { PROJECT_ROOT } from './projectRoot';
 import { shortTime } from './messageWords';
 import { ELASTIC_END, ELASTIC_START, stripElastic } from './sms';
 
@@ -16,7 +17,7 @@ import { ELASTIC_END, ELASTIC_START, stripElastic } from './sms';
 // checks output ({{ … }}), never conditions, and the renderer sets every optional top-level key that
 // the context leaves out to null, so templates see exactly the keys MessageContext declares.
 
-export const DEFAULT_TEMPLATES_DIR = join(__dirname, '..', 'templates');
+export const DEFAULT_TEMPLATES_DIR = join(PROJECT_ROOT, 'templates');
 export const EMAIL_LAYOUT = 'layouts/email.html.njk';
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
+import { join } from 'node:path';
 import { bundleWorkflowCode, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { Client, Connection } from '@temporalio/client';
 import type { HeraldConfig } from '../core/config';
 import type { Plan } from '../core/plan/schema';
+import { PROJECT_ROOT } from '../core/projectRoot';
 import { temporalConnectionOptions } from '../core/temporalConnection';
 import { createActivities } from '../activities';
 import { createProviders, type ChannelProviders } from '../activities/providers';
@@ -63,5 +65,6 @@ export async function createHeraldWorker({
 /** Bundles workflows/ without webpack's chatter on stdout; warnings and errors still show. */
 export function bundleWorkflows(): Promise<{ code: string }> {
   const quiet = { trace() {}, debug() {}, info() {}, log() {}, warn: console.warn, error: console.error };
-  return bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: quiet as never });
+  // From the sources, whether this process runs them or the compiled build: the bundle tests replay is built the same way.
+  return bundleWorkflowCode({ workflowsPath: join(PROJECT_ROOT, 'workflows', 'index.ts'), logger: quiet as never });
 }
