@@ -54,7 +54,10 @@ export function renderRoundContent(o: {
   unsubscribeBase: string;
   now: Date;
 }): RoundContent {
-  const { plan, request, renderer, statusUrl } = o;
+  const { plan, request, renderer } = o;
+  // One public address: the plan's page.url, which the page, its JSON and its feeds use too. A drill
+  // links its own drill page (the request's statusUrl).
+  const statusUrl = request.drill ? o.statusUrl : plan.page.url.replace(/\/+$/, '');
   const audience = planAudience(plan, request.audienceId);
   const wording = planAudience(plan, request.standsFor ?? request.audienceId);
   const kind = wording.kind;
