@@ -29,6 +29,7 @@ import { claimIncident } from './webhooks/correlationClient';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
 import { guardFields, missingLocales, wordsOf } from './words';
 import { own } from '../../core/own';
+import { beyondHorizon, dateHorizonMs } from '../../core/horizon';
 
 export type IncidentRoutesDeps = RouteDeps;
 
@@ -42,6 +43,8 @@ export function incidentRoutes(deps: RouteDeps): Router {
     const message = wordsOf(plan, body.message, body.locale, 'message');
     guardExternal(deps, 'incidents', {
       title: body.title,
+      // The id (and so the public URL and e-mail headers) carries the title's slug.
+      slug: incidentSlug(body.title),
       ...guardFields('message', body.message),
       ...guardFields('impact', body.impact),
     });

@@ -23,9 +23,11 @@ import {
   type MaintenanceInput,
   type MaintenanceWorkflow,
 } from '../../workflows/contracts/maintenance';
+import { plannedReminders } from '../../core/maintenanceReminders';
 import { Problem, type FieldError } from '../problem';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
 import { own } from '../../core/own';
+import { beyondHorizon, dateHorizonMs } from '../../core/horizon';
 
 export function maintenanceRoutes(deps: RouteDeps): Router {
   const { client, plan, taskQueue, requireRole, publicUrl } = deps;
@@ -34,7 +36,7 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
   router.post('/v1/maintenances', requireRole('operator'), async (req, res) => {
     const body = parseBody(ScheduleMaintenance, req.body);
     const input = maintenanceAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
-    guardExternal(deps, 'maintenances', { title: body.title, message: body.message });
+    guardExternal(deps, 'maintenances', { title: body.title, slug: incidentSlug(body.title), message: body.message });
     const id = maintenanceWorkflowId(incidentSlug(input.title), randomBytes(4).toString('hex'));
     await withDeadline(deps, () =>
       client.workflow.start<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {

@@ -101,7 +101,7 @@ export function normalizedView(raw: string): GuardView {
  * The normalized text with what was split by spaces joined again, or undefined when nothing was:
  * spaces before (and after) a dot, colon or at-sign between letters or digits ("10 . 0 . 3 . 7",
  * "db .acme. internal"; a sentence's ". " alone is not joined), and runs of four or more single
- * letters or digits each followed by one space ("k e s t r e l").
+ * letters or digits separated by the same one character ("k e s t r e l", "k·e·s·t·r·e·l").
  */
 export function joinedView(view: GuardView): GuardView | undefined {
   const drop = new Set<number>();
@@ -110,8 +110,11 @@ export function joinedView(view: GuardView): GuardView | undefined {
     for (let k = 0; k < before.length; k++) drop.add(m.index + k);
     for (let k = 0; k < after.length; k++) drop.add(m.index + before.length + 1 + k);
   }
-  for (const m of view.text.matchAll(/(?<![A-Za-z0-9])(?:[A-Za-z0-9][ .:@/-]){3,}[A-Za-z0-9](?![A-Za-z0-9])/g)) {
-    for (let k = 1; k < m[0].length; k += 2) if (m[0][k] === ' ') drop.add(m.index + k);
+  // Single letters or digits each followed by the same one separator: "k e s t r e l", "k·e·s·t·r·e·l".
+  for (const m of view.text.matchAll(
+    /(?<![A-Za-z0-9])[A-Za-z0-9]([ .:@/_·•‧-])(?:[A-Za-z0-9]\1){2,}[A-Za-z0-9](?![A-Za-z0-9])/g,
+  )) {
+    for (let k = 1; k < m[0].length; k += 2) drop.add(m.index + k);
   }
   if (drop.size === 0) return undefined;
   let text = '';
