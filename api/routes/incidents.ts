@@ -199,6 +199,8 @@ export function resolveAgainstPlan(plan: Plan, body: DeclareIncident, actor: str
     if (!known.has(c)) errors.push({ path: `components.${i}`, message: `unknown component "${c}"` });
   });
   if (body.eta && Date.parse(body.eta) <= Date.now()) errors.push({ path: 'eta', message: 'the ETA is in the past' });
+  const farEta = body.eta ? beyondHorizon(body.eta, Date.now(), dateHorizonMs(plan)) : undefined;
+  if (farEta) errors.push({ path: 'eta', message: farEta });
   if (errors.length > 0)
     throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   return {

@@ -154,6 +154,10 @@ export function maintenanceAgainstPlan(
   });
   if (Date.parse(body.scheduledFor) <= Date.now())
     errors.push({ path: 'scheduledFor', message: 'the window must start in the future' });
+  for (const field of ['scheduledFor', 'scheduledUntil'] as const) {
+    const far = beyondHorizon(body[field], Date.now(), dateHorizonMs(plan));
+    if (far) errors.push({ path: field, message: far });
+  }
   if (errors.length > 0)
     throw new Problem(422, 'Not valid for this plan', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
   return {
