@@ -64,7 +64,9 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
   router.get('/v1/maintenances/:id', requireRole('viewer'), async (req, res) => {
     const id = checkId('maintenance', String(req.params.id));
     try {
-      res.json(await withDeadline(deps, () => client.workflow.getHandle(id).query(maintenanceStateQuery)));
+      const state = await withDeadline(deps, () => client.workflow.getHandle(id).query(maintenanceStateQuery));
+      // The plan's reminders with when each goes out (sent, planned, or skipped: due before the schedule was set).
+      res.json({ ...state, reminders: plannedReminders(plan, state) });
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) throw new Problem(404, 'Not found', `no maintenance ${id}`);
       throw err;

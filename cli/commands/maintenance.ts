@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { MaintenanceState } from '../../workflows/contracts/maintenance';
+import type { PlannedReminder } from '../../core/maintenanceReminders';
 import { apiClient, collect, instant, print, printRecord, withApi, type ApiOptions } from '../client';
 
 interface ListedMaintenance {
@@ -133,7 +134,9 @@ export function maintenanceCommand(): Command {
 
   withApi(maintenance.command('show').description("a window's state and timeline").argument('<id>', 'maintenance id')).action(
     async (id: string, o: ApiOptions) => {
-      const s = await apiClient(o).get<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}`);
+      const s = await apiClient(o).get<MaintenanceState & { reminders?: PlannedReminder[] }>(
+        `/v1/maintenances/${encodeURIComponent(id)}`,
+      );
       if (o.json) return print(o, s);
       summary(o, s);
       print(o, s, () => ({
@@ -146,7 +149,7 @@ export function maintenanceCommand(): Command {
   return maintenance;
 }
 
-function summary(o: ApiOptions, s: MaintenanceState): void {
+function summary(o: ApiOptions, s: MaintenanceState & { reminders?: PlannedReminder[] }): void {
   printRecord(o, s, [
     ['id', s.id],
     ['title', s.title],
@@ -154,5 +157,6 @@ function summary(o: ApiOptions, s: MaintenanceState): void {
     ['components', s.components],
     ['window', `${s.scheduledFor} – ${s.scheduledUntil}`],
     ['reminders sent', s.remindersSent.length],
+    ...(s.reminders ?? []).map((r) => [`reminder ${r.before} before`, `${r.at} (${r.state})`] as [string, string]),
   ]);
 }
