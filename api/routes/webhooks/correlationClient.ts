@@ -13,6 +13,7 @@ import {
   type CorrelationBatch,
   type CorrelationWorkflow,
 } from '../../../workflows/contracts/correlation';
+import { withCallDeadline } from '../../deadline';
 
 // How the API hands deliveries to the page's alert router. A hand-off is one signal-with-start; while
 // one is in flight, the deliveries that arrive wait and go together in the next (group commit), so a
@@ -143,7 +144,7 @@ export function correlationSink(target: CorrelationTarget): CorrelationSink {
 /** Registers an operator-declared incident with the router, so alerts that follow join it. */
 export async function claimIncident(target: CorrelationTarget, claim: CorrelationClaim): Promise<void> {
   const { client, plan, taskQueue, temporalTimeoutMs } = target;
-  await client.connection.withDeadline(Date.now() + temporalTimeoutMs, () =>
+  await withCallDeadline(client.connection, temporalTimeoutMs, () =>
     client.workflow.signalWithStart<CorrelationWorkflow, [CorrelationClaim]>(CORRELATION_WORKFLOW, {
       workflowId: correlationWorkflowId(plan.page.id),
       taskQueue,
