@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import cluster from 'node:cluster';
 import { loadConfig } from '../core/config';
 import { createLogger } from '../core/logger';
@@ -43,7 +44,11 @@ if (cluster.isPrimary && config.statusWorkers > 1) {
   process.once('SIGINT', stop);
 } else {
   // The page's subscribe form posts to the API.
-  const status = createStatusServer(config.publicDir, { formAction: [new URL(config.api.subscriptions.apiPublicUrl).origin] });
+  const status = createStatusServer(config.publicDir, {
+    formAction: [new URL(config.api.subscriptions.apiPublicUrl).origin],
+    // Drills publish their own snapshot; drill messages link it under /drill/.
+    drillDir: join(config.dataDir, 'drill', 'public'),
+  });
   status.server.on('error', (err) => {
     console.error(`herald status: cannot listen on ${config.bind}:${config.statusPort}: ${err.message}`);
     process.exit(1);

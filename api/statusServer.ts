@@ -135,29 +135,42 @@ export interface StatusServerOptions {
   /** How long a client may take to send its headers, and its whole request (as the API's server). */
   headersTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** The drill snapshot's directory: served under /drill/, where drill messages link. */
+  drillDir?: string;
 }
 
 export function createStatusServer(publicDir: string, opts: StatusServerOptions = {}): StatusServer {
   const htmlHeaders = htmlSecurityHeaders(opts.formAction);
-  let current = '';
   let files = new Map<string, Entry>();
   let loading: Promise<boolean> | null = null;
-  const load = async (): Promise<boolean> => {
+  const sources = [{ dir: publicDir, prefix: '', current: '', files: new Map<string, Entry>() }];
+  if (opts.drillDir) sources.push({ dir: opts.drillDir, prefix: '/drill', current: '', files: new Map<string, Entry>() });
+  const loadOne = async (s: (typeof sources)[number]): Promise<boolean> => {
     let real: string;
     try {
-      real = realpathSync(publicDir);
+      real = realpathSync(s.dir);
     } catch {
       return false; // nothing published yet, or a publish is swapping: keep serving what we have
     }
-    if (real === current) return false;
+    if (real === s.current) return false;
     try {
-      const next = await loadSnapshotIntoMemory(real, files, htmlHeaders);
-      files = next; // one assignment: a request sees the old snapshot or the new one, never a mix
-      current = real;
+      s.files = await loadSnapshotIntoMemory(real, s.files, htmlHeaders);
+      s.current = real;
       return true;
     } catch {
       return false; // pruned under us; the next poll sees the new target
     }
+  };
+  const load = async (): Promise<boolean> => {
+    let changed = false;
+    for (const s of sources) changed = (await loadOne(s)) || changed;
+    if (changed)
+      // One assignment: a request sees the old snapshot or the new one, never a mix.
+      files =
+        sources.length === 1
+          ? sources[0]!.files
+          : new Map(sources.flatMap((s) => [...s.files].map(([path, entry]) => [s.prefix + path, entry] as const)));
+    return changed;
   };
   /** One load at a time; a refresh asked for during a load runs right after it. */
   const refresh = (): Promise<boolean> => {
