@@ -7,7 +7,9 @@ COPY scripts ./scripts
 # No Go in the image: the postinstall step says so and moves on; containers talk to the Temporal service.
 RUN npm ci --no-audit --no-fund
 COPY . .
+# Compiled once here (build/<fingerprint>/); the containers run it and never write it.
+RUN node scripts/compiled.js
 ENV HERALD_DATA_DIR=/data HERALD_BIND=0.0.0.0 NODE_ENV=production
 VOLUME ["/data"]
 USER node
-CMD ["node", "--import", "tsx", "worker/main.ts"]
+CMD ["node", "scripts/compiled.js", "worker/main"]

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Connection, type ConnectionOptions } from '@temporalio/client';
 import { DEV_SERVER_TYPE_NAMES, HERALD_SEARCH_ATTRIBUTES } from '../core/searchAttributes';
 import type { ChildSpec } from './supervisor';
+import { PROJECT_ROOT } from '../core/projectRoot';
 
 // Starts the Temporal CLI dev server ourselves (the SDK's own start-up downloads the binary and
 // gives up after 5 s) and waits until its frontend answers.
@@ -112,7 +113,7 @@ export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void
 
 /** Path of the Temporal CLI from scripts/temporal-cli.sh (its last line), or a clear error. */
 export function temporalCliPath(): string {
-  const script = join(__dirname, 'temporal-cli.sh');
+  const script = join(PROJECT_ROOT, 'scripts', 'temporal-cli.sh');
   const result = spawnSync('bash', [script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   const last = result.stdout.trim().split('\n').pop() ?? '';
   if (result.status !== 0 || !last) throw new Error('no Temporal CLI: see the line above (scripts/temporal-cli.sh)');

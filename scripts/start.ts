@@ -15,6 +15,7 @@ import { workerMetricsAddress, workerMetricsUrl } from '../worker/metrics';
 import { devServerChild, temporalCliPath, waitForFrontend } from './devServer';
 import { ensureRetention, ensureSearchAttributes } from './setupTemporal';
 import { Supervisor, type ChildSpec } from './supervisor';
+import { entry } from './compiled';
 import { clusterBinaries, startCluster, type RunningCluster } from './cluster/cluster';
 import { clusterPorts, clusterSettings, type ClusterSettings } from './cluster/settings';
 
@@ -24,7 +25,6 @@ import { clusterPorts, clusterSettings, type ClusterSettings } from './cluster/s
 // nothing half-started is left running; once it is up, a process that dies is started again and
 // the others go on — the status server above all. Ctrl-C or SIGTERM stops everything.
 
-const ROOT = join(__dirname, '..');
 const CLUSTER = process.argv.includes('--cluster');
 let supervisor: Supervisor | undefined;
 let stopping = false;
@@ -193,10 +193,10 @@ async function main() {
       own = { HERALD_WORKER_METRICS_PORT: free ? String(port) : '0' };
       if (free) metricsUrls.push(`http://${metricsAddress.host}:${port}/metrics`);
     }
-    sup.start(heraldChild(name, 'worker/main.ts', { ...workerEnv, ...own }, logDir, 4));
+    sup.start(heraldChild(name, 'worker/main', { ...workerEnv, ...own }, logDir, 4));
   }
-  sup.start(heraldChild('api', 'api/main.ts', env, logDir, 4));
-  sup.start(heraldChild('status', 'api/statusMain.ts', env, logDir, 3));
+  sup.start(heraldChild('api', 'api/main', env, logDir, 4));
+  sup.start(heraldChild('status', 'api/statusMain', env, logDir, 3));
 
   await waitFor(`http://127.0.0.1:${config.apiPort}/healthz`, cluster ? 60_000 : 30_000).catch(() =>
     fail(`the API did not become healthy in time; see ${join(logDir, 'api.log')}`),
@@ -233,14 +233,15 @@ async function main() {
   console.log(lines.join('\n'));
 }
 
-/** A Herald process (worker, API, status server) as a supervised child. */
-function heraldChild(name: string, entry: string, env: NodeJS.ProcessEnv, logDir: string, stage: number): ChildSpec {
+/** A Herald process (worker, API, status server) as a supervised child, running the compiled build. */
+function heraldChild(name: string, entryName: string, env: NodeJS.ProcessEnv, logDir: string, stage: number): ChildSpec {
   return {
     name,
     command: process.execPath,
-    args: ['--import', 'tsx', join(ROOT, entry)],
+    args: [entry(entryName)],
     cwd: process.cwd(),
-    env,
+    // Stack traces in the logs name the TypeScript lines (the build carries source maps).
+    env: { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, '--enable-source-maps'].filter(Boolean).join(' ') },
     logFile: join(logDir, `${name}.log`),
     stage,
   };

@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { HeraldConfig } from '../../core/config';
+import { PROJECT_ROOT } from '../../core/projectRoot';
 import { waitForFrontend } from '../devServer';
 import {
   ensureNamespace,
@@ -20,7 +21,9 @@ import { TEMPORAL_SERVICES, temporalServerEnv, type ClusterSettings, type Tempor
 // separate supervised processes, the namespace with Herald's search attributes, and the Web UI when
 // it could be built. Herald's own processes are started by scripts/start.ts, as for `npm start`.
 
-const CONFIG_ROOT = __dirname; // scripts/cluster, holding config/herald.yaml and config/dynamicconfig.yaml
+// scripts/cluster in the sources (the compiled build has no YAML or shell scripts): config/herald.yaml,
+// config/dynamicconfig.yaml and the provisioning scripts.
+const CLUSTER_SOURCES = join(PROJECT_ROOT, 'scripts', 'cluster');
 
 export class ClusterStartError extends Error {}
 
@@ -47,7 +50,7 @@ export function clusterBinaries(): ClusterBinaries {
 }
 
 function lastLine(script: string): { path?: string; error?: string } {
-  const r = spawnSync('bash', [join(__dirname, script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync('bash', [join(CLUSTER_SOURCES, script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const out = r.stdout.trim().split('\n').pop() ?? '';
   const err = r.stderr
     .trim()
@@ -91,7 +94,7 @@ export async function startCluster(
   const schemaLog = join(s.logDir, 'temporal-schema.log');
   const schema = await ensureTemporalSchema(binaries.sqlTool, s, secrets, (text) => appendFileSync(schemaLog, `${text}\n`));
 
-  const dynamicConfig = join(CONFIG_ROOT, 'config', 'dynamicconfig.yaml');
+  const dynamicConfig = join(CLUSTER_SOURCES, 'config', 'dynamicconfig.yaml');
   const env = { ...process.env, ...temporalServerEnv(s, secrets.temporal, dynamicConfig) };
   const services: Record<string, ReturnType<Supervisor['start']>> = {};
   for (const service of TEMPORAL_SERVICES) services[service] = sup.start(temporalServiceChild(binaries.server, service, env, s));
@@ -128,7 +131,7 @@ function temporalServiceChild(server: string, service: TemporalService, env: Nod
   return {
     name: `temporal-${service}`,
     command: server,
-    args: ['--root', CONFIG_ROOT, '--config', 'config', '--env', 'herald', '--allow-no-auth', 'start', '--service', service],
+    args: ['--root', CLUSTER_SOURCES, '--config', 'config', '--env', 'herald', '--allow-no-auth', 'start', '--service', service],
     env,
     logFile: join(s.logDir, `temporal-${service}.log`),
     // The frontend stops before the services behind it; PostgreSQL last.
