@@ -7,4 +7,5 @@ if [ ! -d node_modules/@temporalio/worker ] || [ ! -d node_modules/better-sqlite
   echo "herald: installing dependencies (npm ci)…" >&2
   npm ci --no-audit --no-fund
 fi
-exec node --import tsx scripts/start.ts "$@"
+# Compiled JavaScript (scripts/compiled.js: compiled again first when a source changed), start.ts and its children alike.
+exec node scripts/compiled.js scripts/start "$@"
