@@ -6,6 +6,7 @@ import { checkCrossReferences, type TemplateIndex } from './check';
 import type { PlanPath } from './problem';
 import { DEFAULT_TEMPLATES_DIR } from '../render';
 import { checkTemplateVariables } from './templateCheck';
+import { publicWordProblems } from './publicWords';
 
 export interface PlanProblem {
   /** Dotted path in the plan, e.g. "scenarios.outage.cadence.sev1". */
@@ -91,7 +92,10 @@ export function parsePlan(
       }),
     };
   }
-  const problems = checkCrossReferences(parsed.data, hasTemplate).map((p) => ({ ...locate(p.path), message: p.message }));
+  const problems = [...checkCrossReferences(parsed.data, hasTemplate), ...publicWordProblems(parsed.data)].map((p) => ({
+    ...locate(p.path),
+    message: p.message,
+  }));
   return problems.length > 0 ? { problems } : { plan: parsed.data, problems: [] };
 }
 
