@@ -31,8 +31,6 @@ import { guardFields, missingLocales, wordsOf } from './words';
 import { own } from '../../core/own';
 import { beyondHorizon, dateHorizonMs } from '../../core/horizon';
 
-export type IncidentRoutesDeps = RouteDeps;
-
 export function incidentRoutes(deps: RouteDeps): Router {
   const { client, plan, taskQueue, requireRole, publicUrl } = deps;
   const router = Router();
