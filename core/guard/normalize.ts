@@ -30,6 +30,8 @@ const kindOf = (c: string): Kind =>
   /^\p{Lu}$/u.test(c) ? 'upper' : /^\p{Ll}$/u.test(c) ? 'lower' : /^\p{Nd}$/u.test(c) ? 'digit' : 'other';
 
 let folds: Map<string, string> | undefined;
+/** Each non-ASCII character seen, to what it reads as (empty when dropped): texts repeat their characters. */
+const undone = new Map<string, string>();
 
 /** Every non-ASCII character whose TS #39 prototype is ASCII, to the ASCII character it stands for. */
 function asciiFolds(): Map<string, string> {
@@ -81,14 +83,18 @@ export function normalizedView(raw: string): GuardView {
     const ch = String.fromCodePoint(cp);
     const end = i + ch.length;
     if (cp < 0x80) emit(ch, i, end);
-    else if (cp >= 0x3400 && cp <= 0x9fff)
-      emit(fold.get(ch) ?? ch, i, end); // CJK ideographs: NFKD keeps them
-    else if (!DROPPED.test(ch)) {
-      for (const part of ch.normalize('NFKD')) {
-        if (DROPPED.test(part)) continue;
-        const folded = part.charCodeAt(0) < 0x80 ? part : (fold.get(part) ?? part);
-        emit(folded, i, end);
+    else {
+      let out = undone.get(ch);
+      if (out === undefined) {
+        out = '';
+        if (!DROPPED.test(ch))
+          for (const part of ch.normalize('NFKD')) {
+            if (DROPPED.test(part)) continue;
+            out += part.charCodeAt(0) < 0x80 ? part : (fold.get(part) ?? part);
+          }
+        if (undone.size < 50_000) undone.set(ch, out);
       }
+      if (out) emit(out, i, end);
     }
     i = end;
   }
