@@ -34,11 +34,19 @@ export function isSandboxRound(plan: Plan, request: NotifyRequest): boolean {
 
 export function audienceFilter(plan: Plan, request: NotifyRequest): AudienceFilter {
   const audience = planAudience(plan, request.audienceId);
+  // One message per person: members of an audience of the same message that outranks this one
+  // hear it from that audience (its wording, its channels), decided by the same query on every page
+  // and every retry.
+  const outrankedBy = (request.outrankedBy ?? []).map((o) => {
+    const higher = planAudience(plan, o.audienceId);
+    return { internal: higher.kind === 'internal', attributes: higher.filter, channels: o.channels };
+  });
   return {
     components: request.components,
     ...(request.excludeComponents?.length ? { excludeComponents: request.excludeComponents } : {}),
     internal: audience.kind === 'internal',
     attributes: audience.filter,
+    ...(outrankedBy.length > 0 ? { outrankedBy } : {}),
   };
 }
 

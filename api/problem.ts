@@ -77,7 +77,7 @@ export function updateRejected(err: unknown, what: string): Problem | undefined 
   if (!(err instanceof WorkflowUpdateFailedError)) return undefined;
   const message = ((err.cause as Error | undefined)?.message ?? err.message).split('\n')[0]!.slice(0, 1000);
   const conflict =
-    /already (resolved|postmortem|completed|cancelled)|cannot go back|nothing is waiting for approval|is not waiting for approval|cannot (reschedule|cancel|complete|post an update)|has started/i.test(
+    /already (resolved|postmortem|completed|cancelled)|cannot go back|nothing is waiting for approval|is not waiting for approval|was folded into|before messages could be rejected|cannot (reschedule|cancel|complete|post an update)|has started/i.test(
       message,
     );
   const m = /^([A-Za-z][\w.]*(?:, [A-Za-z][\w.]*)*): (.+)$/.exec(message);

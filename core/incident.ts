@@ -74,6 +74,17 @@ export const ApproveIncidentMessage = z.strictObject({
 });
 export type ApproveIncidentMessage = z.infer<typeof ApproveIncidentMessage>;
 
+/** The longest reason a rejection keeps (the workflow's validator holds the same bound). */
+export const REJECT_REASON_MAX = 500;
+
+/** POST /v1/incidents/:id/reject — the message that waits for approval goes to nobody. */
+export const RejectIncidentMessage = z.strictObject({
+  seq: z.number().int().min(1).max(1_000_000),
+  /** Why: kept in the incident's record for the team, never sent. */
+  reason: z.string().trim().min(1, 'say why the message should not go out').max(REJECT_REASON_MAX),
+});
+export type RejectIncidentMessage = z.infer<typeof RejectIncidentMessage>;
+
 /** POST /v1/incidents/:id/resolve */
 export const ResolveIncident = z.strictObject({
   message: Words,

@@ -48,6 +48,10 @@ export interface MessageFacts {
   previousScheduledUntil?: string;
   /** Reminders: milliseconds from the round's time until the window starts. */
   startsInMs?: number;
+  /** Component ids this update newly affects (a widening). */
+  newlyAffected?: string[];
+  /** The external message that waits for approval (internal audiences are told). */
+  awaitingApproval?: { seq: number; audiences: string[]; sendsAt: string };
 }
 
 export interface ContextOptions {
@@ -119,6 +123,23 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
     operatorUpdate: allTexts(facts.message).some((t) => t.trim().length > 0),
     ...(facts.eta ? { eta: time(facts.eta) } : {}),
     ...(facts.nextUpdateAt ? { nextUpdateAt: time(facts.nextUpdateAt) } : {}),
+    ...(facts.newlyAffected?.length
+      ? {
+          newlyAffected: joinForSentence(
+            facts.newlyAffected.map((id) => pick(plan.components.find((c) => c.id === id)?.businessFunction) ?? id),
+            locale,
+          ),
+        }
+      : {}),
+    ...(o.kind === 'internal' && facts.awaitingApproval
+      ? {
+          awaitingApproval: {
+            seq: facts.awaitingApproval.seq,
+            audiences: joinForSentence(facts.awaitingApproval.audiences, locale),
+            sendsAt: time(facts.awaitingApproval.sendsAt)!,
+          },
+        }
+      : {}),
   };
   if (facts.kind === 'incident') {
     const severity = plan.severities.find((s) => s.id === facts.severity);

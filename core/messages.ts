@@ -63,6 +63,10 @@ export interface MessageContext {
   operatorUpdate: boolean;
   eta?: string;
   nextUpdateAt?: string;
+  /** The business functions this update newly affects (a widening), joined for a sentence. */
+  newlyAffected?: string;
+  /** Internal only: the external message that waits for approval, for whom, and when it goes out by itself. */
+  awaitingApproval?: { seq: number; audiences: string; sendsAt: string };
   /** The incident's or maintenance's page in the reader's locale. */
   statusUrl: string;
   /** E-mail to external audiences: the recipient's one-click unsubscribe and preferences links. */

@@ -20,6 +20,11 @@ export interface NotifyRequest {
   components: string[];
   /** …except subscribers of these (they were told already: components added later). */
   excludeComponents?: string[];
+  /**
+   * Audiences of the same message that outrank this one (plan precedence), with the channels they
+   * use for it: their members who have an address on one of those channels are left out here.
+   */
+  outrankedBy?: { audienceId: string; channels: Channel[] }[];
   drill: boolean;
   /** Where messages link to: the public status page, or the drill page in drills. Defaults to HERALD_PUBLIC_URL. */
   statusUrl?: string;

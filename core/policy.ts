@@ -15,6 +15,8 @@ export interface PolicyAudience {
   kind: 'external' | 'internal';
   channels: Channel[];
   requiresApproval: boolean;
+  /** The plan audience's precedence: who tells a subscriber several audiences reach (absent in runs started before it existed). */
+  precedence?: number;
 }
 
 export interface IncidentPolicy {
@@ -80,6 +82,7 @@ function audiencesFor(
         kind: audience.kind,
         channels,
         requiresApproval: sa.requiresApproval,
+        precedence: audience.precedence,
       };
     const sandbox = plan.audiences.find((a) => a.id === plan.drills.audience)!;
     // The sandbox receives what this audience would, on the channels it has of those.
@@ -90,6 +93,7 @@ function audiencesFor(
       kind: audience.kind,
       channels: sandboxChannels.length > 0 ? sandboxChannels : sandbox.channels,
       requiresApproval: sa.requiresApproval,
+      precedence: audience.precedence,
     };
   });
 }

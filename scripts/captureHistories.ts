@@ -9,6 +9,7 @@ import {
   type IncidentWorkflow,
   monitoringSignal,
   postUpdate,
+  rejectMessage,
   resolveIncident,
 } from '../workflows/contracts/incident';
 import {
@@ -29,6 +30,8 @@ import { eventually, testTemporal } from '../test/support/temporal';
 // files, which are what prove that histories from before a patch still replay.
 
 const OUT = join(__dirname, '..', 'test', 'replay');
+
+type IncidentStateView = { approvals: { decision: string }[] };
 
 async function main() {
   const t = await testTemporal();
@@ -146,6 +149,50 @@ async function main() {
       await d.result();
       await save(d.workflowId);
       await save(statusPageWorkflowId(w.plan.page.id, false), 'replay-statuspage-local');
+    }
+
+    // Incident with ordered approvals: the first notice waits and an update folds into it (approved
+    // as one message); monitoring waits for approval and times out to the plan's wording; an update
+    // is rejected; a widening tells everyone; the resolution waits and is approved.
+    if (want('replay-incident-approvals')) {
+      const waitFor = (h: { query: (q: string) => Promise<unknown> }, what: string, ok: (s: IncidentStateView) => boolean) =>
+        eventually(async () => ok((await h.query('state')) as IncidentStateView) || undefined, 30_000, what);
+      const a = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
+        workflowId: 'replay-incident-approvals',
+        taskQueue,
+        args: [
+          {
+            title: 'Card payments failing',
+            scenario: 'outage',
+            severity: 'sev2',
+            components: ['payments'],
+            impact: 'Card payments are failing for some customers.',
+            drill: false,
+            declaredBy: 'alice',
+            owner: 'bob',
+            // approval timeout 10 min / 120 = 5 s; sev2 cadence 1 h / 120 = 30 s
+            policy: incidentPolicy(w.plan, 'outage', { timeScale: 120 }),
+          },
+        ],
+      });
+      const identified = await a.executeUpdate(postUpdate, {
+        args: [{ status: 'identified', message: 'We found the cause.', by: 'alice' }],
+      });
+      await a.executeUpdate(approve, { args: [{ by: 'carol', seq: identified.seq }] });
+      await a.signal(monitoringSignal, {
+        state: 'resolved',
+        alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'x' },
+      });
+      await waitFor(a, 'the monitoring update timed out', (s) => s.approvals.some((r) => r.decision === 'timed-out'));
+      const words = await a.executeUpdate(postUpdate, {
+        args: [{ status: 'monitoring', message: 'Fixed, we think.', by: 'alice' }],
+      });
+      await a.executeUpdate(rejectMessage, { args: [{ seq: words.seq, reason: 'Too vague.', by: 'carol' }] });
+      await a.executeUpdate(changeImpact, { args: [{ components: ['invoicing'], by: 'alice' }] });
+      const r = await a.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
+      await a.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
+      await a.result();
+      await save(a.workflowId);
     }
 
     // Maintenance: announce, reminders, reschedule, start, update, complete.

@@ -82,7 +82,7 @@ export async function waitForFrontend(
   let lastError = '';
   while (Date.now() < deadline) {
     const why = died();
-    if (why) throw new Error(`Temporal dev server ${why} before it was ready`);
+    if (why) throw new Error(`the Temporal server: ${why} before it was ready`);
     try {
       const connection = await Connection.connect({ ...connectionOptions, connectTimeout: 1000 });
       try {

@@ -1,10 +1,12 @@
-import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   approve,
+  awaitingApprovalQuery,
   changeImpact,
   incidentStateQuery,
   monitoringSignal,
   postUpdate,
+  rejectMessage,
   resolveIncident,
   type IncidentInput,
   type IncidentState,
@@ -12,8 +14,9 @@ import {
 } from './contracts/incident';
 import { IncidentPublications } from './incident/publication';
 import { IncidentStateMachine, initialIncidentState } from './incident/state';
-import { validateApprove, validateChangeImpact, validatePostUpdate, validateResolve } from './incident/validators';
+import { validateChangeImpact, validatePostUpdate, validateResolve } from './incident/validators';
 import { markLifecycleStart, refreshLifecycleAttributes, shouldContinueAsNew } from './lifecycle';
+import { WIDENING_TELLS } from './patches';
 import type { RoundTracker } from './rounds';
 
 // One outage, degradation or regional failover, from the first notice to the resolution. The story:
@@ -32,11 +35,17 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   const tracker: RoundTracker = { inFlight: 0, deliveries: state.deliveries };
   const refreshSearchAttributes = () =>
     refreshLifecycleAttributes({ severity: state.severity, status: state.status, components: state.components });
-  const machine: IncidentStateMachine = new IncidentStateMachine(state, policy, () => Date.now(), {
-    publish: (p) => publications.publish(p),
-    sendPage: () => void publications.sendPage(),
-    refreshSearchAttributes,
-  });
+  const machine: IncidentStateMachine = new IncidentStateMachine(
+    state,
+    policy,
+    () => Date.now(),
+    {
+      publish: (p) => publications.publish(p),
+      sendPage: () => void publications.sendPage(),
+      refreshSearchAttributes,
+    },
+    { wideningTells: patched(WIDENING_TELLS) },
+  );
   const publications = new IncidentPublications(machine, tracker);
   const continueAsNewDue = () => shouldContinueAsNew(policy.continueAsNewAfterEvents);
 
@@ -50,7 +59,8 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   }
 
   // --- messages -------------------------------------------------------------------------------
-  setHandler(incidentStateQuery, () => state);
+  setHandler(incidentStateQuery, () => ({ ...state, awaitingApproval: publications.awaiting() }));
+  setHandler(awaitingApprovalQuery, () => publications.awaiting());
 
   setHandler(postUpdate, async (u) => result(machine.postUpdate(u)), {
     validator: (u) => validatePostUpdate(state, policy, u, Date.now()),
@@ -61,7 +71,11 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   });
 
   setHandler(approve, (a) => publications.approve(a), {
-    validator: (a) => validateApprove(publications.pendingSeqs(), a),
+    validator: (a) => publications.checkApprove(a),
+  });
+
+  setHandler(rejectMessage, (r) => publications.reject(r), {
+    validator: (r) => publications.checkReject(r),
   });
 
   setHandler(resolveIncident, async (r) => result(machine.resolve(r.message, r.by, r.reviewUrl)), {

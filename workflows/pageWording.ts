@@ -27,6 +27,41 @@ export function incidentPageWording(phase: IncidentPagePhase, status: IncidentSt
   }
 }
 
+const STATUS_SENTENCE: Record<IncidentStatus, string> = {
+  investigating: 'incident.stillInvestigatingFor',
+  identified: 'incident.identifiedFor',
+  monitoring: 'incident.monitoringFor',
+  resolved: 'incident.resolvedFor',
+  postmortem: 'incident.resolvedFor',
+};
+
+/**
+ * The plan's wording of an incident update that names what is affected (the components' business
+ * functions, in each locale's words) and says the status it is at; a widening names what it adds.
+ */
+export function namedIncidentPageWording(
+  phase: IncidentPagePhase,
+  status: IncidentStatus,
+  nextUpdateDue: string | null,
+  affected: { components: string[]; newlyAffected?: string[] },
+): PageWording {
+  const named = (key: string) => ({ key, functions: affected.components });
+  const next = nextUpdateDue ? [{ key: 'nextUpdateBy', params: { time: clock(nextUpdateDue) } }] : [];
+  const widened = affected.newlyAffected?.length ? [{ key: 'incident.widened', functions: affected.newlyAffected }] : [];
+  switch (phase) {
+    case 'holding':
+      return [named('incident.holdingFor'), ...widened, ...next];
+    case 'etaMissed':
+      return [named('incident.etaMissedFor'), ...widened, ...next];
+    case 'resolved':
+      return [named('incident.resolvedFor')];
+    case 'initial':
+      return [named(status === 'investigating' ? 'incident.investigatingFor' : STATUS_SENTENCE[status]), ...widened, ...next];
+    default:
+      return [named(STATUS_SENTENCE[status]), ...widened, ...next];
+  }
+}
+
 export function maintenancePageWording(
   phase: MaintenancePhase,
   window: { message: string; scheduledFor: string; scheduledUntil: string },

@@ -20,6 +20,12 @@ export const INLINE_SMALL_ROUNDS = 'inline-small-rounds';
 export const PUBLISH_LOCAL = 'publish-local';
 /** Status page publishes as an ordinary activity again. */
 export const PUBLISH_BY_ACTIVITY = 'publish-by-activity';
+/** External messages that need approval leave in phase order, one waiting at a time with later ones folded into it; reject; monitoring waits too. */
+export const ORDERED_APPROVALS = 'ordered-approvals';
+/** A subscriber several audiences of one message reach hears it once, from the audience with the highest precedence. */
+export const ONE_MESSAGE_PER_PERSON = 'one-message-per-person';
+/** Widening an incident posts an update naming the newly affected functions to everyone already told, staff included. */
+export const WIDENING_TELLS = 'widening-tells';
 
 export interface PatchEntry {
   id: string;
@@ -89,5 +95,36 @@ export const PATCH_REGISTRY: readonly PatchEntry[] = [
     replayedWith: ['replay-statuspage-by-activity'],
     deprecateWhen:
       'when no statusPage run that started before df248b7 was deployed is open; then PUBLISH_LOCAL goes and the replayedWithout histories are deleted.',
+  },
+  {
+    id: ORDERED_APPROVALS,
+    workflows: ['incident'],
+    since: 'issue 13 (2026-12-03)',
+    changes:
+      'workflows/incident/publication.ts publishInOrder + incident/approvals.ts: for audiences that need approval one message waits at a time and every later publication folds into it (released approved with the words that stand, timed out with the plan\'s wording of the phase reached, or rejected); each wait times out from its own request; monitoring publications wait too; rounds start in publication order; page updates name the affected functions; the reject update. Before: publishGatedChain (kept verbatim), gated publications chained one after another, monitoring bypassing approval.',
+    replayedWithout: ['replay-incident-main', 'replay-incident-holding', 'replay-incident-widened', 'replay-incident-inline'],
+    replayedWith: ['replay-incident-approvals'],
+    deprecateWhen:
+      'when no incident run that started before it was deployed is open; then publishGatedChain, addPageUpdate and the old branches of approve/pendingSeqs/isPending/awaiting go with it.',
+  },
+  {
+    id: ONE_MESSAGE_PER_PERSON,
+    workflows: ['incident', 'maintenance'],
+    since: 'issue 13 (2026-12-03)',
+    changes:
+      'workflows/rounds.ts startRound: a round names the audiences of the same message that outrank it (plan precedence, then scenario order; same kind) in NotifyRequest.outrankedBy, and the audience query leaves out their members who have an address on their channels. Before: every audience reached everyone it matched.',
+    replayedWithout: ['replay-incident-main', 'replay-incident-holding', 'replay-incident-widened', 'replay-incident-inline', 'replay-maintenance-main'],
+    replayedWith: ['replay-incident-approvals'],
+    deprecateWhen: 'when no incident or maintenance run that started before it was deployed is open (maintenance windows are scheduled weeks ahead).',
+  },
+  {
+    id: WIDENING_TELLS,
+    workflows: ['incident'],
+    since: 'issue 13 (2026-12-03)',
+    changes:
+      'workflows/incident/state.ts changeImpact: added components publish an update (phase update, newlyAffected) to everyone told before and the page, and the first notice to the newly affected leaves the page to it; postUpdate marks its update newlyAffected. Before: an impact change only sent the page, and the first notice to the newly affected added its own page entry.',
+    replayedWithout: ['replay-incident-main', 'replay-incident-widened'],
+    replayedWith: ['replay-incident-approvals'],
+    deprecateWhen: 'when no incident run that started before it was deployed is open.',
   },
 ];

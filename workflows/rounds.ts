@@ -13,7 +13,7 @@ import type { PageChange } from '../core/statuspage/types';
 import type { HeraldActivities } from '../activities';
 import { NOTIFY_WORKFLOW, roundWorkflowId, type DeliverySummary, type NotifyWorkflow } from './contracts/notify';
 import { pageChangeSignal, statusPageWorkflowId } from './contracts/statusPage';
-import { INLINE_SMALL_ROUNDS, PAGE_CHANGE_BY_SIGNAL } from './patches';
+import { INLINE_SMALL_ROUNDS, ONE_MESSAGE_PER_PERSON, PAGE_CHANGE_BY_SIGNAL } from './patches';
 
 // What the lifecycle workflows share: a message round per audience and handing page changes to the
 // statusPage workflow. A small audience (HERALD_INLINE_ROUND_MAX) is sent inside the lifecycle's own
@@ -54,12 +54,51 @@ export function roundId(spec: RoundSpec, audience: PolicyAudience): string {
   return roundWorkflowId(spec.ownerId, spec.seq, spec.phase, audience.standsFor);
 }
 
-/** One round per audience; returns once each was sent inline or its notify child has started. */
-export async function startRounds(tracker: RoundTracker, spec: RoundSpec, audiences: PolicyAudience[]): Promise<void> {
-  await Promise.all(audiences.map((audience) => startRound(tracker, spec, audience)));
+/**
+ * One round per audience; returns once each was sent inline or its notify child has started.
+ * `among` is every audience the message is for (default: these), of which the ones that outrank an
+ * audience take its members who are in both.
+ */
+export async function startRounds(
+  tracker: RoundTracker,
+  spec: RoundSpec,
+  audiences: PolicyAudience[],
+  among: PolicyAudience[] = audiences,
+): Promise<void> {
+  await Promise.all(audiences.map((audience) => startRound(tracker, spec, audience, among)));
 }
 
-async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: PolicyAudience): Promise<void> {
+/**
+ * The audiences of one message that outrank `audience` (same kind, a higher precedence, or the same
+ * and listed before it): a subscriber in both hears the message from them.
+ */
+export function outranking(among: PolicyAudience[], audience: PolicyAudience): PolicyAudience[] {
+  const rank = (a: PolicyAudience) => a.precedence ?? 0;
+  const at = among.findIndex((a) => a.standsFor === audience.standsFor);
+  return among.filter(
+    (b, i) =>
+      b.standsFor !== audience.standsFor &&
+      b.kind === audience.kind &&
+      (rank(b) > rank(audience) || (rank(b) === rank(audience) && at >= 0 && i < at)),
+  );
+}
+
+function externalFacts(facts: MessageFacts): MessageFacts {
+  const { awaitingApproval: _internal, ...rest } = facts;
+  return { ...rest, technicalDetail: null, owner: null };
+}
+
+async function startRound(
+  tracker: RoundTracker,
+  spec: RoundSpec,
+  audience: PolicyAudience,
+  among: PolicyAudience[],
+): Promise<void> {
+  // Drills send every audience's wording to the same sandbox recipients: nobody is outranked there.
+  const outrankedBy =
+    !spec.drill && patched(ONE_MESSAGE_PER_PERSON)
+      ? outranking(among, audience).map((b) => ({ audienceId: b.audienceId, channels: b.channels }))
+      : [];
   const request: NotifyRequest = {
     roundId: roundId(spec, audience),
     audienceId: audience.audienceId,
@@ -67,10 +106,11 @@ async function startRound(tracker: RoundTracker, spec: RoundSpec, audience: Poli
     channels: audience.channels,
     phase: spec.phase,
     templateId: spec.templateId,
-    // Internal audiences see the technical detail; external rounds never carry it.
-    facts: audience.kind === 'internal' ? spec.facts : { ...spec.facts, technicalDetail: null, owner: null },
+    // Internal audiences see the technical detail and what waits for approval; external rounds never carry them.
+    facts: audience.kind === 'internal' ? spec.facts : externalFacts(spec.facts),
     components: spec.components,
     excludeComponents: spec.excludeComponents,
+    ...(outrankedBy.length > 0 ? { outrankedBy } : {}),
     drill: spec.drill,
     statusUrl: spec.statusUrl,
   };

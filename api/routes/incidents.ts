@@ -8,6 +8,7 @@ import {
   INCIDENT_STATUSES,
   incidentSlug,
   PostIncidentUpdate,
+  RejectIncidentMessage,
   ResolveIncident,
 } from '../../core/incident';
 import type { Plan } from '../../core/plan/schema';
@@ -15,12 +16,15 @@ import { incidentPolicy } from '../../core/policy';
 import { HeraldComponents, HeraldDrill, HeraldKind, HeraldSeverity, HeraldStatus } from '../../core/searchAttributes';
 import {
   approve,
+  awaitingApprovalQuery,
   changeImpact,
   INCIDENT_WORKFLOW,
   incidentStateQuery,
   incidentWorkflowId,
   postUpdate,
+  rejectMessage,
   resolveIncident,
+  type AwaitingApproval,
   type IncidentInput,
   type IncidentWorkflow,
 } from '../../workflows/contracts/incident';
@@ -82,7 +86,8 @@ export function incidentRoutes(deps: RouteDeps): Router {
   });
 
   router.get('/v1/incidents', requireRole('viewer'), async (req, res) => {
-    res.json({ incidents: await listLifecycles(deps, 'incident', req.query, INCIDENT_STATUSES) });
+    const incidents = await listLifecycles(deps, 'incident', req.query, INCIDENT_STATUSES);
+    res.json({ incidents: await withAwaitingApproval(deps, incidents) });
   });
 
   router.get('/v1/incidents/:id', requireRole('viewer'), async (req, res) => {
@@ -119,6 +124,15 @@ export function incidentRoutes(deps: RouteDeps): Router {
     const by = actorOf(res.locals);
     const result = await sendUpdate(deps, 'incident', 'approve', client.workflow.getHandle(id), approve, { ...body, by });
     deps.log.info({ incidentId: id, by, approved: result.approved }, 'incident message approved');
+    res.json(result);
+  });
+
+  router.post('/v1/incidents/:id/reject', requireRole('operator'), async (req, res) => {
+    const id = checkId('incident', String(req.params.id));
+    const body = parseBody(RejectIncidentMessage, req.body);
+    const by = actorOf(res.locals);
+    const result = await sendUpdate(deps, 'incident', 'reject', client.workflow.getHandle(id), rejectMessage, { ...body, by });
+    deps.log.info({ incidentId: id, by, rejected: result.rejected }, 'incident message rejected');
     res.json(result);
   });
 
@@ -166,6 +180,34 @@ export function incidentRoutes(deps: RouteDeps): Router {
   });
 
   return router;
+}
+
+/** Open incidents ask in a few at a time; a list answers within its deadline. */
+const AWAITING_LOOKUPS = 100;
+const AWAITING_AT_ONCE = 8;
+
+/**
+ * Each running incident of a list with what waits for approval (null: nothing), asked of the
+ * incident itself; left out where it could not be asked (too many, or no answer in time).
+ */
+async function withAwaitingApproval<T extends { id: string; workflowStatus: string }>(
+  deps: RouteDeps,
+  incidents: T[],
+): Promise<(T & { awaitingApproval?: AwaitingApproval | null })[]> {
+  const running = incidents.filter((i) => i.workflowStatus === 'RUNNING').slice(0, AWAITING_LOOKUPS);
+  const found = new Map<string, AwaitingApproval | null>();
+  let next = 0;
+  const worker = async () => {
+    while (next < running.length) {
+      const id = running[next++]!.id;
+      const awaiting = await withDeadline(deps, () => deps.client.workflow.getHandle(id).query(awaitingApprovalQuery)).catch(
+        () => undefined,
+      );
+      if (awaiting !== undefined) found.set(id, awaiting);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(AWAITING_AT_ONCE, running.length) }, worker));
+  return incidents.map((i) => (found.has(i.id) ? { ...i, awaitingApproval: found.get(i.id)! } : i));
 }
 
 function checkComponents(plan: Plan, components: string[] | undefined, path = 'components'): void {

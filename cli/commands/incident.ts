@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import type { IncidentState, PublishedResult } from '../../workflows/contracts/incident';
+import type { AwaitingApproval, IncidentState, PublishedResult } from '../../workflows/contracts/incident';
 import { apiClient, CliError, collect, instant, print, printRecord, withApi, type ApiOptions } from '../client';
 import { noteMissing, wordsBody, wordsCell, withWords, type WordsOptions } from '../words';
 
@@ -11,6 +11,16 @@ interface ListedIncident {
   severity: string | null;
   components: string[];
   startedAt: string;
+  /** Running incidents: what waits for approval (null: nothing); absent when it could not be asked. */
+  awaitingApproval?: AwaitingApproval | null;
+}
+
+/** "#3 to customers, enterprise; goes out by itself 22:40 UTC" — what waits, for whom, until when. */
+function waitingCell(w: AwaitingApproval | null | undefined): string | null {
+  if (w === undefined) return null;
+  if (w === null) return 'nothing';
+  const when = w.sendsAt ? `; goes out by itself ${w.sendsAt.slice(11, 16)} UTC` : '';
+  return `#${w.seq} to ${w.audiences.join(', ')}${when}`;
 }
 
 export function incidentCommand(): Command {
@@ -29,7 +39,7 @@ export function incidentCommand(): Command {
         .option('--eta <when>', 'expected resolution (ISO 8601 or +2h)')
         .option('--owner <name>', 'incident owner (escalations go here)')
         .option('--detail <text>', 'internal technical detail (never sent to customers)')
-        .option('--wait', 'wait for the initial notice rounds and show their progress')
+        .option('--wait', 'print the id, then wait until only approvals are outstanding (initial rounds sent), showing progress')
         .option('--wait-timeout <seconds>', 'give up waiting after this long', '120'),
     ),
   ).action(
@@ -59,14 +69,13 @@ export function incidentCommand(): Command {
         ...(o.detail ? { technicalDetail: o.detail } : {}),
       });
       noteMissing(created.missingLocales);
-      if (!o.wait) {
-        if (o.json) print(o, created);
-        else console.log(created.id);
-        return;
-      }
+      if (o.json && !o.wait) return print(o, created);
+      // The id first: whatever happens while waiting, the operator has it.
+      if (!o.json) console.log(created.id);
+      if (!o.wait) return;
       const state = await waitForInitialRounds(api, created.id, Number(o.waitTimeout) * 1000, !o.json);
-      if (o.json) print(o, { ...created, deliveries: state.deliveries });
-      else console.log(created.id);
+      if (o.json) print(o, { ...created, deliveries: state.deliveries, awaitingApproval: state.awaitingApproval ?? null });
+      else noteWaiting(created.id, state.awaitingApproval);
     },
   );
 
@@ -127,6 +136,26 @@ export function incidentCommand(): Command {
   });
 
   withApi(
+    incident
+      .command('reject')
+      .description('reject the external message that waits for approval: the audiences it waits for get nothing of it')
+      .argument('<id>', 'incident id')
+      .requiredOption('--seq <n>', 'the waiting message (herald incident show <id>)')
+      .requiredOption('--reason <text>', 'why it should not go out (kept in the record, never sent)'),
+  ).action(async (id: string, o: ApiOptions & { seq: string; reason: string }) => {
+    if (!/^\d+$/.test(o.seq)) throw new CliError('--seq must be a number');
+    const r = await apiClient(o).post<{ rejected: number[] }>(`/v1/incidents/${encodeURIComponent(id)}/reject`, {
+      seq: Number(o.seq),
+      reason: o.reason,
+    });
+    if (o.json) print(o, r);
+    else
+      console.log(
+        `rejected ${r.rejected.join(', ')}: nothing of it goes out; post an update with new words (it waits for approval in turn)`,
+      );
+  });
+
+  withApi(
     withWords(
       incident
         .command('resolve')
@@ -161,7 +190,7 @@ export function incidentCommand(): Command {
     );
     const r = await apiClient(o).get<{ incidents: ListedIncident[] }>(`/v1/incidents${q.size ? `?${q}` : ''}`);
     print(o, r, () => ({
-      head: ['id', 'status', 'severity', 'components', 'title', 'started'],
+      head: ['id', 'status', 'severity', 'components', 'title', 'started', 'awaiting approval'],
       rows: r.incidents.map((i) => [
         i.id,
         i.status,
@@ -169,6 +198,7 @@ export function incidentCommand(): Command {
         i.components.join(', '),
         i.title,
         i.startedAt.slice(0, 16).replace('T', ' '),
+        waitingCell(i.awaitingApproval),
       ]),
     }));
   });
@@ -187,7 +217,7 @@ export function incidentCommand(): Command {
         ['eta', s.eta],
         ['next update due', s.nextUpdateDue],
         ['monitoring', `${s.monitoring.state}${s.monitoring.since ? ` since ${s.monitoring.since}` : ''}`],
-        ['pending approval', s.approvals.filter((a) => a.decision === 'pending').map((a) => a.seq)],
+        ['awaiting approval', waitingCell(s.awaitingApproval ?? null)],
       ]);
       print(o, s, () => ({
         head: ['seq', 'at', 'kind', 'status', 'by', 'message'],
@@ -212,6 +242,14 @@ export function incidentCommand(): Command {
   return incident;
 }
 
+/** What still waits once the first notice is out to everyone who needs no approval. */
+function noteWaiting(id: string, w: AwaitingApproval | null | undefined): void {
+  if (!w) return;
+  console.error(
+    `the message to ${w.audiences.join(', ')} waits for approval (#${w.seq})${w.sendsAt ? `; it goes out by itself in the plan's wording at ${w.sendsAt}` : ''}: herald incident approve ${id} --seq ${w.seq}, or herald incident reject ${id} --seq ${w.seq} --reason …`,
+  );
+}
+
 function printPublished(o: ApiOptions, r: PublishedResult): void {
   if (o.json) return print(o, r);
   console.log(
@@ -219,7 +257,10 @@ function printPublished(o: ApiOptions, r: PublishedResult): void {
   );
 }
 
-/** Polls the incident until every initial round has a report, showing rounds done of rounds started. */
+/**
+ * Polls the incident until only approvals are outstanding: every initial round started has a report,
+ * and either something waits for approval or rounds went out. Shows rounds done of rounds started.
+ */
 async function waitForInitialRounds(
   api: ReturnType<typeof apiClient>,
   id: string,
@@ -252,11 +293,11 @@ async function waitForInitialRounds(
         bar.setTotal(initial.length);
         bar.update(done.length, { sent, failed });
       }
-      const waitingForApproval = s.approvals.some((a) => a.decision === 'pending');
-      if (initial.length > 0 && done.length === initial.length && !waitingForApproval) return s;
+      const waiting = s.awaitingApproval ?? null;
+      if (done.length === initial.length && (initial.length > 0 || waiting)) return s;
       if (Date.now() > deadline) {
         throw new CliError(
-          `${id}: ${done.length} of ${initial.length} initial rounds finished after ${Math.round(timeoutMs / 1000)} s${waitingForApproval ? ' (external messages wait for approval: herald incident approve ' + id + ')' : ''}`,
+          `${id}: ${done.length} of ${initial.length} initial rounds finished after ${Math.round(timeoutMs / 1000)} s`,
         );
       }
       await new Promise((r) => setTimeout(r, 500));

@@ -74,6 +74,12 @@ const Audience = z.strictObject({
   channels: z.array(Channel).min(1),
   /** Subscriber attributes that must match (any of the listed values), e.g. { tier: [enterprise] }. */
   filter: z.record(Text, z.array(Text).min(1)).default({}),
+  /**
+   * A subscriber reached by several audiences of one message hears it once, from the audience with
+   * the highest precedence (its wording and channels); at equal precedence, the one listed first
+   * in the scenario.
+   */
+  precedence: z.number().int().min(0).max(1000).default(0),
   /** A sandbox audience receives drills only; its recipients are listed here, never taken from subscribers. */
   sandbox: z.boolean().default(false),
   recipients: z

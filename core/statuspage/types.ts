@@ -19,7 +19,12 @@ export interface PageUpdate {
  * Sentences by key under `pageWording` in templates/pages/locales/<locale>.json, with their
  * {placeholders}; joined with the locale's `pageWording.sentenceJoiner`.
  */
-export type PageWording = { key: string; params?: Record<string, string> }[];
+export type PageWording = {
+  key: string;
+  params?: Record<string, string>;
+  /** Component ids whose business functions fill {functions}, in each locale's words. */
+  functions?: string[];
+}[];
 
 export interface PageIncident {
   id: string;

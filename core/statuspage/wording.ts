@@ -1,3 +1,4 @@
+import { joinForSentence } from '../messageWords';
 import type { Plan } from '../plan/schema';
 import { DEFAULT_TEMPLATES_DIR } from '../render';
 import { label, loadLabels, type Labels } from './locale';
@@ -15,10 +16,32 @@ function sentence(key: string, params: Record<string, string>, t: Labels, fallba
   return text === path ? label(fallback, path, params) : text;
 }
 
-/** The text of a wording in one locale: its sentences joined by the locale's `pageWording.sentenceJoiner`. */
-export function wordingText(wording: PageWording, t: Labels, fallback: Labels = t): string {
+/**
+ * The text of a wording in one locale: its sentences joined by the locale's `pageWording.sentenceJoiner`;
+ * `functions` words the components a sentence names (their business functions, joined for a sentence).
+ */
+export function wordingText(
+  wording: PageWording,
+  t: Labels,
+  fallback: Labels = t,
+  functions: (ids: string[]) => string = (ids) => ids.join(', '),
+): string {
   const joiner = sentence('sentenceJoiner', {}, t, fallback);
-  return wording.map((s) => sentence(s.key, s.params ?? {}, t, fallback)).join(joiner);
+  return wording
+    .map((s) => sentence(s.key, { ...s.params, ...(s.functions ? { functions: functions(s.functions) } : {}) }, t, fallback))
+    .join(joiner);
+}
+
+/** The business functions of these components in a locale, joined for a sentence. */
+export function functionsIn(plan: Plan, locale: string): (ids: string[]) => string {
+  return (ids) =>
+    joinForSentence(
+      ids.map((id) => {
+        const fn = plan.components.find((c) => c.id === id)?.businessFunction;
+        return fn?.[locale] ?? fn?.[plan.page.defaultLocale] ?? id;
+      }),
+      locale,
+    );
 }
 
 /** The state with every wording resolved for the page's locales; the given state is not changed. */
@@ -27,7 +50,7 @@ export function withPageWording(state: PageState, plan: Plan, templatesDir: stri
   if (!state.incidents.some(hasWording) && !state.maintenances.some(hasWording)) return state;
   const locales = [plan.page.defaultLocale, ...plan.page.locales.filter((l) => l !== plan.page.defaultLocale)];
   const textIn = (wording: PageWording, locale: string) =>
-    wordingText(wording, loadLabels(templatesDir, locale), loadLabels(DEFAULT_TEMPLATES_DIR, locale));
+    wordingText(wording, loadLabels(templatesDir, locale), loadLabels(DEFAULT_TEMPLATES_DIR, locale), functionsIn(plan, locale));
   const resolve = (u: PageUpdate): PageUpdate => {
     if (!u.wording) return u;
     const { wording, ...rest } = u;

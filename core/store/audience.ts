@@ -13,7 +13,28 @@ export interface AudienceFilter {
   internal: boolean;
   /** Attribute name → accepted values; `internal` matches the internal flag ("true"/"false"). */
   attributes: Record<string, string[]>;
+  /**
+   * Audiences of the same message that outrank this one: their members with an address on one of
+   * their channels hear it from them, so this audience leaves them out.
+   */
+  outrankedBy?: OutrankingAudience[];
 }
+
+export interface OutrankingAudience {
+  internal: boolean;
+  attributes: Record<string, string[]>;
+  channels: string[];
+}
+
+/** The subscriber column that holds each channel's address. */
+const ADDRESS_COLUMN: Record<string, string> = {
+  email: 's.email',
+  sms: 's.phone',
+  voice: 's.phone',
+  push: 's.push_token',
+  webhook: 's.webhook_url',
+  chat: 's.chat_url',
+};
 
 export interface SuppressionInput {
   channel: string;
@@ -54,6 +75,18 @@ function audienceWhere(f: AudienceFilter): { sql: string; params: Param[] } {
       `EXISTS (SELECT 1 FROM subscriber_attributes a WHERE a.subscriber_id = s.id AND a.name = ? AND a.value IN (${marks(values.length)}))`,
     );
     params.push(name, ...values);
+  }
+  for (const higher of f.outrankedBy ?? []) {
+    const columns = [...new Set(higher.channels.map((c) => ADDRESS_COLUMN[c]).filter((c): c is string => !!c))];
+    if (columns.length === 0) continue;
+    const reached = audienceWhere({
+      components: f.components,
+      ...(f.excludeComponents ? { excludeComponents: f.excludeComponents } : {}),
+      internal: higher.internal,
+      attributes: higher.attributes,
+    });
+    parts.push(`NOT (${reached.sql} AND (${columns.map((c) => `${c} IS NOT NULL`).join(' OR ')}))`);
+    params.push(...reached.params);
   }
   return { sql: parts.join(' AND '), params };
 }

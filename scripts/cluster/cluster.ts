@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { HeraldConfig } from '../../core/config';
@@ -96,18 +97,25 @@ export async function startCluster(
 
   const dynamicConfig = join(CLUSTER_SOURCES, 'config', 'dynamicconfig.yaml');
   const env = { ...process.env, ...temporalServerEnv(s, secrets.temporal, dynamicConfig) };
+  // Each service writes the cluster's metadata into an empty database when it starts, and all but
+  // the first then fail on the duplicate row: history goes first, the others once it listens.
   const services: Record<string, ReturnType<Supervisor['start']>> = {};
-  for (const service of TEMPORAL_SERVICES) services[service] = sup.start(temporalServiceChild(binaries.server, service, env, s));
-  say(`herald: Temporal server v1.29.1: ${TEMPORAL_SERVICES.join(', ')} (logs ${join(s.logDir, 'temporal-<service>.log')})`);
-
+  const start = (service: TemporalService) =>
+    (services[service] = sup.start(temporalServiceChild(binaries.server, service, env, s)));
+  // The supervisor restarts a service that stops; only one that keeps stopping fails the start.
   const died = () => {
-    for (const [name, c] of Object.entries(services)) if (c.restarts > 0) return `(${name}) stopped`;
+    for (const [name, c] of Object.entries(services)) if (c.restarts >= 3) return `${name} keeps stopping`;
     return undefined;
   };
+  const logOf = (service: string) => join(s.logDir, `temporal-${service}.log`);
+  start('history');
+  await waitForPort(s.temporal.ports.history.grpc, 120_000, died).catch((err) => {
+    throw new ClusterStartError(`Temporal's history service did not start: ${(err as Error).message} (see ${logOf('history')})`);
+  });
+  for (const service of TEMPORAL_SERVICES) if (!services[service]) start(service);
+  say(`herald: Temporal server v1.29.1: ${TEMPORAL_SERVICES.join(', ')} (logs ${logOf('<service>')})`);
   await waitForFrontend(s.temporal.address, 'temporal-system', 120_000, died).catch((err) => {
-    throw new ClusterStartError(
-      `Temporal did not start: ${(err as Error).message} (see ${join(s.logDir, 'temporal-frontend.log')})`,
-    );
+    throw new ClusterStartError(`Temporal did not start: ${(err as Error).message} (see ${logOf('frontend')})`);
   });
   await prepareNamespace(s.temporal.address, config.temporal.namespace, config.temporal.retention);
 
@@ -193,5 +201,22 @@ async function retrying<T>(fn: () => Promise<T>, timeoutMs: number): Promise<T> 
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
+  }
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+async function waitForPort(port: number, timeoutMs: number, died: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const why = died();
+    if (why) throw new Error(why);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

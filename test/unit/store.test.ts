@@ -98,6 +98,31 @@ function storeSuite(name: string, open: () => Promise<{ store: Store; cleanup():
       assert.equal(await store.countAudience(customers), 4);
     });
 
+    test('an audience leaves out the members an outranking audience of the same message reaches', async () => {
+      await store.upsertSubscribers(
+        valid([
+          { id: 'p1', email: 'p1@example.com', components: ['api'], attributes: { tier: 'enterprise' } },
+          { id: 'p2', email: 'p2@example.com', components: ['api'] },
+          { id: 'p3', push: 'push-token-p3', components: ['api'], attributes: { tier: 'enterprise' } },
+          { id: 'p4', email: 'p4@example.com', components: ['website'], attributes: { tier: 'enterprise' } },
+        ]),
+      );
+      const api: AudienceFilter = { components: ['api'], internal: false, attributes: {} };
+      const enterprise = { internal: false, attributes: { tier: ['enterprise'] } };
+      const ids = async (f: AudienceFilter) => (await store.audienceIds(f, null, 100)).filter((id) => id.startsWith('p'));
+      assert.deepEqual(await ids(api), ['p1', 'p2', 'p3']);
+      // Enterprise outranks: p1 hears from it by e-mail; p3 has no address on its channels and stays.
+      const outranked = { ...api, outrankedBy: [{ ...enterprise, channels: ['email', 'sms', 'chat'] }] };
+      assert.deepEqual(await ids(outranked), ['p2', 'p3']);
+      assert.deepEqual(
+        (await store.audienceRange(outranked, null, 'p9', 100)).filter((r) => r.id.startsWith('p')).map((r) => r.id),
+        ['p2', 'p3'],
+      );
+      // Another component of the same message, and a round for newly affected components alike.
+      assert.deepEqual(await ids({ ...outranked, components: ['website'] }), []);
+      assert.deepEqual(await ids({ ...api, excludeComponents: ['website'], outrankedBy: outranked.outrankedBy }), ['p2', 'p3']);
+    });
+
     test('ids order bytewise on both engines', async () => {
       await store.upsertSubscribers(
         valid([

@@ -11,8 +11,12 @@ import { incidentPolicy } from '../../core/policy';
 import type { PageChange, PageIncident } from '../../core/statuspage/types';
 import {
   approve,
+  changeImpact,
   INCIDENT_WORKFLOW,
   incidentStateQuery,
+  monitoringSignal,
+  postUpdate,
+  rejectMessage,
   resolveIncident,
   type IncidentInput,
   type IncidentState,
@@ -36,6 +40,8 @@ interface RoundCall {
   /** The operator's words the round carries; null = the plan's wording. */
   message: unknown;
   at: number;
+  seq: number;
+  request: NotifyRequest;
 }
 
 describe('incident workflow with stubbed activities', () => {
@@ -73,6 +79,8 @@ describe('incident workflow with stubbed activities', () => {
           standsFor: request.standsFor!,
           message: request.facts.message ?? null,
           at: Date.now(),
+          seq: Number(/-(\d+)-[a-zA-Z]+-[a-z-]+$/.exec(request.roundId)?.[1]),
+          request,
         });
         const now = new Date().toISOString();
         return {
@@ -144,7 +152,8 @@ describe('incident workflow with stubbed activities', () => {
       );
       const first = pages[0]!.updates[0]!;
       assert.equal(first.body, undefined, 'the page does not show words nobody approved');
-      assert.equal(first.wording?.[0]?.key, 'incident.initial', "the page shows the plan's wording meanwhile");
+      assert.equal(first.wording?.[0]?.key, 'incident.investigatingFor', "the page shows the plan's wording meanwhile");
+      assert.deepEqual(first.wording?.[0]?.functions, ['payments'], 'naming the affected function');
 
       const { approved } = await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
       assert.deepEqual(approved, [1]);
@@ -207,13 +216,224 @@ describe('incident workflow with stubbed activities', () => {
       assert.equal(s.escalations[0]!.reason, 'update cadence missed');
       assert.deepEqual(s.escalations[0]!.to, ['bob', 'staff']);
       await eventually(
-        async () => (pages.some((p) => p.updates.some((u) => u.wording?.[0]?.key === 'incident.holding')) ? true : undefined),
+        async () => (pages.some((p) => p.updates.some((u) => u.wording?.[0]?.key === 'incident.holdingFor')) ? true : undefined),
         10_000,
         'the holding update on the page',
       );
       const r = await h.executeUpdate(resolveIncident, { args: [{ message: 'Payments are fast again.', by: 'alice' }] });
       assert.equal(r.status, 'resolved');
       assert.equal((await h.result()).nextUpdateDue, null);
+    });
+  });
+
+  /** An update its validator refused, for the reason given. */
+  const refused = (update: Promise<unknown>, reason: RegExp, message?: string) =>
+    assert.rejects(update, (err: Error & { cause?: Error }) => reason.test(err.cause?.message ?? err.message), message);
+  const gatedOf = (rounds: RoundCall[]) => rounds.filter((r) => r.standsFor === 'customers' || r.standsFor === 'enterprise');
+  const settle = () => new Promise((r) => setTimeout(r, 700));
+
+  test('a newer update folds into the message that waits: one message, the words that stand, framed as the first notice', async () => {
+    const { worker, taskQueue, rounds } = await stubbedWorker();
+    await worker.runUntil(async () => {
+      const h = await start(taskQueue, input('outage', 1)); // approval timeout: 10 minutes
+      const identified = await h.executeUpdate(postUpdate, {
+        args: [{ status: 'identified', message: 'We found the cause and are fixing it.', by: 'alice' }],
+      });
+      assert.equal(identified.approval, 'pending');
+      await eventually(async () => (rounds.filter((r) => r.standsFor === 'staff').length === 2 ? true : undefined));
+      await settle();
+      assert.deepEqual(gatedOf(rounds), [], 'customers hear nothing while the first notice waits');
+      const waiting = (await h.query(incidentStateQuery)).awaitingApproval!;
+      assert.equal(waiting.seq, identified.seq);
+      assert.deepEqual(waiting.carries, [1, identified.seq]);
+      assert.deepEqual(waiting.audiences, ['customers', 'enterprise']);
+      const staffNote = rounds.find((r) => r.standsFor === 'staff' && r.seq === identified.seq)!.request.facts.awaitingApproval;
+      assert.deepEqual(staffNote, { seq: identified.seq, audiences: ['customers', 'enterprise'], sendsAt: waiting.sendsAt });
+      assert.equal(gatedOf(rounds).length, 0);
+      await refused(
+        h.executeUpdate(approve, { args: [{ by: 'carol', seq: 1 }] }),
+        /1 was folded into 2.*approve 2/,
+        'the superseded message cannot be approved on its own',
+      );
+      const { approved } = await h.executeUpdate(approve, { args: [{ by: 'carol', seq: identified.seq }] });
+      assert.deepEqual(approved, [1, identified.seq]);
+      await eventually(async () => (gatedOf(rounds).length === 2 ? true : undefined), 10_000, 'the gated rounds');
+      await settle();
+      const gated = gatedOf(rounds);
+      assert.equal(gated.length, 2, 'one message per audience');
+      for (const r of gated) {
+        assert.equal(r.phase, 'initial', 'framed as the first notice');
+        assert.equal(r.message, 'We found the cause and are fixing it.', 'the words that stand');
+        assert.equal(r.request.facts.status, 'identified', 'the state as it is now');
+        assert.equal(r.request.facts.impact, undefined, 'the superseded first words do not go');
+      }
+      const s = await h.query(incidentStateQuery);
+      assert.equal(s.awaitingApproval, null);
+      assert.deepEqual(
+        s.approvals.map((a) => [a.seq, a.decision, a.foldedInto ?? null]),
+        [
+          [1, 'folded', identified.seq],
+          [identified.seq, 'approved', null],
+        ],
+      );
+      const page = s.pageUpdates.find((u) => u.id.endsWith(`-${identified.seq}`))!;
+      assert.equal(page.body, 'We found the cause and are fixing it.', 'the approved words on the page');
+      assert.equal(s.pageUpdates[0]!.body, undefined, 'the superseded words never reach the page');
+      await h.terminate('test done');
+    });
+  });
+
+  test('monitoring waits for approval too, and later messages follow in phase order', async () => {
+    const { worker, taskQueue, rounds } = await stubbedWorker();
+    await worker.runUntil(async () => {
+      const h = await start(taskQueue, input('outage', 1));
+      await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
+      await eventually(async () => (gatedOf(rounds).length === 2 ? true : undefined));
+      await h.signal(monitoringSignal, {
+        state: 'resolved',
+        alert: { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'p' },
+      });
+      await eventually(async () => ((await h.query(incidentStateQuery)).awaitingApproval ? true : undefined), 10_000, 'held');
+      await eventually(async () =>
+        rounds.filter((r) => r.standsFor === 'staff' && r.phase === 'update').length ? true : undefined,
+      );
+      await settle();
+      assert.equal(gatedOf(rounds).length, 2, 'the monitoring update does not bypass approval');
+      const r = await h.executeUpdate(resolveIncident, { args: [{ message: 'Payments work again.', by: 'alice' }] });
+      assert.equal(r.approval, 'pending');
+      await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
+      await h.result();
+      const later = gatedOf(rounds).slice(2);
+      assert.deepEqual(
+        later.map((x) => [x.phase, x.message]),
+        [
+          ['resolved', 'Payments work again.'],
+          ['resolved', 'Payments work again.'],
+        ],
+        'one closing message, never the superseded monitoring one',
+      );
+    });
+  });
+
+  test("each waiting message times out from when it was asked for, to the plan's wording of the phase reached", async () => {
+    const { worker, taskQueue, rounds } = await stubbedWorker();
+    await worker.runUntil(async () => {
+      const h = await start(taskQueue, input('outage', 600)); // approval timeout 1 s, sev1 cadence 3 s
+      await new Promise((r) => setTimeout(r, 400));
+      await h.executeUpdate(postUpdate, { args: [{ status: 'identified', message: 'We found the cause.', by: 'alice' }] });
+      await eventually(async () => (gatedOf(rounds).length === 2 ? true : undefined), 10_000, 'the timed-out first notice');
+      let s = await h.query(incidentStateQuery);
+      const ms = (iso: string | null | undefined) => Date.parse(iso!);
+      const [declared, identified] = s.approvals;
+      assert.equal(ms(identified!.sendsAt) - ms(declared!.requestedAt), 1_000, 'the fold keeps the first request’s deadline');
+      assert.ok(ms(identified!.decidedAt) >= ms(identified!.sendsAt));
+      const first = gatedOf(rounds);
+      assert.ok(
+        first.every((r) => r.at >= ms(identified!.sendsAt)),
+        'not before its time',
+      );
+      assert.ok(
+        first.every((r) => r.phase === 'initial' && r.message === null && r.request.facts.status === 'identified'),
+        "the plan's wording of the phase reached",
+      );
+      assert.ok(
+        first.every((r) => r.request.facts.impact === undefined),
+        'no unapproved words',
+      );
+      await h.executeUpdate(postUpdate, { args: [{ status: 'monitoring', message: 'The fix is in.', by: 'alice' }] });
+      await eventually(async () => (gatedOf(rounds).length === 4 ? true : undefined), 10_000, 'the second timeout');
+      s = await h.query(incidentStateQuery);
+      const monitoring = s.approvals[2]!;
+      assert.equal(ms(monitoring.sendsAt) - ms(monitoring.requestedAt), 1_000, 'its own timer, from its own request');
+      const second = gatedOf(rounds).slice(2);
+      assert.ok(second.every((r) => r.at >= ms(monitoring.sendsAt) && r.phase === 'update' && r.message === null));
+      assert.deepEqual(
+        s.approvals.map((a) => a.decision),
+        ['folded', 'timed-out', 'timed-out'],
+      );
+      await h.terminate('test done');
+    });
+  });
+
+  test('a rejected message goes to nobody; the next one is framed as the first notice', async () => {
+    const { worker, taskQueue, rounds, pages } = await stubbedWorker();
+    await worker.runUntil(async () => {
+      const h = await start(taskQueue, input('outage', 1));
+      await refused(h.executeUpdate(rejectMessage, { args: [{ seq: 1, reason: ' ', by: 'carol' }] }), /reason: say why/);
+      const { rejected } = await h.executeUpdate(rejectMessage, {
+        args: [{ seq: 1, reason: 'Names the wrong product.', by: 'carol' }],
+      });
+      assert.deepEqual(rejected, [1]);
+      await refused(h.executeUpdate(approve, { args: [{ by: 'carol' }] }), /nothing is waiting for approval/);
+      await settle();
+      assert.deepEqual(gatedOf(rounds), []);
+      const s = await h.query(incidentStateQuery);
+      assert.deepEqual(
+        [s.approvals[0]!.decision, s.approvals[0]!.reason, s.approvals[0]!.by],
+        ['rejected', 'Names the wrong product.', 'carol'],
+      );
+      assert.ok(s.timeline.some((e) => e.kind === 'rejection' && e.by === 'carol'));
+      assert.ok(
+        pages.every((p) => p.updates.every((u) => u.body === undefined)),
+        'the rejected words never reach the page',
+      );
+      const u = await h.executeUpdate(postUpdate, {
+        args: [{ status: 'investigating', message: 'Card payments fail for most customers.', by: 'alice' }],
+      });
+      await h.executeUpdate(approve, { args: [{ by: 'carol', seq: u.seq }] });
+      await eventually(async () => (gatedOf(rounds).length === 2 ? true : undefined));
+      assert.ok(gatedOf(rounds).every((r) => r.phase === 'initial' && r.message === 'Card payments fail for most customers.'));
+      await h.terminate('test done');
+    });
+  });
+
+  test('widening tells everyone: an update naming the new function to those told, the first notice to the newly affected', async () => {
+    const { worker, taskQueue, rounds, pages } = await stubbedWorker();
+    await worker.runUntil(async () => {
+      const h = await start(taskQueue, input('outage', 1));
+      await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
+      await eventually(async () => (gatedOf(rounds).length === 2 ? true : undefined));
+      const before = rounds.length;
+      const c = await h.executeUpdate(changeImpact, { args: [{ components: ['invoicing'], by: 'alice' }] });
+      await eventually(async () => (rounds.length - before === 6 ? true : undefined), 10_000, 'six rounds');
+      await settle();
+      const widened = rounds.slice(before);
+      assert.equal(widened.length, 6, widened.map((r) => `${r.standsFor} ${r.phase}`).join(', '));
+      for (const audience of ['customers', 'enterprise', 'staff']) {
+        const update = widened.find((r) => r.standsFor === audience && r.phase === 'update')!;
+        assert.deepEqual(update.request.components, ['payments'], `${audience}: the update goes to those told before`);
+        assert.deepEqual(update.request.facts.newlyAffected, ['invoicing'], `${audience}: and names what is new`);
+        const initial = widened.find((r) => r.standsFor === audience && r.phase === 'initial')!;
+        assert.deepEqual(initial.request.components, ['invoicing']);
+        assert.deepEqual(initial.request.excludeComponents, ['payments'], `${audience}: a first notice to the newly affected`);
+      }
+      await eventually(
+        async () =>
+          pages.some((p) =>
+            p.updates.some((u) => u.id.endsWith(`-${c.seq}`) && u.wording?.some((w) => w.key === 'incident.widened')),
+          )
+            ? true
+            : undefined,
+        10_000,
+        'the page entry',
+      );
+      const entry = pages.flatMap((p) => p.updates).find((u) => u.id.endsWith(`-${c.seq}`))!;
+      assert.deepEqual(entry.wording?.find((w) => w.key === 'incident.widened')?.functions, ['invoicing']);
+      await h.terminate('test done');
+    });
+  });
+
+  test('a subscriber in several audiences of one message hears it from the one with the highest precedence', async () => {
+    const { worker, taskQueue, rounds } = await stubbedWorker();
+    await worker.runUntil(async () => {
+      const h = await start(taskQueue, input('outage', 1));
+      await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
+      await eventually(async () => (gatedOf(rounds).length === 2 ? true : undefined));
+      const outranked = (who: string) => rounds.find((r) => r.standsFor === who)!.request.outrankedBy ?? [];
+      assert.deepEqual(outranked('customers'), [{ audienceId: 'enterprise', channels: ['email', 'sms', 'chat', 'webhook'] }]);
+      assert.deepEqual(outranked('enterprise'), []);
+      assert.deepEqual(outranked('staff'), []);
+      await h.terminate('test done');
     });
   });
 

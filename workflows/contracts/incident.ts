@@ -63,6 +63,7 @@ export type TimelineKind =
   | 'monitoring'
   | 'escalation'
   | 'reminder'
+  | 'rejection'
   | 'resolved';
 
 export interface TimelineEntry {
@@ -81,8 +82,39 @@ export interface ApprovalRecord {
   phase: string;
   requestedAt: string;
   decidedAt: string | null;
-  decision: 'pending' | 'approved' | 'timed-out';
+  /** folded: a later publication took its place in the message that waits (foldedInto). */
+  decision: 'pending' | 'approved' | 'timed-out' | 'rejected' | 'folded';
   by: string | null;
+  /** The audiences it waited for. */
+  audiences?: string[];
+  /** When it would go out by itself in the plan's wording. */
+  sendsAt?: string;
+  foldedInto?: number;
+  /** Why it was rejected. */
+  reason?: string;
+}
+
+/**
+ * The external message that waits for approval: one at a time, carrying every publication since it
+ * was asked for. Approved, its audiences get one message that says how things stand, in the words
+ * that stand; timed out, the plan's wording of the phase reached; rejected, nothing.
+ */
+export interface AwaitingApproval {
+  /** The publication to approve or reject: the latest one it carries. */
+  seq: number;
+  /** Every publication it carries, oldest first. */
+  carries: number[];
+  /** The latest one's phase. */
+  phase: 'initial' | 'update' | 'holding' | 'etaMissed' | 'resolved';
+  /** The audiences it waits for. */
+  audiences: string[];
+  /** The operator's words that stand (null: the plan's wording), and the publication they were written for. */
+  words: LocalizedText | null;
+  wordsSeq: number | null;
+  /** When the first publication it carries was asked for. */
+  requestedAt: string;
+  /** When it goes out by itself in the plan's wording (null for incidents started before it was known). */
+  sendsAt: string | null;
 }
 
 export interface IncidentState {
@@ -115,6 +147,10 @@ export interface IncidentState {
   };
   timeline: TimelineEntry[];
   approvals: ApprovalRecord[];
+  /** What waits for approval now (absent in runs started before messages waited in order). */
+  awaitingApproval?: AwaitingApproval | null;
+  /** Components whose subscribers in the audiences that need approval have had a first notice. */
+  toldExternally?: string[];
   escalations: { at: string; reason: string; to: string[] }[];
   deliveries: DeliverySummary[];
   /** Page updates as published (oldest first). */
@@ -142,6 +178,13 @@ export interface ChangeImpactInput {
 export interface ApproveInput {
   /** Which publication; all pending ones when omitted. */
   seq?: number;
+  by: string;
+}
+export interface RejectInput {
+  /** The waiting message's seq. */
+  seq: number;
+  /** Why (internal: kept in the incident's record, never sent). */
+  reason: string;
   by: string;
 }
 export interface ResolveInput {
@@ -172,5 +215,8 @@ export const incidentStateQuery = defineQuery<IncidentState>('state');
 export const postUpdate = defineUpdate<PublishedResult, [PostUpdateInput]>('postUpdate');
 export const changeImpact = defineUpdate<PublishedResult, [ChangeImpactInput]>('changeImpact');
 export const approve = defineUpdate<{ approved: number[] }, [ApproveInput]>('approve');
+export const rejectMessage = defineUpdate<{ rejected: number[] }, [RejectInput]>('reject');
 export const resolveIncident = defineUpdate<PublishedResult, [ResolveInput]>('resolve');
+/** What waits for approval, to whom, and when it goes out by itself (small: for lists). */
+export const awaitingApprovalQuery = defineQuery<AwaitingApproval | null>('awaitingApproval');
 export const monitoringSignal = defineSignal<[MonitoringInput]>('monitoring');

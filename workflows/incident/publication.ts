@@ -1,19 +1,24 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
+import type { LocalizedText } from '../../core/localizedText';
 import type { MessageFacts } from '../../core/messageContext';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { PolicyAudience } from '../../core/policy';
-import type { LocalizedText } from '../../core/localizedText';
 import type { PageIncident, PageUpdate, PageWording } from '../../core/statuspage/types';
-import type { ApproveInput } from '../contracts/incident';
-import { incidentPageWording } from '../pageWording';
+import type { ApproveInput, AwaitingApproval, RejectInput } from '../contracts/incident';
+import { incidentPageWording, namedIncidentPageWording, type IncidentPagePhase } from '../pageWording';
+import { ORDERED_APPROVALS } from '../patches';
 import { publishToPage, startRounds, type RoundSpec, type RoundTracker } from '../rounds';
+import { ApprovalDesk, gatedAudiences, originOf } from './approvals';
 import type { IncidentStateMachine, PublicationRequest } from './state';
+import { validateApprove, validateApproveWaiting, validateReject } from './validators';
 
 // How the incident tells people: each publication starts its rounds and updates the status page.
 // Internal and ungated audiences hear at once, and so does the page, in the plan's wording until the
-// operator's words are approved; gated audiences (external, requiresApproval) wait for the approval,
-// or for its timeout and then get the plan's wording. Gated publications go out in the order they
-// were written, and page changes one at a time.
+// operator's words are approved. Audiences that need approval (external, requiresApproval) hear in
+// phase order through the approval desk (incident/approvals.ts): one message waits at a time, later
+// publications fold into it, and it goes out approved (the words that stand), timed out (the plan's
+// wording of the phase reached) or not at all (rejected). Rounds start one publication after another,
+// and page changes go out one at a time.
 
 interface Publication extends PublicationRequest {
   audiences: PolicyAudience[];
@@ -22,17 +27,28 @@ interface Publication extends PublicationRequest {
   approval: 'not-required' | 'pending' | 'approved' | 'timed-out';
 }
 
+type Outcome = { decision: 'approved' | 'rejected'; message: AwaitingApproval };
+
 export class IncidentPublications {
   private pending: Publication[] = [];
   private gatedChain: Promise<void> = Promise.resolve();
   private pageChain: Promise<void> = Promise.resolve();
+  private roundChain: Promise<void> = Promise.resolve();
   private readonly unsentPageUpdates = new Set<string>();
   private publishing = 0;
+  /** Runs that started before ordered approvals keep the pipeline they started with. */
+  private readonly ordered: boolean;
+  private readonly desk: ApprovalDesk;
+  /** Set by approve or reject for the decision the waiting message's timer is waiting for. */
+  private outcome: Outcome | null = null;
 
   constructor(
     private readonly incident: IncidentStateMachine,
     private readonly tracker: RoundTracker,
-  ) {}
+  ) {
+    this.ordered = patched(ORDERED_APPROVALS);
+    this.desk = new ApprovalDesk(incident.state, incident.policy.approvalTimeoutMs, () => Date.parse(incident.now()));
+  }
 
   /** No publication of this run is still running, and no round it started is in flight. */
   idle(): boolean {
@@ -40,15 +56,46 @@ export class IncidentPublications {
   }
 
   isPending(seq: number): boolean {
+    if (this.ordered) return !!this.desk.waiting?.carries.includes(seq);
     return this.pending.some((p) => p.seq === seq);
   }
 
-  pendingSeqs(): number[] {
-    return this.pending.filter((p) => p.approval === 'pending').map((p) => p.seq);
+  /** What waits for approval, to whom, and when it goes out by itself. */
+  awaiting(): AwaitingApproval | null {
+    if (this.ordered) return this.desk.waiting;
+    const first = this.pending.find((p) => p.approval === 'pending');
+    const record = first && this.incident.state.approvals.find((r) => r.seq === first.seq);
+    if (!first || !record) return null;
+    return {
+      seq: first.seq,
+      carries: this.pendingSeqs(),
+      phase: first.phase,
+      audiences: first.audiences.filter((a) => a.kind === 'external' && a.requiresApproval).map((a) => a.standsFor),
+      words: first.message,
+      wordsSeq: first.seq,
+      requestedAt: record.requestedAt,
+      sendsAt: null,
+    };
   }
 
-  /** Approves one pending publication by seq, or all of them. */
+  checkApprove(a: ApproveInput): void {
+    if (this.ordered) validateApproveWaiting(this.desk.waiting, a);
+    else validateApprove(this.pendingSeqs(), a);
+  }
+
+  checkReject(r: RejectInput): void {
+    if (!this.ordered) throw new Error('this incident started before messages could be rejected: approve it, or let it time out');
+    validateReject(this.desk.waiting, r);
+  }
+
+  /** Approves the waiting message (ordered), or one pending publication by seq or all of them. */
   approve(a: ApproveInput): { approved: number[] } {
+    if (this.ordered) {
+      const message = this.desk.decide('approved', a.by);
+      this.outcome = { decision: 'approved', message };
+      this.incident.record('approval', null, a.by);
+      return { approved: [...message.carries] };
+    }
     const approved: number[] = [];
     for (const p of this.pending) {
       if (p.approval === 'pending' && (a.seq === undefined || a.seq === p.seq)) {
@@ -61,7 +108,175 @@ export class IncidentPublications {
     return { approved };
   }
 
+  /** Rejects the waiting message: the audiences it waits for get nothing of it. */
+  reject(r: RejectInput): { rejected: number[] } {
+    const message = this.desk.decide('rejected', r.by, r.reason);
+    this.outcome = { decision: 'rejected', message };
+    this.incident.record('rejection', null, r.by);
+    return { rejected: [...message.carries] };
+  }
+
+  pendingSeqs(): number[] {
+    if (this.ordered) return this.desk.waiting ? [this.desk.waiting.seq] : [];
+    return this.pending.filter((p) => p.approval === 'pending').map((p) => p.seq);
+  }
+
   publish(p: PublicationRequest): void {
+    if (this.ordered) this.publishInOrder(p);
+    else this.publishGatedChain(p);
+  }
+
+  // --- ordered approvals ------------------------------------------------------------------------
+
+  private publishInOrder(p: PublicationRequest): void {
+    const { state, policy } = this.incident;
+    const audiences = p.audiences ?? policy.audiences;
+    const gated = gatedAudiences(audiences);
+    const others = audiences.filter((a) => !gated.includes(a));
+    const decision =
+      gated.length > 0
+        ? this.desk.offer(
+            { seq: p.seq, phase: p.phase, message: p.message, newlyAffectedOnly: (p.excludeComponents?.length ?? 0) > 0 },
+            originOf(state, p.seq),
+            gated.map((a) => a.standsFor),
+          )
+        : undefined;
+    this.publishing += 1;
+    // The page shows the operator's words only where nobody has to approve them first.
+    const toPage = p.toPage ?? true;
+    if (toPage) this.addNamedPageUpdate(p, gated.length === 0);
+    // Staff and audiences that need no approval hear now; staff also hear what waits and until when.
+    const waiting = this.desk.waiting;
+    const facts: MessageFacts = {
+      ...this.incident.factsFor(p.message),
+      ...(p.newlyAffected?.length ? { newlyAffected: p.newlyAffected } : {}),
+      ...(waiting && waiting.sendsAt
+        ? { awaitingApproval: { seq: waiting.seq, audiences: waiting.audiences, sendsAt: waiting.sendsAt } }
+        : {}),
+    };
+    // What the gated audiences get is decided now, from the state as it is now; rounds start in order.
+    const gatedRounds = decision === 'send' ? this.gatedRounds(gated, p.seq, p.phase, null, !!p.excludeComponents?.length) : [];
+    const started = [
+      toPage ? this.sendPage() : undefined,
+      this.inOrder(() => startRounds(this.tracker, this.spec(p.seq, p.phase, facts, p), others, audiences)),
+      this.startGated(gatedRounds, gated, audiences),
+    ];
+    const held = decision === 'hold' ? this.waitForDecision(gated, audiences) : undefined;
+    void (async () => {
+      try {
+        await Promise.all(started);
+        await held;
+      } finally {
+        this.publishing -= 1;
+        this.incident.changes += 1;
+      }
+    })();
+  }
+
+  /** Waits for the waiting message's approval, rejection or timeout, and sends what it decides. */
+  private async waitForDecision(gated: PolicyAudience[], audiences: PolicyAudience[]): Promise<void> {
+    this.publishing += 1;
+    try {
+      const sendsAt = Date.parse(this.desk.waiting!.sendsAt!);
+      this.outcome = null;
+      await condition(() => this.outcome !== null, Math.max(1, sendsAt - Date.parse(this.incident.now())));
+      const outcome = this.outcome as Outcome | null;
+      this.outcome = null;
+      if (outcome?.decision === 'rejected') return;
+      const message = outcome?.message ?? this.desk.decide('timed-out', 'herald:approval-timeout');
+      const approved = outcome?.decision === 'approved';
+      if (approved && message.wordsSeq !== null && message.words !== null)
+        this.showApprovedWords(message.wordsSeq, message.words);
+      const words = approved ? message.words : null;
+      await this.startGated(this.gatedRounds(gated, message.seq, message.phase, words, false), gated, audiences);
+    } finally {
+      this.publishing -= 1;
+      this.incident.changes += 1;
+    }
+  }
+
+  /**
+   * How the gated audiences hear how things stand now: an update to readers told before (naming
+   * what is newly affected), a first notice to readers of components they have not heard about.
+   */
+  private gatedRounds(
+    gated: PolicyAudience[],
+    seq: number,
+    lastPhase: IncidentPagePhase,
+    words: LocalizedText | null,
+    newlyAffectedOnly: boolean,
+  ): RoundSpec[] {
+    const rounds = this.desk.plan(
+      gated.map((a) => a.standsFor),
+      lastPhase,
+      words !== null,
+      newlyAffectedOnly,
+    );
+    // Only the words that stand: the impact as first written is not one of them once later words
+    // replaced it, and without approved words the plan's wording names the functions itself.
+    const { impact: _replaced, ...current } = this.incident.factsFor(words);
+    return rounds.map((r) =>
+      this.spec(seq, r.phase, { ...current, ...(r.newlyAffected ? { newlyAffected: r.newlyAffected } : {}) }, r),
+    );
+  }
+
+  private startGated(specs: RoundSpec[], gated: PolicyAudience[], audiences: PolicyAudience[]): Promise<void> {
+    if (specs.length === 0) return Promise.resolve();
+    return this.inOrder(async () => {
+      await Promise.all(specs.map((spec) => startRounds(this.tracker, spec, gated, audiences)));
+    });
+  }
+
+  /** Rounds start in the order their publications were decided. */
+  private inOrder(start: () => Promise<void>): Promise<void> {
+    const run = this.roundChain.then(start);
+    this.roundChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private spec(
+    seq: number,
+    phase: IncidentPagePhase,
+    facts: MessageFacts,
+    to: { components: string[]; excludeComponents?: string[] },
+  ): RoundSpec {
+    const { state, policy } = this.incident;
+    return {
+      ownerId: state.id,
+      seq,
+      phase,
+      templateId: policy.templates[phase],
+      facts,
+      components: to.components,
+      ...(to.excludeComponents?.length ? { excludeComponents: to.excludeComponents } : {}),
+      drill: state.drill,
+      statusUrl: policy.statusUrl,
+    };
+  }
+
+  /** The approved words replace the plan's wording of the update they were written for, in place. */
+  private showApprovedWords(seq: number, words: LocalizedText): void {
+    const update = this.incident.state.pageUpdates.find((u) => u.id === `${this.incident.state.id}-${seq}`);
+    if (!update) return;
+    Object.assign(update, pageWords(words, update.wording));
+    if (typeof words === 'string') delete update.wording;
+    this.unsentPageUpdates.add(update.id);
+    void this.sendPage();
+  }
+
+  /** A page update that names the affected functions (and the newly affected ones) in the plan's words. */
+  private addNamedPageUpdate(p: PublicationRequest, withMessage: boolean): void {
+    const state = this.incident.state;
+    const wording = namedIncidentPageWording(p.phase, state.status, state.nextUpdateDue, {
+      components: p.excludeComponents?.length ? p.components : state.components,
+      ...(p.newlyAffected?.length ? { newlyAffected: p.newlyAffected } : {}),
+    });
+    this.pushPageUpdate(p.seq, withMessage && p.message ? pageWords(p.message, wording) : { wording });
+  }
+
+  // --- before ordered approvals: gated publications chained one after another ------------------
+
+  private publishGatedChain(p: PublicationRequest): void {
     const { state, policy } = this.incident;
     const audiences = p.audiences ?? policy.audiences;
     const needsApproval = p.message !== null && audiences.some((a) => a.requiresApproval && a.kind === 'external');
@@ -138,6 +353,8 @@ export class IncidentPublications {
     })();
   }
 
+  // --- the page ---------------------------------------------------------------------------------
+
   /** Page changes go out one at a time, each with the record as it is when its turn comes. */
   sendPage(): Promise<void> {
     this.pageChain = this.pageChain.then(() => {
@@ -152,6 +369,16 @@ export class IncidentPublications {
 
   private addPageUpdate(pub: Publication, withMessage: boolean): PageUpdate {
     const state = this.incident.state;
+    return this.pushPageUpdate(
+      pub.seq,
+      withMessage && pub.message
+        ? pageWords(pub.message, incidentPageWording(pub.phase, state.status, state.nextUpdateDue))
+        : { wording: incidentPageWording(pub.phase, state.status, state.nextUpdateDue) },
+    );
+  }
+
+  private pushPageUpdate(seq: number, words: Pick<PageUpdate, 'body' | 'bodies' | 'wording'>): PageUpdate {
+    const state = this.incident.state;
     const previous = state.pageComponentStatuses;
     const current: Record<string, ComponentStatus> =
       state.status === 'resolved'
@@ -162,11 +389,9 @@ export class IncidentPublications {
       .map((c) => ({ id: c, oldStatus: previous[c] ?? 'operational', newStatus: current[c] ?? 'operational' }));
     state.pageComponentStatuses = { ...current };
     const update: PageUpdate = {
-      id: `${state.id}-${pub.seq}`,
+      id: `${state.id}-${seq}`,
       status: state.status,
-      ...(withMessage && pub.message
-        ? pageWords(pub.message, incidentPageWording(pub.phase, state.status, state.nextUpdateDue))
-        : { wording: incidentPageWording(pub.phase, state.status, state.nextUpdateDue) }),
+      ...words,
       createdAt: this.incident.now(),
       affectedComponents: affected.length > 0 ? affected : null,
     };

@@ -40,6 +40,13 @@ export interface PublicationRequest {
   audiences?: PolicyAudience[];
   /** Whether the status page shows this publication (default true). */
   toPage?: boolean;
+  /** Components this update newly affects: its messages and page entry name them. */
+  newlyAffected?: string[];
+}
+
+export interface IncidentFeatures {
+  /** A widening posts an update naming the newly affected functions to everyone told before (runs from WIDENING_TELLS on). */
+  wideningTells: boolean;
 }
 
 export interface IncidentEffects {
@@ -105,6 +112,7 @@ export class IncidentStateMachine {
     readonly policy: IncidentPolicy,
     private readonly clock: () => number,
     private readonly effects: IncidentEffects,
+    private readonly features: IncidentFeatures = { wideningTells: false },
   ) {}
 
   now(): string {
@@ -133,7 +141,13 @@ export class IncidentStateMachine {
     const added = u.components ? this.addComponents(u.components) : [];
     const seq = this.record('update', u.message, u.by);
     if (prev !== u.status) this.effects.refreshSearchAttributes();
-    this.publish({ seq, phase: 'update', message: u.message, components: this.componentsExcept(added) });
+    this.publish({
+      seq,
+      phase: 'update',
+      message: u.message,
+      components: this.componentsExcept(added),
+      ...(added.length > 0 && this.features.wideningTells ? { newlyAffected: added } : {}),
+    });
     if (added.length > 0) this.publishInitialFor(added, u.by);
     return seq;
   }
@@ -151,7 +165,10 @@ export class IncidentStateMachine {
     this.deriveComponentStatuses();
     const seq = this.record('impact', null, c.by);
     this.effects.refreshSearchAttributes();
-    this.effects.sendPage();
+    if (added.length > 0 && this.features.wideningTells) {
+      // Everyone told before hears what is newly affected, and the page entry names it.
+      this.publish({ seq, phase: 'update', message: null, components: this.componentsExcept(added), newlyAffected: added });
+    } else this.effects.sendPage();
     if (added.length > 0) this.publishInitialFor(added, c.by);
     return seq;
   }
@@ -356,6 +373,8 @@ export class IncidentStateMachine {
       message: null,
       components: added,
       excludeComponents: this.state.components.filter((c) => !added.includes(c)),
+      // The update before it names the newly affected functions on the page.
+      ...(this.features.wideningTells ? { toPage: false } : {}),
     });
   }
 

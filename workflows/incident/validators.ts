@@ -1,6 +1,14 @@
 import { INCIDENT_STATUSES } from '../../core/incidentStatus';
 import type { IncidentPolicy } from '../../core/policy';
-import type { ApproveInput, ChangeImpactInput, IncidentState, PostUpdateInput, ResolveInput } from '../contracts/incident';
+import type {
+  ApproveInput,
+  AwaitingApproval,
+  ChangeImpactInput,
+  IncidentState,
+  PostUpdateInput,
+  RejectInput,
+  ResolveInput,
+} from '../contracts/incident';
 import { beyondHorizon } from '../../core/horizon';
 import { own } from '../../core/own';
 import { guardOrThrow, requireBy, requireWords } from '../validation';
@@ -69,6 +77,32 @@ export function validateApprove(pending: number[], a: ApproveInput): void {
   if (pending.length === 0) throw new Error('nothing is waiting for approval');
   if (a.seq !== undefined && !pending.includes(a.seq))
     throw new Error(`seq: publication ${a.seq} is not waiting for approval (pending: ${pending.join(', ')})`);
+}
+
+/** The waiting message by its seq: an earlier publication folded into it is named by the one that carries it now. */
+function requireWaiting(waiting: AwaitingApproval | null, seq: number | undefined, verb: 'approve' | 'reject'): void {
+  if (!waiting) throw new Error('nothing is waiting for approval');
+  if (seq === undefined || seq === waiting.seq) return;
+  if (waiting.carries.includes(seq))
+    throw new Error(
+      `seq: ${seq} was folded into ${waiting.seq}, the message as it stands now (it carries ${waiting.carries.join(', ')}): ${verb} ${waiting.seq}`,
+    );
+  throw new Error(`seq: publication ${seq} is not waiting for approval (waiting: ${waiting.seq})`);
+}
+
+export function validateApproveWaiting(waiting: AwaitingApproval | null, a: ApproveInput): void {
+  requireBy(a.by, 'who approves');
+  requireWaiting(waiting, a.seq, 'approve');
+}
+
+export const REJECT_REASON_MAX = 500;
+
+export function validateReject(waiting: AwaitingApproval | null, r: RejectInput): void {
+  requireBy(r.by, 'who rejects');
+  if (!Number.isInteger(r.seq)) throw new Error('seq: the waiting message to reject is required');
+  if (typeof r.reason !== 'string' || !r.reason.trim()) throw new Error('reason: say why the message should not go out');
+  if (r.reason.length > REJECT_REASON_MAX) throw new Error(`reason: at most ${REJECT_REASON_MAX} characters`);
+  requireWaiting(waiting, r.seq, 'reject');
 }
 
 export function validateResolve(state: IncidentState, policy: IncidentPolicy, r: ResolveInput): void {
