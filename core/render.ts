@@ -97,6 +97,8 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
     operatorUpdate: V,
     eta: V,
     nextUpdateAt: V,
+    newlyAffected: V,
+    awaitingApproval: { kind: 'object', fields: { seq: V, audiences: V, sendsAt: V } },
     statusUrl: V,
     unsubscribeUrl: V,
     preferencesUrl: V,
