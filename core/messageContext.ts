@@ -95,6 +95,7 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
       statusLabel: label(COMPONENT_STATUS_LABELS, locale, status),
     };
   });
+  const newlyAffected = (facts.newlyAffected ?? []).map((id) => plan.components.find((x) => x.id === id));
   const scenarioName = pick(scenario?.name) ?? facts.scenario;
   const zh = locale.startsWith('zh');
   const planTitle = `${scenarioName}${zh ? '：' : ': '}${joinForSentence(
@@ -115,7 +116,14 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
       components.map((c) => c.businessFunction),
       locale,
     ),
-    workarounds: components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
+    // What customers can do covers what is newly affected too.
+    workarounds: [
+      ...components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
+      ...newlyAffected.flatMap((c) => {
+        const w = pick(c?.workaround);
+        return w ? [w] : [];
+      }),
+    ],
     statusUrl: itemPageUrl(plan, o.statusUrl, facts.id, locale),
     ...(o.unsubscribeUrl ? { unsubscribeUrl: o.unsubscribeUrl } : {}),
     ...(o.preferencesUrl ? { preferencesUrl: o.preferencesUrl } : {}),
@@ -123,12 +131,13 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
     operatorUpdate: allTexts(facts.message).some((t) => t.trim().length > 0),
     ...(facts.eta ? { eta: time(facts.eta) } : {}),
     ...(facts.nextUpdateAt ? { nextUpdateAt: time(facts.nextUpdateAt) } : {}),
-    ...(facts.newlyAffected?.length
+    ...(newlyAffected.length > 0
       ? {
           newlyAffected: joinForSentence(
-            facts.newlyAffected.map((id) => pick(plan.components.find((c) => c.id === id)?.businessFunction) ?? id),
+            newlyAffected.map((c) => pick(c?.businessFunction) ?? ''),
             locale,
           ),
+          newlyAffectedFunctions: newlyAffected.map((c) => pick(c?.businessFunction) ?? ''),
         }
       : {}),
     ...(o.kind === 'internal' && facts.awaitingApproval

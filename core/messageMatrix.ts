@@ -125,7 +125,8 @@ function expectations(
   o: { link: string; unsubscribeUrl: string; preferencesUrl: string; eta?: string; nextUpdateAt?: string },
 ): Expectations {
   const f = s.facts;
-  const components = f.components.map((id) => plan.components.find((c) => c.id === id)!);
+  // A widening update names what it newly affects too.
+  const components = [...f.components, ...(f.newlyAffected ?? [])].map((id) => plan.components.find((c) => c.id === id)!);
   const time = (iso: string | null | undefined) =>
     iso ? formatMessageTime(new Date(iso), locale, plan.page.timeZone) : undefined;
   const times: string[] = [];

@@ -226,6 +226,18 @@ export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
         incident({ status: 'identified', declared: only(declared, 'en'), components: widened }),
         widened.slice(primary.length),
       );
+      // A first notice that reaches its readers late: approval folded later updates into it.
+      add(
+        'initial',
+        'approved-late',
+        incident({ status: 'monitoring', declared: only(declared, 'en'), message: only(WORDS.monitoring, 'en') }),
+      );
+      add('initial', 'timed-out-late', incident({ status: 'identified', declared: only(declared, 'en') }));
+      // Widened: readers told before hear what is newly affected (the first notice goes to the others).
+      add('update', 'widened', {
+        ...incident({ status: 'identified', declared: only(declared, 'en'), components: primary }),
+        newlyAffected: widened.slice(primary.length),
+      });
       add(
         'update',
         'identified',

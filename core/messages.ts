@@ -65,6 +65,8 @@ export interface MessageContext {
   nextUpdateAt?: string;
   /** The business functions this update newly affects (a widening), joined for a sentence. */
   newlyAffected?: string;
+  /** The same, one function per item (short messages name the first and count the others). */
+  newlyAffectedFunctions?: string[];
   /** Internal only: the external message that waits for approval, for whom, and when it goes out by itself. */
   awaitingApproval?: { seq: number; audiences: string; sendsAt: string };
   /** The incident's or maintenance's page in the reader's locale. */

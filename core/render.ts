@@ -98,6 +98,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
     eta: V,
     nextUpdateAt: V,
     newlyAffected: V,
+    newlyAffectedFunctions: { kind: 'list', item: V },
     awaitingApproval: { kind: 'object', fields: { seq: V, audiences: V, sendsAt: V } },
     statusUrl: V,
     unsubscribeUrl: V,

@@ -150,8 +150,9 @@ export class ApprovalDesk {
     }
     const rounds: GatedRound[] = [];
     if (!newlyAffectedOnly && told.length > 0) {
+      // Readers told before hear of what is newly affected in an update, whatever else it folds in.
       const phase: IncidentPagePhase =
-        !withWords && (lastPhase === 'holding' || lastPhase === 'etaMissed') ? lastPhase : 'update';
+        !withWords && untold.length === 0 && (lastPhase === 'holding' || lastPhase === 'etaMissed') ? lastPhase : 'update';
       rounds.push({ phase, components: told, ...(untold.length > 0 ? { newlyAffected: untold } : {}) });
     }
     if (untold.length > 0)

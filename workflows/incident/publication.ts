@@ -148,8 +148,7 @@ export class IncidentPublications {
     // Staff and audiences that need no approval hear now; staff also hear what waits and until when.
     const waiting = this.desk.waiting;
     const facts: MessageFacts = {
-      ...this.incident.factsFor(p.message),
-      ...(p.newlyAffected?.length ? { newlyAffected: p.newlyAffected } : {}),
+      ...naming(this.incident.factsFor(p.message), p.newlyAffected),
       ...(waiting && waiting.sendsAt
         ? { awaitingApproval: { seq: waiting.seq, audiences: waiting.audiences, sendsAt: waiting.sendsAt } }
         : {}),
@@ -215,9 +214,7 @@ export class IncidentPublications {
     // Only the words that stand: the impact as first written is not one of them once later words
     // replaced it, and without approved words the plan's wording names the functions itself.
     const { impact: _replaced, ...current } = this.incident.factsFor(words);
-    return rounds.map((r) =>
-      this.spec(seq, r.phase, { ...current, ...(r.newlyAffected ? { newlyAffected: r.newlyAffected } : {}) }, r),
-    );
+    return rounds.map((r) => this.spec(seq, r.phase, naming(current, r.newlyAffected), r));
   }
 
   private startGated(specs: RoundSpec[], gated: PolicyAudience[], audiences: PolicyAudience[]): Promise<void> {
@@ -420,6 +417,12 @@ export class IncidentPublications {
       drill: state.drill,
     };
   }
+}
+
+/** An update that widens the incident names what it newly affects apart from what was affected before. */
+function naming(facts: MessageFacts, newlyAffected: string[] | undefined): MessageFacts {
+  if (!newlyAffected?.length) return facts;
+  return { ...facts, components: facts.components.filter((c) => !newlyAffected.includes(c)), newlyAffected };
 }
 
 /**
