@@ -7,7 +7,7 @@
 // starts, the sources are hashed again (a few milliseconds): a changed, added or removed file (an edit,
 // a git pull) gives a new fingerprint, so a stale build is never run; it is compiled again first. A build
 // is written to a temporary directory and renamed into place, so processes starting together never see
-// half of one; the two most recent older builds are kept for processes still running them.
+// half of one. Older builds go, except the two most recent and any a running process started from.
 //
 //   node scripts/compiled.js                  compile if needed; print the build directory
 //   node scripts/compiled.js api/main [args]  run that entry point of the build (here, in this process)
@@ -15,12 +15,12 @@
 // Plain JavaScript on purpose: it runs before anything is compiled. Tests keep running the sources (tsx).
 
 const { createHash, randomBytes } = require('node:crypto');
-const { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync } = require('node:fs');
+const { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 /** Folders compiled (every .ts and .js file in them). bench/ and test/ run from the sources. */
 const SOURCE_DIRS = ['core', 'workflows', 'activities', 'worker', 'api', 'cli', 'scripts'];
-/** Older builds kept beside the current one. */
+/** Older builds kept beside the current one, besides any a running process uses. */
 const KEEP_OLDER = 2;
 
 /** @param {string} dir */
@@ -96,7 +96,41 @@ function pruneOlder(current) {
     } else if (name !== current) builds.push({ full, mtime });
   }
   builds.sort((a, b) => b.mtime - a.mtime);
-  for (const old of builds.slice(KEEP_OLDER)) rmSync(old.full, { recursive: true, force: true });
+  for (const old of builds.slice(KEEP_OLDER)) if (!inUse(old.full)) rmSync(old.full, { recursive: true, force: true });
+}
+
+/**
+ * Marks a build as used by this process until it exits, so no other process prunes it: npm start's
+ * supervisor restarts its children from the build it started with, however long it runs.
+ * @param {string} dir
+ */
+function markInUse(dir) {
+  const marker = join(dir, '.in-use', String(process.pid));
+  try {
+    mkdirSync(join(dir, '.in-use'), { recursive: true });
+    writeFileSync(marker, '');
+  } catch {
+    return; // a read-only build (the Docker image) is never pruned either
+  }
+  process.once('exit', () => rmSync(marker, { force: true }));
+}
+
+/** @param {string} dir */
+function inUse(dir) {
+  let pids;
+  try {
+    pids = readdirSync(join(dir, '.in-use'));
+  } catch {
+    return false;
+  }
+  return pids.some((pid) => {
+    try {
+      process.kill(Number(pid), 0);
+      return true;
+    } catch (err) {
+      return /** @type {NodeJS.ErrnoException} */ (err).code === 'EPERM';
+    }
+  });
 }
 
 /**
@@ -109,7 +143,10 @@ function ensureBuilt(options = {}) {
     const files = sourceFiles();
     const id = fingerprint(files);
     const dir = join(BUILD_DIR, id);
-    if (existsSync(dir)) return dir;
+    if (existsSync(dir)) {
+      markInUse(dir);
+      return dir;
+    }
     const began = Date.now();
     const tmp = join(BUILD_DIR, `.tmp-${id}-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
@@ -131,6 +168,7 @@ function ensureBuilt(options = {}) {
       // Another process finished the same build first.
     }
     options.log?.(`herald: compiled ${files.length} files into build/${id} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+    markInUse(dir);
     pruneOlder(id);
     return dir;
   }

@@ -68,6 +68,37 @@ test('a changed, added or removed source is compiled again before it runs; an un
   }
 });
 
+test('a build a running process started from is kept however many builds come after it', async () => {
+  const dir = project({
+    'scripts/serve.ts': "console.log('ready'); setInterval(() => undefined, 1000);\n",
+    'cli/main.ts': "console.log('v0');\n",
+  });
+  const server = spawn(process.execPath, [join(dir, 'scripts', 'compiled.js'), 'scripts/serve'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const stopped = new Promise((resolve) => server.once('close', resolve));
+  try {
+    await new Promise<void>((resolve) => server.stdout.once('data', () => resolve()));
+    const [first] = builds(dir);
+    for (let v = 1; v <= 4; v++) {
+      write(dir, { 'cli/main.ts': `console.log('v${v}');\n` });
+      assert.equal(runEntry(dir, 'cli/main'), `v${v}`);
+    }
+    assert.ok(builds(dir).includes(first!), 'the running build is kept');
+    assert.equal(builds(dir).length, 4, 'the running one, the current one and two older');
+    server.kill();
+    await stopped;
+    write(dir, { 'cli/main.ts': "console.log('v5');\n" });
+    assert.equal(runEntry(dir, 'cli/main'), 'v5');
+    assert.ok(!builds(dir).includes(first!), 'once it stopped, it is pruned');
+    assert.equal(builds(dir).length, 3);
+  } finally {
+    server.kill();
+    await stopped;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('processes starting together on a stale tree all run the new code from one complete build', async () => {
   // Enough modules that a build takes a while: a process must never find one half-written.
   const parts = Array.from({ length: 600 }, (_, i) => i);
