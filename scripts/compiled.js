@@ -99,6 +99,9 @@ function pruneOlder(current) {
   for (const old of builds.slice(KEEP_OLDER)) if (!inUse(old.full)) rmSync(old.full, { recursive: true, force: true });
 }
 
+/** @type {Set<string>} */
+const marked = new Set();
+
 /**
  * Marks a build as used by this process until it exits, so no other process prunes it: npm start's
  * supervisor restarts its children from the build it started with, however long it runs.
@@ -106,6 +109,8 @@ function pruneOlder(current) {
  */
 function markInUse(dir) {
   const marker = join(dir, '.in-use', String(process.pid));
+  if (marked.has(marker)) return;
+  marked.add(marker);
   try {
     mkdirSync(join(dir, '.in-use'), { recursive: true });
     writeFileSync(marker, '');
