@@ -37,8 +37,3 @@ export function allTexts(text: LocalizedText | null | undefined): string[] {
   if (text === null || text === undefined) return [];
   return typeof text === 'string' ? [text] : Object.values(text);
 }
-
-/** Locales of `wanted` that have no words in `text`. */
-export function missingLocales(text: LocalizedText | null | undefined, wanted: readonly string[], plainLocale: string): string[] {
-  return wanted.filter((l) => wordsIn(text, l, plainLocale) === undefined);
-}

@@ -5,14 +5,7 @@ import { buildMessageContext, type MessageFacts } from './messageContext';
 import type { MessageContext } from './messages';
 import type { Channel, ComponentStatus, IncidentPhase, MaintenancePhase, Plan } from './plan/schema';
 
-export {
-  COMPONENT_STATUS_LABELS,
-  formatDuration,
-  formatMessageTime,
-  INCIDENT_STATUS_LABELS,
-  joinForSentence,
-  MAINTENANCE_PHASE_LABELS,
-} from './messageWords';
+export { formatMessageTime, joinForSentence } from './messageWords';
 
 // Realistic message facts for every phase a plan's scenarios publish, as the incident and
 // maintenance workflows build them: the operator's words in one language, in both, in none (the
