@@ -185,7 +185,7 @@ describe('outage answers for a customer API (RFC 9457)', () => {
     );
     const retry = Number(m.res.headers.get('retry-after'));
     assert.ok(retry > 5300 && retry <= 5400, `Retry-After ${retry} is the time to the window's end (90 min)`);
-    assert.match(m.problem!.detail, /帳單因定期維護「Invoicing database upgrade」目前無法使用/);
+    assert.match(m.problem!.detail, /帳單因維護「Invoicing database upgrade」目前無法使用/);
     assert.equal((await call('/v1/things')).res.status, 200, 'an API that does not depend on it is untouched');
 
     await publish('payments-down');
