@@ -177,7 +177,8 @@ describe('incident lifecycle on a real dev server', () => {
 
   test('when the ETA passes unresolved, customers are told honestly and the ETA is cleared', async () => {
     const h = await declare(input({ severity: 'sev3' }, { timeScale: 60 }));
-    await h.executeUpdate(postUpdate, {
+    await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
+    const posted = await h.executeUpdate(postUpdate, {
       args: [
         {
           status: 'identified',
@@ -187,6 +188,7 @@ describe('incident lifecycle on a real dev server', () => {
         },
       ],
     });
+    await h.executeUpdate(approve, { args: [{ by: 'carol', seq: posted.seq }] });
     const s = await until(h, (x) => roundsOf(x, 'etaMissed').length === 3, 'the ETA-missed notice to every audience');
     assert.equal(s.eta, null);
     const missed = roundsOf(s, 'etaMissed');
@@ -210,7 +212,8 @@ describe('incident lifecycle on a real dev server', () => {
       "staff got the operator's words at once",
     );
     assert.equal(s.pageUpdates[0]!.body, undefined, "the page does not show the operator's unapproved words");
-    assert.equal(s.pageUpdates[0]!.wording?.[0]?.key, 'incident.initial', "the page shows the plan's wording");
+    assert.equal(s.pageUpdates[0]!.wording?.[0]?.key, 'incident.investigatingFor', "the page shows the plan's wording");
+    assert.deepEqual(s.pageUpdates[0]!.wording?.[0]?.functions, ['payments'], 'naming the affected function');
     await finish(h);
   });
 

@@ -184,8 +184,9 @@ export class IncidentPublications {
       if (outcome?.decision === 'rejected') return;
       const message = outcome?.message ?? this.desk.decide('timed-out', 'herald:approval-timeout');
       const approved = outcome?.decision === 'approved';
+      // The page shows the approved words before anyone is sent a link to it.
       if (approved && message.wordsSeq !== null && message.words !== null)
-        this.showApprovedWords(message.wordsSeq, message.words);
+        await this.showApprovedWords(message.wordsSeq, message.words);
       const words = approved ? message.words : null;
       await this.startGated(this.gatedRounds(gated, message.seq, message.phase, words, false), gated, audiences);
     } finally {
@@ -252,13 +253,13 @@ export class IncidentPublications {
   }
 
   /** The approved words replace the plan's wording of the update they were written for, in place. */
-  private showApprovedWords(seq: number, words: LocalizedText): void {
+  private showApprovedWords(seq: number, words: LocalizedText): Promise<void> {
     const update = this.incident.state.pageUpdates.find((u) => u.id === `${this.incident.state.id}-${seq}`);
-    if (!update) return;
+    if (!update) return Promise.resolve();
     Object.assign(update, pageWords(words, update.wording));
     if (typeof words === 'string') delete update.wording;
     this.unsentPageUpdates.add(update.id);
-    void this.sendPage();
+    return this.sendPage();
   }
 
   /** A page update that names the affected functions (and the newly affected ones) in the plan's words. */
