@@ -976,7 +976,7 @@ const DATABASE_PATTERNS: RegExp[] = [
   /\bcould not connect to server: /gi,
   /\bcould not obtain lock on (?:relation|row)\b/gi,
   /\bno pg_hba\.conf entry\b/gi,
-  /(?:^|(?<=[\s(]))(?:ERROR|FATAL|PANIC):  \S/g,
+  /(?:^|(?<=[\s(]))(?:ERROR|FATAL|PANIC): {2}\S/g,
   // MySQL / MariaDB
   /\bERROR \d{4} \(\w{5}\)/g,
   /\bDuplicate entry '[^'\n]*' for key\b(?: '[^'\n]*')?/gi,
