@@ -159,7 +159,7 @@ describe('subscribing from the status page in Chromium', () => {
     await page.getByLabel(/Mobile number/).fill('12345');
     await Promise.all([page.waitForURL(`${apiBase}/v1/subscriptions`), page.getByRole('button', { name: 'Subscribe' }).click()]);
     assert.match(await page.locator('h1').innerText(), /Please check the form/);
-    assert.match(await page.locator('ul.errors').innerText(), /phone: use E\.164/);
+    assert.match(await page.locator('ul.errors').innerText(), /Mobile number .*: Enter your mobile number with its country code/);
     await context.close();
   });
 });
