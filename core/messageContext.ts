@@ -112,18 +112,12 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
     page: { name: plan.page.name, url: plan.page.url.replace(/\/+$/, '') },
     scenario: { id: facts.scenario, name: scenarioName },
     components,
+    // A widening update names what was affected before here, and what it adds in newlyAffected.
     businessFunctions: joinForSentence(
-      components.map((c) => c.businessFunction),
+      components.filter((c) => !facts.newlyAffected?.includes(c.id)).map((c) => c.businessFunction),
       locale,
     ),
-    // What customers can do covers what is newly affected too.
-    workarounds: [
-      ...components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
-      ...newlyAffected.flatMap((c) => {
-        const w = pick(c?.workaround);
-        return w ? [w] : [];
-      }),
-    ],
+    workarounds: components.flatMap((c) => (c.workaround ? [c.workaround] : [])),
     statusUrl: itemPageUrl(plan, o.statusUrl, facts.id, locale),
     ...(o.unsubscribeUrl ? { unsubscribeUrl: o.unsubscribeUrl } : {}),
     ...(o.preferencesUrl ? { preferencesUrl: o.preferencesUrl } : {}),

@@ -226,9 +226,17 @@ export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
         incident({ status: 'monitoring', declared: only(declared, 'en'), message: only(WORDS.monitoring, 'en') }),
       );
       add('initial', 'timed-out-late', incident({ status: 'identified', declared: only(declared, 'en') }));
+      // The first notice to readers of a newly affected component: theirs first, then what was affected before.
+      if (ids.length >= 2)
+        add(
+          'initial',
+          'newly-affected',
+          incident({ status: 'identified', declared: only(declared, 'en'), components: [ids[ids.length - 1]!, ids[0]!] }),
+          [ids[ids.length - 1]!],
+        );
       // Widened: readers told before hear what is newly affected (the first notice goes to the others).
       add('update', 'widened', {
-        ...incident({ status: 'identified', declared: only(declared, 'en'), components: primary }),
+        ...incident({ status: 'identified', declared: only(declared, 'en'), components: widened }),
         newlyAffected: widened.slice(primary.length),
       });
       add(

@@ -244,7 +244,11 @@ export class IncidentPublications {
       seq,
       phase,
       templateId: policy.templates[phase],
-      facts,
+      // The functions the readers follow come first: a short message that cannot name all names theirs.
+      facts: {
+        ...facts,
+        components: [...facts.components].sort((a, b) => +!to.components.includes(a) - +!to.components.includes(b)),
+      },
       components: to.components,
       ...(to.excludeComponents?.length ? { excludeComponents: to.excludeComponents } : {}),
       drill: state.drill,
@@ -420,10 +424,9 @@ export class IncidentPublications {
   }
 }
 
-/** An update that widens the incident names what it newly affects apart from what was affected before. */
+/** An update that widens the incident names what it newly affects. */
 function naming(facts: MessageFacts, newlyAffected: string[] | undefined): MessageFacts {
-  if (!newlyAffected?.length) return facts;
-  return { ...facts, components: facts.components.filter((c) => !newlyAffected.includes(c)), newlyAffected };
+  return newlyAffected?.length ? { ...facts, newlyAffected } : facts;
 }
 
 /**
