@@ -103,7 +103,7 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
     assert.match(table.stdout, /┌/);
   });
 
-  test('incident declare --wait returns once every initial round has reported', async () => {
+  test('incident declare --wait prints the id first and returns once only approvals are outstanding', async () => {
     const r = await herald([
       'incident',
       'declare',
@@ -123,7 +123,8 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
     const initial = out.deliveries.filter((d) => d.phase === 'initial');
     assert.equal(initial.length, 2, 'customers and staff');
     assert.ok(initial.every((d) => d.report || d.error));
-    const timedOut = await herald([
+    // Customers and enterprise need approval: the wait ends once staff have it, and says what waits.
+    const waiting = await herald([
       'incident',
       'declare',
       '--title',
@@ -136,10 +137,33 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
       'Card payments fail.',
       '--wait',
       '--wait-timeout',
-      '1',
+      '60',
     ]);
-    assert.equal(timedOut.code, 1);
-    assert.match(timedOut.stderr, /wait for approval: herald incident approve incident-payments-down-/);
+    assert.equal(waiting.code, 0, waiting.stderr);
+    const id = waiting.stdout.trim().split('\n')[0]!;
+    assert.match(id, /^incident-payments-down-[0-9a-f]+$/, 'the id comes first');
+    assert.match(
+      waiting.stderr,
+      new RegExp(
+        `the message to customers, enterprise waits for approval \\(#1\\); it goes out by itself in the plan's wording at \\S+: herald incident approve ${id} --seq 1, or herald incident reject ${id} --seq 1 --reason`,
+      ),
+    );
+    const listed = await herald(['incident', 'list', '--status', 'investigating']);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /awaiting approval/);
+    assert.match(listed.stdout, /#1 to customers,\s*enterprise; goes out by itself \d\d:\d\d UTC/);
+    const noReason = await herald(['incident', 'reject', id, '--seq', '1']);
+    assert.notEqual(noReason.code, 0);
+    assert.match(noReason.stderr, /--reason/);
+    const rejected = await herald(['incident', 'reject', id, '--seq', '1', '--reason', 'Wrong product name.']);
+    assert.equal(rejected.code, 0, rejected.stderr);
+    assert.match(rejected.stdout, /rejected 1: nothing of it goes out/);
+    const again = await herald(['incident', 'reject', id, '--seq', '1', '--reason', 'Twice.']);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /nothing is waiting for approval/);
+    const shown = await herald(['incident', 'show', id]);
+    assert.match(shown.stdout, /awaiting approval\s*│\s*nothing/);
+    assert.match(shown.stdout, /rejection/);
   });
 
   test('maintenance schedule, reschedule, list and cancel', async () => {
