@@ -9,7 +9,7 @@ import { contentTypeFor } from './http';
 import { fill, label, loadLabels, type Labels } from './locale';
 import type { ItemView, PageHistory, PageIncident, PageMaintenance, PageState, PageUpdate, TimeView } from './types';
 import { UPTIME_DAYS, componentUptime, type ComponentUptime } from './uptime';
-import { shortlink, v2Components, v2Documents, v2Status, withoutDrills } from './v2';
+import { v2Components, v2Documents, v2Status, withoutDrills } from './v2';
 import { subscribeFormView } from '../subscriptions';
 import { withPageWording } from './wording';
 
@@ -436,5 +436,3 @@ function componentRows(plan: Plan, state: PageState, locale: string, t: Labels, 
   }
   return out;
 }
-
-export { shortlink };

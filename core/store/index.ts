@@ -14,7 +14,6 @@ export type { Recipient, Subscriber } from './subscribers';
 export { normaliseAddress, type AudienceFilter, type SuppressionInput } from './audience';
 export {
   FINAL_STATES,
-  type DeliveryState,
   type LedgerCount,
   type LedgerEntry,
   type LedgerResult,
