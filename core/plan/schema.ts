@@ -79,7 +79,12 @@ const Audience = z.strictObject({
    * the highest precedence (its wording and channels); at equal precedence, the one listed first
    * in the scenario.
    */
-  precedence: z.number().int().min(0).max(1000).default(0),
+  precedence: z
+    .number()
+    .int('a whole number from 0 to 1000 (the higher wins)')
+    .min(0, 'a whole number from 0 to 1000 (the higher wins)')
+    .max(1000, 'a whole number from 0 to 1000 (the higher wins)')
+    .default(0),
   /** A sandbox audience receives drills only; its recipients are listed here, never taken from subscribers. */
   sandbox: z.boolean().default(false),
   recipients: z

@@ -115,6 +115,14 @@ describe('plan problems are reported with their path and line', () => {
       /no channel "voice"/,
     );
   });
+  test('an audience precedence that is not a whole number from 0 to 1000', () => {
+    for (const bad of [2.5, -1, 1001])
+      assertProblem(
+        problemsOf(edited(['audiences', 1, 'precedence'], bad)),
+        'audiences.1.precedence',
+        /whole number from 0 to 1000/,
+      );
+  });
   test('a drill audience that is not a sandbox', () => {
     assertProblem(problemsOf(edited(['drills', 'audience'], 'customers')), 'drills.audience', /not a sandbox/);
   });
