@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
-import { formatMessageTime } from '../core/messageSamples';
+import { formatMessageTime } from '../core/messageWords';
 import { label, loadLabels, negotiateLocale } from '../core/statuspage/locale';
 
 // Outage answers for a customer's own API, exported by the package:

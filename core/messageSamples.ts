@@ -5,8 +5,6 @@ import { buildMessageContext, type MessageFacts } from './messageContext';
 import type { MessageContext } from './messages';
 import type { Channel, ComponentStatus, IncidentPhase, MaintenancePhase, Plan } from './plan/schema';
 
-export { formatMessageTime, joinForSentence } from './messageWords';
-
 // Realistic message facts for every phase a plan's scenarios publish, as the incident and
 // maintenance workflows build them: the operator's words in one language, in both, in none (the
 // plan's wording), a webhook-opened incident, a widened one and long text. Template previews,

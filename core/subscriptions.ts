@@ -5,7 +5,7 @@ import ipaddr from 'ipaddr.js';
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
 import { z } from 'zod';
-import { formatMessageTime, joinForSentence } from './messageSamples';
+import { formatMessageTime, joinForSentence } from './messageWords';
 import { humanDuration } from './messageContext';
 import type { Plan } from './plan/schema';
 import type { Store } from './store';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import nunjucks from 'nunjucks';
-import { formatMessageTime as formatUncached } from '../messageSamples';
+import { formatMessageTime as formatUncached } from '../messageWords';
 import type { Plan } from '../plan/schema';
 import { bannerDocument } from './banner';
 import { feedDocuments } from './feeds';
