@@ -13,6 +13,9 @@ import { v2Components, v2Documents, v2Status, withoutDrills } from './v2';
 import { subscribeFormView } from '../subscriptions';
 import { withPageWording } from './wording';
 
+/** Error and maintenance pages list at most this many items and say how many more the status page has. */
+const ERROR_PAGE_ITEMS = 10;
+
 // The whole public snapshot of a page state, as files: the status page (every locale), incident
 // pages, the history page, the Statuspage v2 JSON API, Atom/RSS feeds, the embeddable banner, the
 // maintenance page and the CDN error pages. Pure: the same plan, state and templates give the same
@@ -272,12 +275,17 @@ export function buildSnapshot(plan: Plan, pageState: PageState, templatesDir: st
       code,
       maintenancePage,
       overall: { indicator: overallStatus.indicator },
-      sections: errorSections.map((s) => ({
-        ...s,
-        items: maintenancePage ? s.maintenanceItems : s.items,
-        title: label(s.t, `error.${key}.title`),
-        body: label(s.t, `error.${key}.body`),
-      })),
+      sections: errorSections.map((s) => {
+        const items = maintenancePage ? s.maintenanceItems : s.items;
+        const more = items.length - ERROR_PAGE_ITEMS;
+        return {
+          ...s,
+          items: items.slice(0, ERROR_PAGE_ITEMS),
+          more: more > 0 ? label(s.t, 'moreOpenItems', { n: more }) : null,
+          title: label(s.t, `error.${key}.title`),
+          body: label(s.t, `error.${key}.body`),
+        };
+      }),
     });
   for (const code of ['502', '503', '504']) put(`${code}.html`, errorPage(code, code));
   put('404.html', errorPage('404', '404'));

@@ -164,6 +164,20 @@ describe('the snapshot', () => {
     }
   });
 
+  test('error pages list ten open incidents at most and say how many more the status page has', () => {
+    const state = pageState(plan, 'operational');
+    for (let i = 0; i < 330; i++) state.incidents.push({ ...openIncident(), id: `inc-open-${i}`, name: `Open incident ${i}` });
+    const s = buildSnapshot(plan, state, TEMPLATES);
+    for (const path of ['404.html', '503.html']) {
+      const html = text(s, path);
+      assert.equal(html.match(/<li>/g)?.length, 20, `${path}: ten items in each of the two locales`);
+      assert.match(html, /And 320 more on the status page\./);
+      assert.match(html, /另有 320 項，請見狀態頁面。/);
+      assert.ok(html.length < 40_000, `${path} is ${html.length} bytes`);
+    }
+    assert.doesNotMatch(text(buildSnapshot(plan, pageState(plan, 'incident'), TEMPLATES), '404.html'), /more on the status page/);
+  });
+
   test('history from a store is merged in, and stored days win over computed ones', () => {
     const state = pageState(plan, 'operational');
     const old = pastIncident('inc-from-store', 70, 60);
