@@ -59,7 +59,7 @@ describe('supervisor', { timeout: 90_000 }, () => {
       await until(() => bad.restarts >= 5, 60_000, 'five restarts');
       const keeps = lines.filter((l) => l.includes('keeps stopping'));
       assert.equal(keeps.length, 1, lines.join('\n'));
-      assert.match(keeps[0]!, /^herald: the worker-1 process keeps stopping \(4 times in [\d.]+ s, last: exit code 3\);/);
+      assert.match(keeps[0]!, /^herald: the worker-1 process keeps stopping \(4 times in [\d.]+ m?s, last: exit code 3\);/);
       assert.ok(keeps[0]!.endsWith(`see ${join(logDir, 'worker-1.log')}`));
       assert.deepEqual(
         lines.slice(0, 3).map((l) => /again in (\d+ ms)/.exec(l)?.[1]),
