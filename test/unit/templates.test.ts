@@ -284,6 +284,26 @@ test('external messages never carry the technical detail or the owner; internal 
   }
 });
 
+test('staff hear a resolution as a closed story: components operational again, when it started and ended, no ETA, workaround or next update', () => {
+  const stale: Record<string, RegExp> = {
+    en: /ETA:|Workaround to give customers|Next update due|with the next update|Major outage/,
+    'zh-TW': /預計恢復時間|可提供給客戶的替代方式|下次更新期限|下次更新時補上|嚴重中斷/,
+  };
+  const closed: Record<string, RegExp[]> = {
+    en: [/operational again/, /Resolved: /, /Duration: /],
+    'zh-TW': [/已恢復正常/, /解決時間：/, /持續時間：/],
+  };
+  for (const locale of LOCALES) {
+    const base = ctxFor(firstUse.get('incident/resolved')!, locale, 'internal', 'email');
+    const ctx: MessageContext = { ...base, incident: { ...base.incident!, technicalDetail: null } };
+    const out = renderer.render(ctx, 'incident/resolved');
+    assert.doesNotMatch(out.text, stale[locale]!, `${locale}: the staff resolution still reads like an open incident`);
+    for (const p of closed[locale]!) assert.match(out.text, p, `${locale}: the staff resolution lacks ${p}`);
+    const open = renderer.render(ctxFor(firstUse.get('outage/initial')!, locale, 'internal', 'email'), 'outage/initial');
+    assert.doesNotMatch(open.text, closed[locale]![0]!, `${locale}: an open incident says operational again`);
+  }
+});
+
 test('the operator message is shown when there is one', () => {
   for (const locale of LOCALES) {
     for (const kind of KINDS) {
