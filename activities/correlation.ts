@@ -1,8 +1,16 @@
+import { alertImpactWords } from '../core/alertWords';
 import type { HeraldConfig } from '../core/config';
 import type { AlertSample, RoutedDelivery } from '../core/correlationBook';
 import type { Plan } from '../core/plan/schema';
 import { incidentPolicy } from '../core/policy';
-import type { IncidentInput } from '../workflows/contracts/incident';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  monitoringSignal,
+  takeAlerts,
+  type AlertsInput,
+  type IncidentInput,
+  type MonitoringInput,
+} from '../workflows/contracts/incident';
 
 // What the alert router needs from the plan when alerts open an incident: its customer-facing words
 // and its policy. A local activity, so opening costs no extra task: the router stays deterministic and
@@ -15,10 +23,33 @@ export interface AlertIncidentRequest {
   technicalDetail?: string;
 }
 
-export function createCorrelationActivities(deps: { plan: Plan; config: Pick<HeraldConfig, 'publicUrl'> }) {
+export function createCorrelationActivities(deps: { plan: Plan; config: Pick<HeraldConfig, 'publicUrl'>; client: Client }) {
   return {
     async correlatedIncidentInput(r: AlertIncidentRequest): Promise<IncidentInput> {
       return alertIncidentInput(deps.plan, r, deps.config.publicUrl);
+    },
+
+    /**
+     * The router's news to one incident, as the takeAlerts Update: 'closed' when the incident refused
+     * it (resolved) or is gone, so the router decides those alerts again. An incident started before
+     * takeAlerts existed gets the monitoring signal it understands.
+     */
+    async tellIncident(r: { incidentId: string; alerts: AlertsInput; fallback: MonitoringInput }): Promise<'taken' | 'closed'> {
+      const handle = deps.client.workflow.getHandle(r.incidentId);
+      try {
+        await handle.executeUpdate(takeAlerts, { args: [r.alerts] });
+        return 'taken';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'closed';
+        const message = `${(err as Error).message} ${((err as Error).cause as Error | undefined)?.message ?? ''}`;
+        if (err instanceof WorkflowUpdateFailedError) {
+          if (!/No registered handler for update/.test(message)) return 'closed';
+          await handle.signal(monitoringSignal, r.fallback);
+          return 'taken';
+        }
+        if (/already completed|execution.*(completed|closed)/i.test(message)) return 'closed';
+        throw err;
+      }
     },
   };
 }
@@ -37,13 +68,7 @@ export function alertIncidentInput(plan: Plan, r: AlertIncidentRequest, publicUr
   const components = known.map((id) => plan.components.find((c) => c.id === id)!);
   const scenario = plan.scenarios[r.routed.scenario]!;
   const names = new Intl.ListFormat(locale, { type: 'conjunction' }).format(components.map((c) => pick(c.name, c.id)));
-  const functions = new Intl.ListFormat(locale, { type: 'conjunction' }).format(
-    components.map((c) => pick(c.businessFunction, c.id)),
-  );
   const title = `${pick(scenario.name, r.routed.scenario)}: ${names}`.slice(0, 200);
-  const impact = locale.startsWith('zh')
-    ? `部分客戶可能無法使用${functions}。我們正在調查。`
-    : `Some customers may be unable to use ${functions}. We are investigating.`;
   const detail = [`Opened by ${r.source} alert ${r.alert.name}`, r.alert.summary, r.technicalDetail]
     .filter(Boolean)
     .join('\n')
@@ -53,7 +78,8 @@ export function alertIncidentInput(plan: Plan, r: AlertIncidentRequest, publicUr
     scenario: r.routed.scenario,
     severity: r.routed.severity,
     components: known,
-    impact,
+    // Every page locale gets its own sentence (core/alertWords.ts).
+    impact: alertImpactWords(plan, known),
     technicalDetail: detail,
     drill: false,
     declaredBy: `monitoring:${r.source}`,

@@ -3,8 +3,16 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import type { Store } from '../core/store';
 import type { HeraldConfig } from '../core/config';
-import { renderDrillHtml, renderDrillMarkdown, type AudienceUse, type DrillReport, type Fault } from '../core/drill';
+import {
+  renderDrillHtml,
+  renderDrillMarkdown,
+  type AudienceUse,
+  type DrillReport,
+  type Injection,
+  type RecipientNotices,
+} from '../core/drill';
 import { guardExternalMessage, guardRulesForPlan, describeFindings } from '../core/guard';
 import { sampleContext } from '../core/messageSamples';
 import { DEFAULT_TEMPLATES_DIR } from '../core/plan/load';
@@ -36,6 +44,8 @@ export interface DrillDeps {
   config: HeraldConfig;
   plan: Plan;
   client: Client;
+  /** The delivery ledger, for notices per recipient. */
+  store: Pick<Store, 'deliveriesOf'>;
 }
 
 export type { AudienceUse } from '../core/drill';
@@ -47,8 +57,27 @@ export interface CheckResult {
 
 const BY = 'drill';
 
-export function createDrillActivities({ config, plan, client }: DrillDeps) {
+export function createDrillActivities({ config, plan, client, store }: DrillDeps) {
   return {
+    /** From the delivery ledger: per recipient, the rounds that reached them and the initial ones per audience it stood in for. */
+    async drillNoticesPerRecipient(input: {
+      rounds: { roundId: string; phase: string; standsFor: string }[];
+      initialPhase: string;
+    }): Promise<Record<string, RecipientNotices>> {
+      const out: Record<string, RecipientNotices> = {};
+      for (const round of input.rounds) {
+        const reached = new Set(
+          (await store.deliveriesOf(round.roundId)).filter((d) => d.state === 'sent').map((d) => d.recipientId),
+        );
+        for (const id of reached) {
+          const n = (out[id] ??= { notices: 0, initial: {} });
+          n.notices += 1;
+          if (round.phase === input.initialPhase) n.initial[round.standsFor] = (n.initial[round.standsFor] ?? 0) + 1;
+        }
+      }
+      return out;
+    },
+
     /** One operator action on the drill's target workflow; returns what happened, or why it was refused. */
     async drillAct(input: { workflowId: string; action: DrillAction }): Promise<{ ok: boolean; detail: string }> {
       const h = client.workflow.getHandle(input.workflowId);
@@ -93,7 +122,7 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
     async drillCheckTemplates(input: {
       scenario: string;
       audiences: AudienceUse[];
-      inject: Fault[];
+      inject: Injection[];
     }): Promise<{ templates: CheckResult; guard: CheckResult; renderedByLocale: Record<string, number> }> {
       let dir = config.templatesDir ?? DEFAULT_TEMPLATES_DIR;
       let scratch: string | undefined;
@@ -164,7 +193,7 @@ export function createDrillActivities({ config, plan, client }: DrillDeps) {
     },
 
     /** Is each region of each provider the scenario uses reachable? (A TCP connect to AWS regions; the outbox must be writable.) */
-    async drillProbeProviders(input: { channels: Channel[]; inject: Fault[] }): Promise<CheckResult> {
+    async drillProbeProviders(input: { channels: Channel[]; inject: Injection[] }): Promise<CheckResult> {
       const d = config.delivery;
       const regionsFor = (channel: Channel): { provider: string; regions: { name: string; target: string }[] } => {
         const p = d.providers[channel];

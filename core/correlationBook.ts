@@ -86,8 +86,10 @@ export interface BookIncident {
 export type AlertMark = [number, 0 | 1, number, number];
 
 export interface Book {
-  /** When the book began (mixed into generated incident ids so they never repeat). */
+  /** When the book began. */
   epoch: number;
+  /** Mixed into the ids of the incidents it opens, so they never repeat (the router's first run id). */
+  seed: string;
   nextN: number;
   incidents: BookIncident[];
   marks: Record<string, AlertMark>;
@@ -110,7 +112,8 @@ export interface IncidentChange {
   n: number;
   /** The delivery that opened it (start it); absent when it was open before. */
   opener?: CorrelationDelivery;
-  deliveries: CorrelationDelivery[];
+  /** The deliveries behind it, to decide again if the incident cannot take them (a set: a storm folds thousands). */
+  deliveries: Set<CorrelationDelivery>;
   sample: AlertSample[];
   newAlerts: number;
   refired: number;
@@ -127,9 +130,10 @@ const SAMPLE_PER_CHANGE = 20;
 /** How many alerts an incident is given the details of; the rest reach it as counts. */
 export const ALERT_DETAILS_PER_INCIDENT = 20;
 
-export function newBook(epoch: number): Book {
+export function newBook(epoch: number, seed = String(epoch)): Book {
   return {
     epoch,
+    seed,
     nextN: 1,
     incidents: [],
     marks: {},
@@ -148,7 +152,7 @@ export function incidentById(book: Book, id: string): BookIncident | undefined {
 function changeFor(changes: Changes, n: number): IncidentChange {
   let c = changes.get(n);
   if (!c) {
-    c = { n, deliveries: [], sample: [], newAlerts: 0, refired: 0, resolved: 0 };
+    c = { n, deliveries: new Set(), sample: [], newAlerts: 0, refired: 0, resolved: 0 };
     changes.set(n, c);
   }
   return c;
@@ -156,7 +160,7 @@ function changeFor(changes: Changes, n: number): IncidentChange {
 
 /** Notes the delivery on the change, and the details of its alerts that are news (new, re-fired, resolved). */
 function touch(change: IncidentChange, d: CorrelationDelivery, news: readonly DeliveredAlert[]) {
-  if (!change.deliveries.includes(d)) change.deliveries.push(d);
+  change.deliveries.add(d);
   const ids = new Set(news.map((a) => a.id));
   for (const s of d.sample)
     if (change.sample.length < SAMPLE_PER_CHANGE && ids.has(alertId(d.source, s.fingerprint ?? '')) && !change.sample.includes(s))
@@ -166,7 +170,7 @@ function touch(change: IncidentChange, d: CorrelationDelivery, news: readonly De
 /** Folds a later change to the same incident into one not yet sent. */
 export function mergeChange(into: IncidentChange, later: IncidentChange): void {
   into.opener ??= later.opener;
-  for (const d of later.deliveries) if (!into.deliveries.includes(d)) into.deliveries.push(d);
+  for (const d of later.deliveries) into.deliveries.add(d);
   for (const s of later.sample) if (into.sample.length < SAMPLE_PER_CHANGE) into.sample.push(s);
   into.newAlerts += later.newAlerts;
   into.refired += later.refired;
@@ -349,11 +353,13 @@ function widen(inc: BookIncident, routed: RoutedDelivery, rule: CorrelationRule,
   };
 }
 
-/** An operator-declared incident: alerts on its components (or correlation keys) join it from now on. */
+/** An operator-declared incident (or what an incident says of itself): alerts on its components join it from now on. */
 export function applyClaim(book: Book, claim: CorrelationClaim, nowMs: number): BookIncident {
   const known = incidentById(book, claim.incidentId);
   if (known) {
+    // What the incident says it is now (an operator may also have lowered its severity).
     for (const c of claim.components) if (!known.components.includes(c)) known.components.push(c);
+    known.severity = claim.severity;
     return known;
   }
   const inc: BookIncident = {
@@ -389,14 +395,15 @@ export function closeIncident(book: Book, id: string, nowMs: number): BookIncide
  * An incident that could not take what was sent to it (closed meanwhile, or never started): close it
  * and forget its marks from these deliveries, so applying them again decides afresh.
  */
-export function bounce(book: Book, id: string, deliveries: CorrelationDelivery[], nowMs: number): void {
+export function bounce(book: Book, id: string, deliveries: Iterable<CorrelationDelivery>, nowMs: number): void {
   const inc = incidentById(book, id);
   if (!inc) return;
   closeIncident(book, id, nowMs);
   // They will be applied again: count each delivery once.
-  book.counts.deliveries -= deliveries.length;
-  book.counts.bounced += deliveries.length;
-  for (const d of deliveries)
+  const again = [...deliveries];
+  book.counts.deliveries -= again.length;
+  book.counts.bounced += again.length;
+  for (const d of again)
     for (const a of d.alerts) {
       const mark = Object.hasOwn(book.marks, a.id) ? book.marks[a.id] : undefined;
       if (mark && mark[0] === inc.n) delete book.marks[a.id];

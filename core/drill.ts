@@ -52,6 +52,14 @@ export const DrillTimeline = z.array(DrillStep).min(1);
 
 export const FAULTS = ['template-missing', 'region-down', 'both-regions-down', 'approval-never', 'cadence-missed'] as const;
 export type Fault = (typeof FAULTS)[number];
+/**
+ * What `--inject` takes: the faults, and `alert-storm` — the incident is opened by a storm of
+ * STORM_ALERTS alert groups through the real alert router instead of one alert, and the
+ * `storm-absorbed` check must stay green (one incident; nobody told twice).
+ */
+export const INJECTIONS = [...FAULTS, 'alert-storm'] as const;
+export type Injection = (typeof INJECTIONS)[number];
+export const STORM_ALERTS = 300;
 /** The one check each injected fault must turn red. */
 export const FAULT_CHECK: Record<Fault, CheckName> = {
   'template-missing': 'templates-rendered',
@@ -72,6 +80,7 @@ export const CHECK_NAMES = [
   'approvals-routed',
   'deliveries-completed',
   'reminders-sent',
+  'storm-absorbed',
 ] as const;
 export type CheckName = (typeof CHECK_NAMES)[number];
 
@@ -84,7 +93,7 @@ export interface DrillCheck {
 export const DrillRequest = z.strictObject({
   scenario: z.string().min(1),
   timeScale: z.number().positive().max(100_000).optional(),
-  inject: z.array(z.enum(FAULTS)).max(FAULTS.length).default([]),
+  inject: z.array(z.enum(INJECTIONS)).max(INJECTIONS.length).default([]),
   timeline: DrillTimeline.optional(),
 });
 export type DrillRequest = z.infer<typeof DrillRequest>;
@@ -193,7 +202,7 @@ export interface DrillReport {
   scenario: string;
   kind: 'incident' | 'maintenance';
   timeScale: number;
-  inject: Fault[];
+  inject: Injection[];
   startedAt: string;
   finishedAt: string;
   passed: boolean;
@@ -202,6 +211,8 @@ export interface DrillReport {
     byAudience: Record<string, { rounds: number; sent: number; failed: number }>;
     byChannel: Record<string, { sent: number; failed: number }>;
     byLocale: Record<string, number>;
+    /** Per sandbox recipient: notices received, and initial notices per audience it stood in for. */
+    byRecipient?: Record<string, RecipientNotices>;
   };
   latencies: { initialNoticeMs: Record<string, number | null>; drillMs: number };
   targetId: string;
@@ -231,6 +242,21 @@ export function renderDrillMarkdown(r: DrillReport): string {
     '|---|---|---|',
     ...Object.entries(r.counts.byChannel).map(([ch, c]) => `| ${ch} | ${c.sent} | ${c.failed} |`),
     '',
+    ...(r.counts.byRecipient
+      ? [
+          '## Notices per recipient',
+          '',
+          '| recipient | notices | initial notices (per audience it stood in for) |',
+          '|---|---|---|',
+          ...Object.entries(r.counts.byRecipient).map(
+            ([id, n]) =>
+              `| ${id} | ${n.notices} | ${Object.entries(n.initial)
+                .map(([a, k]) => `${a} ${k}`)
+                .join(', ')} |`,
+          ),
+          '',
+        ]
+      : []),
     '## Messages rendered per locale',
     '',
     ...Object.entries(r.counts.byLocale).map(([l, n]) => `- ${l}: ${n}`),
@@ -266,9 +292,30 @@ ${rows}
 <h2>Counts per audience</h2><ul>${Object.entries(r.counts.byAudience)
     .map(([a, c]) => `<li>${esc(a)}: ${c.rounds} rounds, ${c.sent} sent, ${c.failed} failed</li>`)
     .join('')}</ul>
+${
+  r.counts.byRecipient
+    ? `<h2>Notices per recipient</h2><ul>${Object.entries(r.counts.byRecipient)
+        .map(
+          ([id, n]) =>
+            `<li>${esc(id)}: ${n.notices} notices; initial: ${esc(
+              Object.entries(n.initial)
+                .map(([a, k]) => `${a} ${k}`)
+                .join(', '),
+            )}</li>`,
+        )
+        .join('')}</ul>`
+    : ''
+}
 <h2>Counts per channel</h2><ul>${Object.entries(r.counts.byChannel)
     .map(([ch, c]) => `<li>${esc(ch)}: ${c.sent} sent, ${c.failed} failed</li>`)
     .join('')}</ul>
 </main></body></html>
 `;
+}
+
+export interface RecipientNotices {
+  /** Rounds that sent to this recipient (one notice each, whatever the channels). */
+  notices: number;
+  /** Initial notices per audience the recipient stood in for (more than one each: told twice). */
+  initial: Record<string, number>;
 }

@@ -1,4 +1,5 @@
-import { defaultTimeline, DrillTimeline, type AudienceUse, type DrillRequest } from './drill';
+import { correlationRule, type CorrelationRule } from './correlation';
+import { defaultTimeline, DrillTimeline, STORM_ALERTS, type AudienceUse, type DrillRequest } from './drill';
 import type { Plan } from './plan/schema';
 import { incidentPolicy, maintenancePolicy } from './policy';
 import { own } from './own';
@@ -17,6 +18,8 @@ export interface DrillInputShape {
   policy: ReturnType<typeof incidentPolicy> | ReturnType<typeof maintenancePolicy>;
   audiences: AudienceUse[];
   scenarioName: string;
+  /** With `alert-storm`: how many alert groups open the incident, and the plan's correlation rule they go through. */
+  storm?: { alerts: number; rule: CorrelationRule };
 }
 type DrillStepList = import('./drill').DrillStep[];
 
@@ -28,6 +31,9 @@ export function buildDrillInput(plan: Plan, req: DrillRequest, o: { statusUrl: s
     throw new DrillRequestError(`unknown scenario "${req.scenario}" (plan has ${Object.keys(plan.scenarios).join(', ')})`);
   const timeScale = req.timeScale ?? plan.drills.timeScale;
   const timeline = req.timeline ? DrillTimeline.parse(req.timeline) : defaultTimeline(plan, req.scenario);
+  const storm = req.inject.includes('alert-storm');
+  if (storm && (scenario.kind !== 'incident' || !timeline.some((s) => s.action === 'fire')))
+    throw new DrillRequestError('alert-storm needs an incident scenario whose timeline fires an alert');
   const componentIds = new Set(plan.components.map((c) => c.id));
   for (const step of timeline) {
     const components = 'components' in step ? (step.components ?? []) : [];
@@ -56,6 +62,7 @@ export function buildDrillInput(plan: Plan, req: DrillRequest, o: { statusUrl: s
     kind: scenario.kind,
     timeScale,
     inject: req.inject,
+    ...(storm ? { storm: { alerts: STORM_ALERTS, rule: correlationRule(plan) } } : {}),
     timeline,
     policy,
     audiences,

@@ -1,9 +1,19 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { alertIncidentInput } from '../activities/correlation';
+import { correlationRule } from '../core/correlation';
 import { incidentPolicy, maintenancePolicy } from '../core/policy';
 import {
+  CORRELATION_WORKFLOW,
+  correlationBatchSignal,
+  correlationWorkflowId,
+  type CorrelationBatch,
+  type CorrelationWorkflow,
+} from '../workflows/contracts/correlation';
+import {
   approve,
+  awaitingApprovalQuery,
   changeImpact,
   INCIDENT_WORKFLOW,
   type IncidentWorkflow,
@@ -11,6 +21,7 @@ import {
   postUpdate,
   rejectMessage,
   resolveIncident,
+  takeAlerts,
 } from '../workflows/contracts/incident';
 import {
   completeMaintenance,
@@ -193,6 +204,63 @@ async function main() {
       await a.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
       await a.result();
       await save(a.workflowId);
+    }
+
+    // Incident opened by the alert router (as its child would be): alerts join quietly, one widens it,
+    // all resolve (monitoring, told once), one fires again and resolves (a flap, told to nobody), an
+    // operator takes it back to identified, resolves; it reports widening and closing to the router.
+    if (want('replay-incident-correlated')) {
+      const routerId = correlationWorkflowId(w.plan.page.id);
+      await t.client.workflow.signalWithStart<CorrelationWorkflow, [CorrelationBatch]>(CORRELATION_WORKFLOW, {
+        workflowId: routerId,
+        taskQueue,
+        args: [{ pageId: w.plan.page.id }],
+        signal: correlationBatchSignal,
+        signalArgs: [{ rule: correlationRule(w.plan), deliveries: [] }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      const alert = (fp: string, name = 'PaymentsDown') => ({ source: 'alertmanager', name, fingerprint: fp });
+      const opened = alertIncidentInput(
+        w.plan,
+        { routed: { scenario: 'outage', severity: 'sev2', components: ['payments'] }, alert: alert('a'), source: 'alertmanager' },
+        'http://status.example.test',
+      );
+      const c = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
+        workflowId: 'replay-incident-correlated',
+        taskQueue,
+        args: [{ ...opened, correlationId: routerId, policy: incidentPolicy(w.plan, 'outage', { timeScale: 60 }) }],
+      });
+      const approveWaiting = async () => {
+        const waiting = await c.query(awaitingApprovalQuery);
+        if (waiting) await c.executeUpdate(approve, { args: [{ by: 'carol', seq: waiting.seq }] });
+      };
+      const status = (want: string) =>
+        eventually(async () => ((await c.query('state')) as { status: string }).status === want || undefined, 30_000, want);
+      await approveWaiting();
+      const take = (
+        joined: ReturnType<typeof alert>[],
+        total: number,
+        firing: number,
+        routed?: { components: string[]; severity: string },
+      ) =>
+        c.executeUpdate(takeAlerts, { args: [{ source: 'alertmanager', joined, total, firing, ...(routed ? { routed } : {}) }] });
+      await take([alert('b'), alert('c', 'InvoicingDown')], 3, 3, { components: ['payments', 'invoicing'], severity: 'sev2' });
+      await take([], 3, 0);
+      await status('monitoring');
+      await approveWaiting();
+      await take([], 3, 1);
+      await status('investigating');
+      await take([], 3, 0);
+      await status('monitoring');
+      const back = await c.executeUpdate(postUpdate, {
+        args: [{ status: 'identified', message: 'The fix did not hold; we are working on another.', by: 'alice' }],
+      });
+      await c.executeUpdate(approve, { args: [{ by: 'carol', seq: back.seq }] });
+      const r = await c.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
+      await c.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
+      await c.result();
+      await save(c.workflowId);
+      await t.client.workflow.getHandle(routerId).terminate('capture done');
     }
 
     // Maintenance: announce, reminders, reschedule, start, update, complete.

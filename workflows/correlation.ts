@@ -2,9 +2,9 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   log,
   ParentClosePolicy,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -35,9 +35,10 @@ import {
   claimIncidentSignal,
   correlationBatchSignal,
   correlationSummaryQuery,
-  incidentClosedSignal,
+  incidentChangedSignal,
   sealCorrelationSignal,
   type CorrelationBatch,
+  type IncidentChange as IncidentReport,
   type CorrelationInput,
   type CorrelationResult,
   type CorrelationWorkflow,
@@ -45,8 +46,8 @@ import {
 import {
   alertIncidentWorkflowId,
   INCIDENT_WORKFLOW,
-  monitoringSignal,
   type AlertInfo,
+  type AlertsInput,
   type IncidentInput,
   type IncidentWorkflow,
   type MonitoringInput,
@@ -66,13 +67,19 @@ const { correlatedIncidentInput } = proxyLocalActivities<HeraldActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
+// Tells an incident what changed (an Update, refused once it is resolved); a few attempts, then decided again.
+const { tellIncident } = proxyActivities<HeraldActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumInterval: '10 seconds', maximumAttempts: 20 },
+});
+
 type Message =
   | { kind: 'batch'; batch: CorrelationBatch }
   | { kind: 'claim'; claim: Parameters<typeof applyClaim>[1] }
-  | { kind: 'closed'; incidentId: string };
+  | { kind: 'changed'; report: IncidentReport };
 
 export async function alertCorrelation(input: CorrelationInput): Promise<CorrelationResult> {
-  const book = input.book ?? newBook(Date.now());
+  const book = input.book ?? newBook(Date.now(), workflowInfo().firstExecutionRunId);
   const runs = (input.runs ?? 0) + 1;
   const queue: Message[] = [];
   const pending = new Map<number, { change: IncidentChange; rule: CorrelationRule }>();
@@ -82,14 +89,22 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
   const drillOutcomes: CorrelationResult['incidents'] = [];
   let drillRunning = 0;
 
+  // Continue as new after this many steps (signals taken, changes sent), counted by the workflow itself:
+  // the history length a run sees moves with local activities and queries, a count of its own steps does not.
+  // (Declared before the handlers: signals buffered before this run are delivered as they are set.)
+  let steps = 0;
+
   upsertSearchAttributes([
     { key: HeraldKind, value: 'correlation' },
     { key: HeraldDrill, value: !!input.drill },
   ]);
 
-  setHandler(correlationBatchSignal, (batch) => void queue.push({ kind: 'batch', batch }));
+  setHandler(correlationBatchSignal, (batch) => {
+    steps += 1;
+    queue.push({ kind: 'batch', batch });
+  });
   setHandler(claimIncidentSignal, (claim) => void queue.push({ kind: 'claim', claim }));
-  setHandler(incidentClosedSignal, ({ incidentId }) => void queue.push({ kind: 'closed', incidentId }));
+  setHandler(incidentChangedSignal, (report) => void queue.push({ kind: 'changed', report }));
   setHandler(sealCorrelationSignal, () => void (sealed = true));
   setHandler(correlationSummaryQuery, () => ({
     runs,
@@ -104,11 +119,7 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
     return (mark && book.incidents.find((i) => i.n === mark[0])?.id) ?? null;
   });
 
-  const continueDue = () => {
-    if (input.drill) return false;
-    const info = workflowInfo();
-    return info.continueAsNewSuggested || info.historyLength >= (input.continueAsNewAfterEvents ?? 2000);
-  };
+  const continueDue = () => !input.drill && steps >= (input.continueAsNewAfterSteps ?? 500);
   const drillFinished = () => !!input.drill && sealed && drillRunning === 0;
 
   for (;;) {
@@ -119,8 +130,10 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
     const rules = new Map<IncidentChange, CorrelationRule>();
     for (const m of queue.splice(0)) {
       if (m.kind === 'claim') applyClaim(book, m.claim, now);
-      else if (m.kind === 'closed') closeIncident(book, m.incidentId, now);
-      else
+      else if (m.kind === 'changed') {
+        if (m.report.closed) closeIncident(book, m.report.incidentId, now);
+        else applyClaim(book, m.report, now);
+      } else
         for (const d of m.batch.deliveries) {
           applyDelivery(book, d, m.batch.rule, now, changes, incidentIdFor);
           for (const c of changes.values()) if (!rules.has(c)) rules.set(c, m.batch.rule);
@@ -138,7 +151,7 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
   // --- how each step is done ------------------------------------------------------------------
   function incidentIdFor(n: number, d: CorrelationDelivery): string {
     if (input.drill) return n === 1 ? input.drill.openAs : `${input.drill.openAs}-${n}`;
-    return alertIncidentWorkflowId(d.source, shortHash(`${book.epoch}\n${n}\n${d.identity}`));
+    return alertIncidentWorkflowId(d.source, shortHash(`${book.seed}\n${n}\n${d.identity}`));
   }
 
   /**
@@ -147,6 +160,7 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
    * signals, not one per batch.
    */
   function dispatch(change: IncidentChange, rule: CorrelationRule) {
+    steps += 1;
     const waiting = pending.get(change.n);
     if (waiting) return mergeChange(waiting.change, change);
     pending.set(change.n, { change, rule });
@@ -168,7 +182,7 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
             pending.delete(change.n);
             if (later) mergeChange(next.change, later.change);
             bounce(book, inc.id, next.change.deliveries, Date.now());
-            queue.unshift({ kind: 'batch', batch: { rule: next.rule, deliveries: next.change.deliveries } });
+            queue.unshift({ kind: 'batch', batch: { rule: next.rule, deliveries: [...next.change.deliveries] } });
           }
         }
       } finally {
@@ -201,7 +215,8 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
         });
     const child = await startChild<IncidentWorkflow>(INCIDENT_WORKFLOW, {
       workflowId: inc.id,
-      args: [incidentInput],
+      // The incident reports to the router that opened it.
+      args: [{ ...incidentInput, correlationId: workflowInfo().workflowId }],
       // The incident outlives this router's run (continue-as-new) and the router itself.
       parentClosePolicy: ParentClosePolicy.ABANDON,
       memo: { title: incidentInput.title, scenario: incidentInput.scenario, source: d.source },
@@ -229,30 +244,38 @@ export async function alertCorrelation(input: CorrelationInput): Promise<Correla
       );
     }
     // The rest of what opened it (its other alerts, anything resolved meanwhile) follows.
-    await tell(inc, { ...change, opener: undefined, widen: undefined, sample: change.sample.filter((s) => s !== alert) });
+    if (inc.alerts > 1 || monitoringStateOf(inc) !== 'firing')
+      await tell(inc, { ...change, opener: undefined, widen: undefined, sample: change.sample.filter((s) => s !== alert) });
   }
 
   /**
-   * What changed, as monitoring signals: the details of its first alerts (ALERT_DETAILS_PER_INCIDENT,
-   * one each, the same state, so nothing is published), then one with the state of all its alerts and
-   * what widens it.
+   * What changed, as one Update: the details of new alerts (only the incident's first
+   * ALERT_DETAILS_PER_INCIDENT), its whole alert set's counts, what widens it. Refused: it closed.
    */
   async function tell(inc: BookIncident, change: IncidentChange) {
-    const handle = getExternalWorkflowHandle(inc.id);
     const state = monitoringStateOf(inc);
-    const details = change.sample.slice(0, Math.max(0, ALERT_DETAILS_PER_INCIDENT - inc.sampled));
-    const last = details.pop();
-    const told = inc.told === 'resolved' ? 'resolved' : 'firing';
-    await Promise.all(details.map((alert) => handle.signal(monitoringSignal, { state: told, alert: { ...alert } })));
-    inc.sampled += details.length + (last ? 1 : 0);
-    if (!last && !change.widen && (state === inc.told || state === 'none')) return;
-    const message: MonitoringInput = {
+    const joined = change.sample.slice(0, Math.max(0, ALERT_DETAILS_PER_INCIDENT - inc.sampled));
+    const news = joined.length > 0 || change.newAlerts > 0 || change.refired > 0 || change.resolved > 0 || !!change.widen;
+    if (!news && (state === inc.told || state === 'none')) return;
+    const first = change.deliveries.values().next().value;
+    const source = first?.source ?? 'monitoring';
+    const alerts: AlertsInput = {
+      source,
+      joined: joined.map((a) => ({ ...a })),
+      total: inc.alerts,
+      firing: inc.firing,
+      ...(change.widen ? { routed: change.widen } : {}),
+    };
+    // For incidents started before takeAlerts existed: the monitoring signal they understand.
+    const fallback: MonitoringInput = {
       state: state === 'resolved' ? 'resolved' : 'firing',
-      alert: last ? { ...last } : alertOf(change, change.deliveries[0]),
+      alert: joined[0] ? { ...joined[0] } : alertOf(change, first),
       ...(change.widen && state !== 'resolved' ? { routed: change.widen } : {}),
     };
-    await handle.signal(monitoringSignal, message);
-    inc.told = message.state;
+    const outcome = await tellIncident({ incidentId: inc.id, alerts, fallback });
+    if (outcome === 'closed') throw new Error(`${inc.id} no longer takes alerts`);
+    inc.sampled += joined.length;
+    inc.told = fallback.state;
   }
 }
 

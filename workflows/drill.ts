@@ -25,6 +25,7 @@ import {
 import { INCIDENT_WORKFLOW, monitoringSignal, type IncidentState, type IncidentWorkflow } from './contracts/incident';
 import { MAINTENANCE_WORKFLOW, type MaintenanceState, type MaintenanceWorkflow } from './contracts/maintenance';
 import { evaluateDrill } from './drillChecks';
+import { fireStorm, waitForIncident, type DrillStorm } from './drillStorm';
 
 // A drill replays a scenario's timeline through the real incident or maintenance workflow in
 // drill mode: time divided by the time scale, messages to the plan's sandbox audience only, the
@@ -61,6 +62,8 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
   const approving = !input.inject.includes('approval-never');
   let target: ChildWorkflowHandle<IncidentWorkflow> | ChildWorkflowHandle<MaintenanceWorkflow> | undefined;
   let finalState: IncidentState | MaintenanceState | undefined;
+  let storm: DrillStorm | undefined;
+  let stormIncidents = 0;
 
   const act = async (action: DrillAction) => {
     const r = await acts.drillAct({ workflowId: targetId, action });
@@ -77,6 +80,24 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
     switch (step.action) {
       case 'fire': {
         const policy = input.policy as IncidentPolicy;
+        if (input.storm) {
+          // The incident is opened by a storm of alert groups through the drill's own alert router.
+          storm = await fireStorm({
+            drillId,
+            targetId,
+            step,
+            scenario: input.scenario,
+            title: `Drill: ${input.scenarioName}`,
+            policy,
+            storm: input.storm,
+          });
+          const opened = await waitForIncident(targetId);
+          log(
+            `fire: a storm of ${input.storm.alerts} alert groups ${opened ? `opened ${targetId}` : 'opened no incident in a minute'}`,
+          );
+          await approveIfWanted();
+          break;
+        }
         target = await startChild<IncidentWorkflow>(INCIDENT_WORKFLOW, {
           workflowId: targetId,
           args: [
@@ -164,7 +185,7 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
         break;
     }
   }
-  if (!target)
+  if (!target && !storm)
     throw ApplicationFailure.nonRetryable(
       'the drill timeline never opens an incident or schedules a maintenance',
       'InvalidDrill',
@@ -175,7 +196,12 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
   const lastStepMs = parseDuration(steps.at(-1)!.at) / scale;
   const graceMs = Math.max(30_000, lastStepMs * 2);
   let unfinished: string | undefined;
-  const result = target.result() as Promise<IncidentState | MaintenanceState>;
+  const result = storm
+    ? storm.result.then((r) => {
+        stormIncidents = r.incidents;
+        return r.final;
+      })
+    : (target!.result() as Promise<IncidentState | MaintenanceState>);
   void result
     .then((s) => void (finalState = s))
     .catch((err: Error) => void (unfinished = `the lifecycle failed: ${err.message}`));
@@ -190,6 +216,12 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
     acts.drillCheckTemplates({ scenario: input.scenario, audiences: input.audiences, inject: input.inject }),
     acts.drillProbeProviders({ channels, inject: input.inject }),
   ]);
+  const byRecipient = storm
+    ? await acts.drillNoticesPerRecipient({
+        rounds: state.deliveries.map((d) => ({ roundId: d.roundId, phase: d.phase, standsFor: d.standsFor })),
+        initialPhase: 'initial',
+      })
+    : undefined;
   const finishedAtMs = Date.now();
   const evaluated = evaluateDrill({
     kind: input.kind,
@@ -201,6 +233,7 @@ export async function drill(input: DrillInput): Promise<DrillReport> {
     unfinished,
     activityChecks: { templates: rendered.templates, guard: rendered.guard, regions },
     renderedByLocale: rendered.renderedByLocale,
+    ...(storm && byRecipient ? { storm: { alerts: input.storm!.alerts, incidents: stormIncidents, byRecipient } } : {}),
   });
   const report: DrillReport = {
     drillId,

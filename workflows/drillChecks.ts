@@ -1,4 +1,4 @@
-import type { CheckName, DrillCheck, DrillReport, DrillStep } from '../core/drill';
+import type { CheckName, DrillCheck, DrillReport, DrillStep, RecipientNotices } from '../core/drill';
 import { parseDuration } from '../core/duration';
 import type { IncidentPolicy, MaintenancePolicy } from '../core/policy';
 import type { IncidentState } from './contracts/incident';
@@ -33,6 +33,8 @@ export interface DrillOutcome {
     regions: { passed: boolean; detail: string };
   };
   renderedByLocale: Record<string, number>;
+  /** With `alert-storm`: how many alerts, how many incidents they opened, and what each recipient was told. */
+  storm?: { alerts: number; incidents: number; byRecipient: Record<string, RecipientNotices> };
 }
 
 const sentOn = (d: DeliverySummary) =>
@@ -212,5 +214,26 @@ export function evaluateDrill(o: DrillOutcome): {
       t.failed += c?.failed ?? 0;
     }
   }
-  return { checks, counts: { byAudience, byChannel, byLocale: o.renderedByLocale }, initialNoticeMs };
+  if (o.storm) {
+    // One outage is one incident however many alerts it raises, and nobody hears the first notice twice.
+    const twice = Object.entries(o.storm.byRecipient).flatMap(([id, n]) =>
+      Object.entries(n.initial)
+        .filter(([, k]) => k > 1)
+        .map(([a, k]) => `${id} ${k}× as ${a}`),
+    );
+    add(
+      'storm-absorbed',
+      o.storm.incidents === 1 && twice.length === 0,
+      `${o.storm.alerts} alert groups opened ${o.storm.incidents} incident(s); ${
+        twice.length === 0
+          ? `each of ${Object.keys(o.storm.byRecipient).length} recipients got one initial notice per audience`
+          : `told twice: ${twice.join(', ')}`
+      }`,
+    );
+  }
+  return {
+    checks,
+    counts: { byAudience, byChannel, byLocale: o.renderedByLocale, ...(o.storm ? { byRecipient: o.storm.byRecipient } : {}) },
+    initialNoticeMs,
+  };
 }

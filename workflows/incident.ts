@@ -12,6 +12,7 @@ import {
   type IncidentState,
   type IncidentWorkflow,
 } from './contracts/incident';
+import { registerAlertHandler, routerReports } from './incident/correlation';
 import { IncidentPublications } from './incident/publication';
 import { IncidentStateMachine, initialIncidentState } from './incident/state';
 import { validateChangeImpact, validatePostUpdate, validateResolve } from './incident/validators';
@@ -33,6 +34,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   const state = carried ?? initialIncidentState(input, workflowInfo().workflowId, new Date().toISOString());
   if (carried) state.runs += 1;
   const tracker: RoundTracker = { inFlight: 0, deliveries: state.deliveries };
+  const reports = routerReports(input, state);
   const refreshSearchAttributes = () =>
     refreshLifecycleAttributes({ severity: state.severity, status: state.status, components: state.components });
   const machine: IncidentStateMachine = new IncidentStateMachine(
@@ -43,6 +45,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
       publish: (p) => publications.publish(p),
       sendPage: () => void publications.sendPage(),
       refreshSearchAttributes,
+      correlationChanged: reports.changed,
     },
     { wideningTells: patched(WIDENING_TELLS) },
   );
@@ -54,6 +57,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
     markLifecycleStart('incident', state.drill);
     refreshSearchAttributes();
     machine.declare(input);
+    reports.onStart();
   } else {
     machine.scheduleNextUpdate();
   }
@@ -83,6 +87,7 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   });
 
   setHandler(monitoringSignal, (m) => machine.onMonitoring(m));
+  registerAlertHandler(machine, state);
 
   // --- the story ------------------------------------------------------------------------------
   while (!machine.isClosed()) {

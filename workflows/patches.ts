@@ -20,6 +20,8 @@ export const INLINE_SMALL_ROUNDS = 'inline-small-rounds';
 export const PUBLISH_LOCAL = 'publish-local';
 /** Status page publishes as an ordinary activity again. */
 export const PUBLISH_BY_ACTIVITY = 'publish-by-activity';
+/** Incidents tell the alert router when they are declared, widened, change severity or close. */
+export const INCIDENT_REPORTS_TO_ROUTER = 'incident-reports-to-router';
 /** External messages that need approval leave in phase order, one waiting at a time with later ones folded into it; reject; monitoring waits too. */
 export const ORDERED_APPROVALS = 'ordered-approvals';
 /** A subscriber several audiences of one message reach hears it once, from the audience with the highest precedence. */
@@ -97,11 +99,21 @@ export const PATCH_REGISTRY: readonly PatchEntry[] = [
       'when no statusPage run that started before df248b7 was deployed is open; then PUBLISH_LOCAL goes and the replayedWithout histories are deleted.',
   },
   {
+    id: INCIDENT_REPORTS_TO_ROUTER,
+    workflows: ['incident'],
+    since: 'issue 14 (2026-12-03)',
+    changes:
+      'workflows/incident/correlation.ts routerReports: a declared incident signals its alert router (incidentChanged) when it starts, and every incident when its components or severity change or it resolves; before: no signal.',
+    replayedWithout: ['replay-incident-main', 'replay-incident-holding', 'replay-incident-widened', 'replay-incident-inline'],
+    replayedWith: ['replay-incident-correlated'],
+    deprecateWhen: 'when no incident run that started before it was deployed is open.',
+  },
+  {
     id: ORDERED_APPROVALS,
     workflows: ['incident'],
     since: 'issue 13 (2026-12-03)',
     changes:
-      'workflows/incident/publication.ts publishInOrder + incident/approvals.ts: for audiences that need approval one message waits at a time and every later publication folds into it (released approved with the words that stand, timed out with the plan\'s wording of the phase reached, or rejected); each wait times out from its own request; monitoring publications wait too; rounds start in publication order; page updates name the affected functions; the reject update. Before: publishGatedChain (kept verbatim), gated publications chained one after another, monitoring bypassing approval.',
+      "workflows/incident/publication.ts publishInOrder + incident/approvals.ts: for audiences that need approval one message waits at a time and every later publication folds into it (released approved with the words that stand, timed out with the plan's wording of the phase reached, or rejected); each wait times out from its own request; monitoring publications wait too; rounds start in publication order; page updates name the affected functions; the reject update. Before: publishGatedChain (kept verbatim), gated publications chained one after another, monitoring bypassing approval.",
     replayedWithout: ['replay-incident-main', 'replay-incident-holding', 'replay-incident-widened', 'replay-incident-inline'],
     replayedWith: ['replay-incident-approvals'],
     deprecateWhen:
@@ -113,9 +125,16 @@ export const PATCH_REGISTRY: readonly PatchEntry[] = [
     since: 'issue 13 (2026-12-03)',
     changes:
       'workflows/rounds.ts startRound: a round names the audiences of the same message that outrank it (plan precedence, then scenario order; same kind) in NotifyRequest.outrankedBy, and the audience query leaves out their members who have an address on their channels. Before: every audience reached everyone it matched.',
-    replayedWithout: ['replay-incident-main', 'replay-incident-holding', 'replay-incident-widened', 'replay-incident-inline', 'replay-maintenance-main'],
+    replayedWithout: [
+      'replay-incident-main',
+      'replay-incident-holding',
+      'replay-incident-widened',
+      'replay-incident-inline',
+      'replay-maintenance-main',
+    ],
     replayedWith: ['replay-incident-approvals'],
-    deprecateWhen: 'when no incident or maintenance run that started before it was deployed is open (maintenance windows are scheduled weeks ahead).',
+    deprecateWhen:
+      'when no incident or maintenance run that started before it was deployed is open (maintenance windows are scheduled weeks ahead).',
   },
   {
     id: WIDENING_TELLS,

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { Client, Connection, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { loadConfig } from '../../core/config';
-import { FAULTS, timelineFromIncident, type DrillReport } from '../../core/drill';
+import { INJECTIONS, timelineFromIncident, type DrillReport } from '../../core/drill';
 import { buildDrillInput } from '../../core/drillInput';
 import { loadPlan } from '../../core/plan/load';
 import { HeraldDrill, HeraldKind } from '../../core/searchAttributes';
@@ -33,15 +33,17 @@ export function drillCommand(): Command {
         if (!Number.isFinite(n) || n <= 0) throw new CliError(`--time-scale must be a positive number, not "${v}"`);
         return n;
       })
-      .addOption(new Option('--inject <faults>', `faults to inject, comma-separated: ${FAULTS.join(', ')}`).argParser(collect))
+      .addOption(
+        new Option('--inject <faults>', `faults to inject, comma-separated: ${INJECTIONS.join(', ')}`).argParser(collect),
+      )
       .option('--timeline <file>', 'a timeline file (JSON), e.g. from `herald drill export`')
       .option('--report <file>', 'write the JSON report here (Markdown and HTML copies are kept in the data directory)'),
   ).action(
     async (o: ApiOptions & { scenario: string; timeScale?: number; inject?: string[]; timeline?: string; report?: string }) => {
       const api = apiClient(o);
       const inject = o.inject ?? [];
-      const unknown = inject.filter((f) => !(FAULTS as readonly string[]).includes(f));
-      if (unknown.length > 0) throw new CliError(`unknown fault(s) ${unknown.join(', ')}; use ${FAULTS.join(', ')}`);
+      const unknown = inject.filter((f) => !(INJECTIONS as readonly string[]).includes(f));
+      if (unknown.length > 0) throw new CliError(`unknown fault(s) ${unknown.join(', ')}; use ${INJECTIONS.join(', ')}`);
       const timeline = o.timeline ? (JSON.parse(readFileSync(o.timeline, 'utf8')) as unknown) : undefined;
       const started = await api.post<{ id: string; timeScale: number }>('/v1/drills', {
         scenario: o.scenario,
@@ -78,6 +80,13 @@ export function drillCommand(): Command {
         head: ['check', 'result', 'detail'],
         rows: report.checks.map((c) => [c.name, c.passed ? 'pass' : 'FAIL', c.detail]),
       }));
+      if (!o.json && report.counts.byRecipient)
+        for (const [id, n] of Object.entries(report.counts.byRecipient))
+          console.log(
+            `${id}: ${n.notices} notice(s); initial: ${Object.entries(n.initial)
+              .map(([a, k]) => `${a} ${k}`)
+              .join(', ')}`,
+          );
       if (!o.json)
         console.log(
           `drill ${report.drillId}: ${report.passed ? 'PASSED' : 'FAILED'} in ${(report.latencies.drillMs / 1000).toFixed(1)} s at ${report.timeScale}x${o.report ? `; report: ${o.report}` : ''}`,

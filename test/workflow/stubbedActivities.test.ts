@@ -442,7 +442,9 @@ describe('incident workflow with stubbed activities', () => {
     await worker.runUntil(async () => {
       const h = await start(taskQueue, input('outage', 1));
       const config = testConfig(address);
-      const activities = createDrillActivities({ config, plan: examplePlan(), client: env.client });
+      // No store here: drillAct and drillTargetState never read the delivery ledger.
+      const store = { deliveriesOf: () => Promise.reject(new Error('this test has no delivery ledger')) };
+      const activities = createDrillActivities({ config, plan: examplePlan(), client: env.client, store });
       const act = new MockActivityEnvironment({ attempt: 1 });
       const approved = await act.run(activities.drillAct, { workflowId: h.workflowId, action: { kind: 'approve' as const } });
       assert.deepEqual(approved, { ok: true, detail: 'approve' });

@@ -24,8 +24,8 @@ export interface CorrelationInput {
   /** Carried across continue-as-new. */
   book?: Book;
   runs?: number;
-  /** Continue-as-new once a run's history has this many events. */
-  continueAsNewAfterEvents?: number;
+  /** Continue-as-new after this many steps (signals taken and changes sent; default 500, some 2,000 events). */
+  continueAsNewAfterSteps?: number;
 }
 
 /** Deliveries from one API process, in the order it received them, with the plan's rule as that process has it. */
@@ -53,8 +53,15 @@ export interface CorrelationResult {
 
 export const correlationBatchSignal = defineSignal<[CorrelationBatch]>('alertDeliveries');
 export const claimIncidentSignal = defineSignal<[CorrelationClaim]>('claimIncident');
-/** An incident the router knows was resolved: alerts no longer join it. */
-export const incidentClosedSignal = defineSignal<[{ incidentId: string }]>('incidentClosed');
+/** An incident says what the router cannot see: declared, widened, a new severity, or resolved (alerts no longer join it). */
+export interface IncidentChange {
+  incidentId: string;
+  scenario: string;
+  severity: string;
+  components: string[];
+  closed: boolean;
+}
+export const incidentChangedSignal = defineSignal<[IncidentChange]>('incidentChanged');
 /** Drills only: no more deliveries will come; finish once the incidents have. */
 export const sealCorrelationSignal = defineSignal('sealCorrelation');
 export const correlationSummaryQuery = defineQuery<CorrelationSummary>('correlationSummary');

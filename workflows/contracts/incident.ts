@@ -50,6 +50,8 @@ export interface IncidentInput {
   declaredBy: string;
   /** Set when monitoring opened the incident: it starts firing. */
   alert?: AlertInfo;
+  /** The alert router that opened it (workflows/contracts/correlation.ts); it tells the router when it closes. */
+  correlationId?: string;
   policy: IncidentPolicy;
 }
 
@@ -64,7 +66,9 @@ export type TimelineKind =
   | 'escalation'
   | 'reminder'
   | 'rejection'
-  | 'resolved';
+  | 'resolved'
+  /** An alert joined (internal; the first few only, then counts). */
+  | 'alert';
 
 export interface TimelineEntry {
   seq: number;
@@ -75,6 +79,8 @@ export interface TimelineEntry {
   message: LocalizedText | null;
   by: string;
   eta?: string | null;
+  /** Internal detail of an `alert` entry: which alert, and what it says. */
+  detail?: string;
 }
 
 export interface ApprovalRecord {
@@ -144,6 +150,11 @@ export interface IncidentState {
     since: string | null;
     alerts: AlertInfo[];
     statusBefore: IncidentStatus | null;
+    /** The alert router's count of this incident's alerts, and how many still fire (absent before the router). */
+    total?: number;
+    firing?: number;
+    /** Customers were told it is being monitored; a flap back and forth is not told again. */
+    announced?: boolean;
   };
   timeline: TimelineEntry[];
   approvals: ApprovalRecord[];
@@ -204,6 +215,15 @@ export interface MonitoringInput {
    */
   routed?: { components: string[]; severity: string };
 }
+/** What the alert router tells an incident: new alerts' details (the first few), its whole alert set's counts, what widens it. */
+export interface AlertsInput {
+  source: string;
+  joined: AlertInfo[];
+  total: number;
+  firing: number;
+  /** Components the new alerts add, and a more severe severity; nothing is ever narrowed or lowered. */
+  routed?: { components: string[]; severity: string };
+}
 export interface PublishedResult {
   seq: number;
   status: IncidentStatus;
@@ -220,3 +240,5 @@ export const resolveIncident = defineUpdate<PublishedResult, [ResolveInput]>('re
 /** What waits for approval, to whom, and when it goes out by itself (small: for lists). */
 export const awaitingApprovalQuery = defineQuery<AwaitingApproval | null>('awaitingApproval');
 export const monitoringSignal = defineSignal<[MonitoringInput]>('monitoring');
+/** The alert router's news; refused once the incident is resolved (the router then decides those alerts again). */
+export const takeAlerts = defineUpdate<{ taken: true }, [AlertsInput]>('takeAlerts');

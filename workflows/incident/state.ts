@@ -3,7 +3,10 @@ import type { LocalizedText } from '../../core/localizedText';
 import type { MessageFacts } from '../../core/messageContext';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { IncidentPolicy, PolicyAudience } from '../../core/policy';
+import { ALERT_DETAILS_PER_INCIDENT } from '../../core/correlationBook';
 import type {
+  AlertInfo,
+  AlertsInput,
   ChangeImpactInput,
   IncidentInput,
   IncidentState,
@@ -56,6 +59,8 @@ export interface IncidentEffects {
   sendPage(): void;
   /** Severity, status and components changed: the search attributes follow. */
   refreshSearchAttributes(): void;
+  /** Components or severity changed, or the incident closed: the alert router that routes alerts to it is told. */
+  correlationChanged?(): void;
 }
 
 export function initialIncidentState(input: IncidentInput, id: string, at: string): IncidentState {
@@ -128,6 +133,11 @@ export class IncidentStateMachine {
     const state = this.state;
     if (input.alert) state.monitoring = { state: 'firing', since: this.now(), alerts: [input.alert], statusBefore: null };
     this.publish({ seq: state.seq, phase: 'initial', message: input.message ?? input.impact, components: state.components });
+    if (input.alert && input.correlationId) {
+      // Opened by the alert router: the opening alert is the first of its alert set.
+      Object.assign(state.monitoring, { total: 1, firing: 1 });
+      this.recordAlert(input.alert, `monitoring:${input.alert.source}`);
+    }
   }
 
   /** An operator's update: new status, ETA and components, published in their words. */
@@ -135,6 +145,8 @@ export class IncidentStateMachine {
     const state = this.state;
     const prev = state.status;
     state.status = u.status;
+    // Taken back by an operator (from monitoring): monitoring no longer decides where it returns to.
+    if (STATUS_ORDER[u.status] < STATUS_ORDER[prev]) state.monitoring.statusBefore = null;
     if (u.status === 'identified' && !state.identifiedAt) state.identifiedAt = this.now();
     if (u.status === 'monitoring' && !state.monitoringAt) state.monitoringAt = this.now();
     if (u.eta !== undefined) state.eta = u.eta;
@@ -158,6 +170,7 @@ export class IncidentStateMachine {
     if (c.severity && c.severity !== state.severity) {
       state.severity = c.severity;
       this.scheduleNextUpdate();
+      this.effects.correlationChanged?.();
     }
     if (c.impact) state.impact = c.impact;
     if (c.componentStatuses) Object.assign(state.componentStatusOverrides, c.componentStatuses);
@@ -182,6 +195,7 @@ export class IncidentStateMachine {
     const seq = this.record('resolved', message, by);
     this.deriveComponentStatuses();
     this.effects.refreshSearchAttributes();
+    this.effects.correlationChanged?.();
     // Resolution goes to every audience that heard about any component of this incident.
     this.publish({ seq, phase: 'resolved', message, components: state.components });
     return seq;
@@ -214,6 +228,49 @@ export class IncidentStateMachine {
       const seq = this.record('monitoring', null, `monitoring:${m.alert.source}`);
       this.effects.refreshSearchAttributes();
       this.publish({ seq, phase: 'update', message: null, components: state.components });
+    }
+  }
+
+  /**
+   * The alert router's news: the first alerts go on the internal timeline, the counts are kept, and
+   * the incident follows its whole alert set: `monitoring` once every alert has resolved, back where it
+   * was when one fires again. Customers hear the first move to `monitoring`; a flap back and forth is
+   * recorded for staff and shown on the page, and told to nobody.
+   */
+  onAlerts(a: AlertsInput): void {
+    const state = this.state;
+    const m = state.monitoring;
+    const by = `monitoring:${a.source}`;
+    for (const alert of a.joined) {
+      const known = m.alerts.some((k) => !!k.fingerprint && k.fingerprint === alert.fingerprint);
+      if (!known && m.alerts.length < ALERT_DETAILS_PER_INCIDENT) m.alerts.push(alert);
+      this.recordAlert(alert, by);
+    }
+    m.total = a.total;
+    m.firing = a.firing;
+    if (a.firing > 0 && a.routed) this.widenFromMonitoring(a.routed, by);
+    const next = a.total === 0 ? m.state : a.firing > 0 ? 'firing' : 'resolved';
+    if (next === m.state) return;
+    m.state = next;
+    m.since = this.now();
+    this.changes += 1;
+    if (next === 'resolved' && STATUS_ORDER[state.status] < STATUS_ORDER.monitoring) {
+      m.statusBefore = state.status;
+      state.status = 'monitoring';
+      state.monitoringAt ??= this.now();
+      const seq = this.record('monitoring', null, by);
+      this.effects.refreshSearchAttributes();
+      if (m.announced) this.effects.sendPage();
+      else {
+        m.announced = true;
+        this.publish({ seq, phase: 'update', message: null, components: state.components });
+      }
+    } else if (next === 'firing' && state.status === 'monitoring' && m.statusBefore) {
+      state.status = m.statusBefore;
+      m.statusBefore = null;
+      this.record('monitoring', null, by);
+      this.effects.refreshSearchAttributes();
+      this.effects.sendPage();
     }
   }
 
@@ -337,7 +394,7 @@ export class IncidentStateMachine {
       eta: state.eta,
       nextUpdateAt: state.nextUpdateDue,
       owner: state.owner,
-      technicalDetail: state.technicalDetail,
+      technicalDetail: withAlertCounts(state.technicalDetail, state.monitoring),
     };
   }
 
@@ -390,7 +447,16 @@ export class IncidentStateMachine {
     state.components = [...state.components, ...added];
     this.deriveComponentStatuses();
     if (added.length > 0) this.effects.refreshSearchAttributes();
+    if (added.length > 0) this.effects.correlationChanged?.();
     return added;
+  }
+
+  /** An internal timeline entry for a joined alert (the router sends only the first few). */
+  private recordAlert(alert: AlertInfo, by: string): void {
+    const state = this.state;
+    state.seq += 1;
+    const detail = [alert.name, alert.summary].filter(Boolean).join(': ').slice(0, 300);
+    state.timeline.push({ seq: state.seq, at: this.now(), kind: 'alert', status: state.status, message: null, by, detail });
   }
 
   private componentsExcept(added: string[]): string[] {
@@ -404,4 +470,12 @@ export class IncidentStateMachine {
       state.components.map((c): [string, ComponentStatus] => [c, state.componentStatusOverrides[c] ?? derived]),
     );
   }
+}
+
+/** Staff read the alert set with the technical detail: how many alerts, how many still fire, the first names. */
+function withAlertCounts(detail: string | null, m: IncidentState['monitoring']): string | null {
+  if (!m.total) return detail;
+  const names = [...new Set(m.alerts.map((a) => a.name))].slice(0, 5).join(', ');
+  const line = `Alerts: ${m.total} (${m.firing ?? 0} firing)${names ? `; first: ${names}` : ''}.`;
+  return detail ? `${detail}\n${line}` : line;
 }

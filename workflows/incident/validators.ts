@@ -36,7 +36,9 @@ export function validatePostUpdate(state: IncidentState, policy: IncidentPolicy,
   requireBy(u.by, 'who posts the update');
   if (!INCIDENT_STATUSES.includes(u.status)) throw new Error(`status: must be one of ${INCIDENT_STATUSES.join(', ')}`);
   if (u.status === 'resolved' || u.status === 'postmortem') throw new Error('status: use resolve to resolve the incident');
-  if (STATUS_ORDER[u.status] < STATUS_ORDER[state.status])
+  // The one step back: from monitoring to identified, when the fix did not hold.
+  const backToIdentified = state.status === 'monitoring' && u.status === 'identified';
+  if (STATUS_ORDER[u.status] < STATUS_ORDER[state.status] && !backToIdentified)
     throw new Error(`status: cannot go back from ${state.status} to ${u.status}`);
   requireWords('message', u.message, 'an update needs words for customers');
   guardOrThrow('message', u.message, policy.guard);
@@ -112,4 +114,11 @@ export function validateResolve(state: IncidentState, policy: IncidentPolicy, r:
   guardOrThrow('message', r.message, policy.guard);
   if (r.reviewUrl !== undefined && !/^https?:\/\/\S+$/.test(r.reviewUrl)) throw new Error('reviewUrl: an http(s) link');
   if (r.reviewUrl !== undefined) guardOrThrow('reviewUrl', r.reviewUrl, policy.guard);
+}
+
+/** The alert router's news is refused once the incident is resolved: the router then decides those alerts again. */
+export function validateTakeAlerts(state: IncidentState, a: { total: number; firing: number; joined: unknown[] }): void {
+  requireOpen(state);
+  if (!(a.total >= 0 && a.firing >= 0 && a.firing <= a.total)) throw new Error('alerts: counts out of range');
+  if (a.joined.length > 100) throw new Error('alerts: at most 100 details at a time');
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { deliveryKeys, alertId, shortHash } from '../../../core/correlation';
+import { alertId, deliveryKeys, shortHash, type CorrelationRule } from '../../../core/correlation';
 import type { CorrelationDelivery, DeliveredAlert } from '../../../core/correlationBook';
+import type { Plan } from '../../../core/plan/schema';
 import { routeAlertGroup, type AlertLabels } from '../../../core/routing';
 import type { WebhookLedger } from '../../../core/webhookLedger';
 import type { AlertInfo } from '../../../workflows/contracts/incident';
@@ -65,41 +66,20 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
     };
   }
   if (d.alerts.length === 0) throw new Problem(422, 'No alerts', `the notification carries no ${d.state} alert`);
-  const receivedAtMs = Date.now();
-  const alerts = d.alerts.map((a) => deliveredAlert(d, a, receivedAtMs));
-  const firing = d.alerts.filter((_, i) => alerts[i]!.state === 'firing');
   const sink = correlationSink(deps);
-
-  let routed: CorrelationDelivery['routed'] = null;
-  let keys: string[] = [];
-  if (firing.length > 0) {
-    const r = routeAlertGroup(
-      deps.plan,
-      firing.map((a) => a.labels ?? {}),
+  const prepared = correlationDelivery(deps.plan, sink.rule, d, Date.now());
+  if ('error' in prepared) {
+    deps.metrics.webhooks.inc({ source: d.source, result: 'unroutable' });
+    deps.log.warn(
+      { source: d.source, correlationId: sink.workflowId, reason: prepared.error },
+      'alert does not route to the plan',
     );
-    if ('error' in r) {
-      deps.metrics.webhooks.inc({ source: d.source, result: 'unroutable' });
-      deps.log.warn({ source: d.source, correlationId: sink.workflowId, reason: r.error }, 'alert does not route to the plan');
-      throw new Problem(422, 'Alert does not route', `the plan's routing cannot place this alert: ${r.error}`);
-    }
-    routed = { scenario: r.scenario, severity: r.severity, components: r.components };
-    keys = deliveryKeys(
-      sink.rule,
-      r.components,
-      firing.map((a) => a.labels ?? {}),
-    );
+    throw new Problem(422, 'Alert does not route', `the plan's routing cannot place this alert: ${prepared.error}`);
   }
-  const delivery: CorrelationDelivery = {
-    deliveryId: d.deliveryId.slice(0, 200),
-    source: d.source,
-    identity: shortHash(`${d.source}\n${d.key}`),
-    receivedAtMs,
-    alerts,
-    sample: (firing.length > 0 ? firing : d.alerts).slice(0, SAMPLE).map(({ status: _s, endsAt: _e, ...info }) => info),
-    routed,
-    keys,
-    ...(d.technicalDetail ? { technicalDetail: d.technicalDetail.slice(0, 2000) } : {}),
-  };
+  const delivery = prepared;
+  const alerts = delivery.alerts;
+  const firing = alerts.filter((a) => a.state === 'firing');
+  const routed = delivery.routed;
   await sink.hand(delivery);
   deps.ledger.record(d.source, d.deliveryId, sink.workflowId, firing.length > 0 ? 'firing' : 'resolved');
   deps.metrics.webhooks.inc({ source: d.source, result: firing.length > 0 ? 'firing' : 'resolved' });
@@ -114,6 +94,47 @@ export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise
     'monitoring delivery handed to the alert router',
   );
   return { status: 202, body: { result: 'signalled', incidentId: null, correlationId: sink.workflowId, alerts: alerts.length } };
+}
+
+/**
+ * A delivery as the router takes it: every alert's identity, state and times, what the firing alerts
+ * route to and their correlation keys, and the first alerts' details. Pure; an error when no firing
+ * alert routes.
+ */
+export function correlationDelivery(
+  plan: Plan,
+  rule: CorrelationRule,
+  d: AlertDelivery,
+  receivedAtMs: number,
+): CorrelationDelivery | { error: string } {
+  const alerts = d.alerts.map((a) => deliveredAlert(d, a, receivedAtMs));
+  const firing = d.alerts.filter((_, i) => alerts[i]!.state === 'firing');
+  let routed: CorrelationDelivery['routed'] = null;
+  let keys: string[] = [];
+  if (firing.length > 0) {
+    const r = routeAlertGroup(
+      plan,
+      firing.map((a) => a.labels ?? {}),
+    );
+    if ('error' in r) return { error: r.error };
+    routed = { scenario: r.scenario, severity: r.severity, components: r.components };
+    keys = deliveryKeys(
+      rule,
+      r.components,
+      firing.map((a) => a.labels ?? {}),
+    );
+  }
+  return {
+    deliveryId: d.deliveryId.slice(0, 200),
+    source: d.source,
+    identity: shortHash(`${d.source}\n${d.key}`),
+    receivedAtMs,
+    alerts,
+    sample: (firing.length > 0 ? firing : d.alerts).slice(0, SAMPLE).map(({ status: _s, endsAt: _e, ...info }) => info),
+    routed,
+    keys,
+    ...(d.technicalDetail ? { technicalDetail: d.technicalDetail.slice(0, 2000) } : {}),
+  };
 }
 
 /** One alert as the router tracks it: its identity, its own state and the times that order its episodes. */
