@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { FAULT_CHECK, FAULTS, type DrillReport, type DrillStep, type Fault } from '../../core/drill';
+import { FAULT_CHECK, FAULTS, STORM_ALERTS, type DrillReport, type DrillStep, type Injection } from '../../core/drill';
 import { buildDrillInput, newDrillId } from '../../core/drillInput';
 import { DRILL_WORKFLOW, type DrillWorkflow } from '../../workflows/contracts/drill';
 import { startTestWorker, type RunningWorker } from '../support/herald';
@@ -26,7 +26,7 @@ describe('drills', () => {
   async function runDrill(
     scenario: string,
     timeScale: number,
-    inject: Fault[] = [],
+    inject: Injection[] = [],
     timeline?: DrillStep[],
   ): Promise<DrillReport> {
     const drillId = newDrillId(scenario);
@@ -81,6 +81,20 @@ describe('drills', () => {
       if (scenario === 'outage') console.log(`# outage drill at 600x took ${(report.latencies.drillMs / 1000).toFixed(1)} s`);
     });
   }
+
+  test('an alert storm opens one incident and every sandbox recipient hears the first notice once per audience', async () => {
+    const report = await runDrill('outage', 600, ['alert-storm']);
+    assert.deepEqual(failing(report), [], 'storm drill checks');
+    const absorbed = report.checks.find((c) => c.name === 'storm-absorbed')!;
+    assert.match(absorbed.detail, new RegExp(`^${STORM_ALERTS} alert groups opened 1 incident`));
+    const byRecipient = Object.entries(report.counts.byRecipient ?? {});
+    assert.ok(byRecipient.length > 0, 'notices are counted per recipient');
+    for (const [id, n] of byRecipient) {
+      assert.ok(n.notices >= 1, `${id} heard something`);
+      for (const [audience, k] of Object.entries(n.initial)) assert.equal(k, 1, `${id}: initial notices as ${audience}`);
+    }
+    assert.match(readFileSync(report.reportFiles![1]!, 'utf8'), /Notices per recipient/);
+  });
 
   for (const fault of FAULTS) {
     test(`injecting ${fault} turns exactly the ${FAULT_CHECK[fault]} check red`, async () => {

@@ -241,9 +241,11 @@ export class IncidentStateMachine {
     const state = this.state;
     const m = state.monitoring;
     const by = `monitoring:${a.source}`;
+    // The internal timeline stays bounded whatever the router sends: the first alerts, then counts.
     for (const alert of a.joined) {
       const known = m.alerts.some((k) => !!k.fingerprint && k.fingerprint === alert.fingerprint);
-      if (!known && m.alerts.length < ALERT_DETAILS_PER_INCIDENT) m.alerts.push(alert);
+      if (known || m.alerts.length >= ALERT_DETAILS_PER_INCIDENT) continue;
+      m.alerts.push(alert);
       this.recordAlert(alert, by);
     }
     m.total = a.total;
