@@ -84,12 +84,12 @@ test('monitoring only when every alert resolved, told once; a flap goes back qui
   assert.equal(effects.filter((e) => e === 'sendPage').length, 2, 'the page follows it');
   assert.equal(state.timeline.filter((e) => e.kind === 'monitoring').length, 3, 'every move is on the timeline');
 
-  validatePostUpdate(state, policy, { status: 'identified', message: 'The fix did not hold.', by: 'alice' });
+  validatePostUpdate(state, policy, { status: 'identified', message: 'The fix did not hold.', by: 'alice' }, T0);
   machine.postUpdate({ status: 'identified', message: 'The fix did not hold.', by: 'alice' });
   assert.equal(state.status, 'identified');
   assert.equal(state.monitoring.statusBefore, null, 'monitoring no longer decides where it returns to');
   assert.throws(
-    () => validatePostUpdate(state, policy, { status: 'investigating', message: 'x', by: 'alice' }),
+    () => validatePostUpdate(state, policy, { status: 'investigating', message: 'x', by: 'alice' }, T0),
     /cannot go back/,
   );
 });

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { alertId, deliveryKeys, shortHash, type CorrelationRule } from '../../../core/correlation';
 import type { CorrelationDelivery, DeliveredAlert } from '../../../core/correlationBook';
 import type { Plan } from '../../../core/plan/schema';
@@ -45,11 +44,6 @@ export interface DeliveryOutcome {
 
 /** Alert details carried per delivery for people (the router tracks every alert by id). */
 const SAMPLE = 20;
-
-/** The id the pre-correlation API gave an alert group's incident; kept for tests of older histories. */
-export function incidentIdFor(source: string, key: string): string {
-  return `incident-${source}-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
-}
 
 export async function deliverAlert(deps: WebhookDeps, d: AlertDelivery): Promise<DeliveryOutcome> {
   const seen = deps.ledger.seen(d.source, d.deliveryId);
