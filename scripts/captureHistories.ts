@@ -4,9 +4,11 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { alertIncidentInput } from '../activities/correlation';
 import { correlationRule } from '../core/correlation';
 import { incidentPolicy, maintenancePolicy } from '../core/policy';
+import type { CorrelationDelivery } from '../core/correlationBook';
 import {
   CORRELATION_WORKFLOW,
   correlationBatchSignal,
+  correlationSummaryQuery,
   correlationWorkflowId,
   type CorrelationBatch,
   type CorrelationWorkflow,
@@ -31,6 +33,7 @@ import {
   rescheduleMaintenance,
 } from '../workflows/contracts/maintenance';
 import { statusPageWorkflowId } from '../workflows/contracts/statusPage';
+import { groupDelivery } from '../test/support/correlation';
 import { startTestWorker } from '../test/support/herald';
 import { eventually, testTemporal } from '../test/support/temporal';
 
@@ -261,6 +264,61 @@ async function main() {
       await c.result();
       await save(c.workflowId);
       await t.client.workflow.getHandle(routerId).terminate('capture done');
+    }
+
+    // The alert router's first run: a storm of 30 groups in three batches opens one incident, they all
+    // resolve, a resolution arrives before its firing (the firing opens nothing), the incident is resolved
+    // and says so, a new alert opens a second incident; then it continues as new.
+    if (want('replay-correlation')) {
+      const routerId = 'replay-correlation';
+      const rule = correlationRule(w.plan);
+      const router = t.client.workflow.getHandle(routerId);
+      let decided = 0;
+      const send = async (deliveries: CorrelationDelivery[]) => {
+        const h = await t.client.workflow.signalWithStart<CorrelationWorkflow, [CorrelationBatch]>(CORRELATION_WORKFLOW, {
+          workflowId: routerId,
+          taskQueue,
+          args: [{ pageId: w.plan.page.id, continueAsNewAfterSteps: 16 }],
+          signal: correlationBatchSignal,
+          signalArgs: [{ rule, deliveries }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        decided += deliveries.length;
+        await eventually(
+          async () => {
+            const s = await router.query(correlationSummaryQuery);
+            return s.counts.deliveries >= decided && s.queued === 0 && s.sending === 0 ? s : undefined;
+          },
+          60_000,
+          `the router to decide ${decided} deliveries`,
+        );
+        return h.signaledRunId;
+      };
+      const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+      const groups = Array.from({ length: 30 }, (_, i) => `storm-${i}`);
+      const firstRun = await send(groups.slice(0, 10).map((g) => groupDelivery(w.plan, g, 'api')));
+      await send(groups.slice(10, 20).map((g) => groupDelivery(w.plan, g, 'api')));
+      await send(groups.slice(20).map((g) => groupDelivery(w.plan, g, 'api')));
+      await send(groups.map((g) => groupDelivery(w.plan, g, 'api', [{ fp: g, status: 'resolved', endsAt: ago(500) }])));
+      const late = { fp: 'late', startsAt: ago(60_000) };
+      await send([groupDelivery(w.plan, 'late', 'invoicing', [{ ...late, status: 'resolved', endsAt: ago(30_000) }])]);
+      await send([groupDelivery(w.plan, 'late', 'invoicing', [late])]);
+      const [first] = (await router.query(correlationSummaryQuery)).incidents;
+      await t.client.workflow
+        .getHandle(first!.id)
+        .executeUpdate(resolveIncident, { args: [{ message: 'The API works again.', by: 'alice' }] });
+      await eventually(
+        async () =>
+          (await router.query(correlationSummaryQuery)).incidents.find((i) => i.id === first!.id)?.closedAtMs || undefined,
+        30_000,
+        'the incident to tell the router it closed',
+      );
+      await send([groupDelivery(w.plan, 'after', 'api')]);
+      for (let i = 0; i < 20 && (await router.query(correlationSummaryQuery)).runs < 2; i++) await send([]);
+      const history = await t.client.workflow.getHandle(routerId, firstRun).fetchHistory();
+      writeFileSync(join(OUT, `${routerId}.json`), historyToJSON(history) + '\n');
+      console.log(`saved test/replay/${routerId}.json (first run, ${history.events?.length} events)`);
+      await router.terminate('capture done');
     }
 
     // Maintenance: announce, reminders, reschedule, start, update, complete.
