@@ -16,9 +16,11 @@ import {
 import { withCallDeadline } from '../../deadline';
 
 // How the API hands deliveries to the page's alert router. A hand-off is one signal-with-start; while
-// one is in flight, the deliveries that arrive wait and go together in the next (group commit), so a
-// storm of webhooks costs a few signals, not one each, and every answer still waits for the signal
-// that carries its delivery. One hand-off at a time per process also keeps a sender's order.
+// HAND_OFFS_IN_FLIGHT are in flight, the deliveries that arrive wait and go together in the next (group
+// commit), so a storm of webhooks costs a few signals, not one each, and every answer still waits for
+// the signal that carries its delivery. A sender's order holds: monitoring senders send a group's next
+// notification after the answer to the previous one, which comes only once its signal has landed (and the
+// router orders an alert's episodes by their own times).
 
 export interface CorrelationTarget {
   client: Client;
@@ -38,12 +40,14 @@ interface Waiting {
 
 /** A signal stays well under Temporal's 2 MB payload limit. */
 const MAX_BATCH_BYTES = 1_000_000;
+/** Hand-offs a process keeps in flight: a delivery then waits for a free one, not for the whole previous batch. */
+const HAND_OFFS_IN_FLIGHT = 4;
 
 export class CorrelationSink {
   readonly workflowId: string;
   readonly rule: CorrelationRule;
   private waiting: Waiting[] = [];
-  private busy = false;
+  private inFlight = 0;
   /** Signals sent and deliveries carried, for tests and the bench. */
   readonly stats = { signals: 0, deliveries: 0 };
 
@@ -78,7 +82,7 @@ export class CorrelationSink {
   }
 
   private pump(): void {
-    if (this.busy || this.waiting.length === 0) return;
+    if (this.inFlight >= HAND_OFFS_IN_FLIGHT || this.waiting.length === 0) return;
     let bytes = 0;
     let count = 0;
     while (count < this.waiting.length && (count === 0 || bytes + this.waiting[count]!.bytes <= MAX_BATCH_BYTES)) {
@@ -86,7 +90,7 @@ export class CorrelationSink {
       count += 1;
     }
     const taken = this.waiting.splice(0, count);
-    this.busy = true;
+    this.inFlight += 1;
     const batch: CorrelationBatch = { rule: this.rule, deliveries: taken.map((w) => w.delivery) };
     // The hand-off ends by the earliest deadline among the requests it carries, never later.
     const deadline = Math.max(Date.now() + 1, Math.min(...taken.map((w) => w.deadline)));
@@ -102,7 +106,7 @@ export class CorrelationSink {
         },
       )
       .finally(() => {
-        this.busy = false;
+        this.inFlight -= 1;
         this.pump();
       });
   }
