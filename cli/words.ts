@@ -6,7 +6,8 @@ import type { ApiClient } from './client';
 // is one language, as { locale: text } when there are several; the API says which locales lack words.
 
 export interface WordsOptions {
-  message: string;
+  /** Absent where words are optional (a maintenance reschedule, cancel or completion). */
+  message?: string;
   messageLocale?: string;
   messageZhTW?: string;
   messageIn?: string[];
@@ -22,11 +23,11 @@ export function withWords(cmd: Command): Command {
     .option('--message-in <locale=text>', 'the words in another language (repeat for each)', collectPairs);
 }
 
-/** The request's `message` (and `locale`): a string, or words per locale when several were given. */
+/** The request's `message` (and `locale`): a string, or words per locale when several were given; nothing when none were. */
 export async function wordsBody(
   api: ApiClient,
   o: WordsOptions,
-): Promise<{ message: string | Record<string, string>; locale?: string }> {
+): Promise<{ message?: string | Record<string, string>; locale?: string }> {
   const extra: Record<string, string> = {};
   if (o.messageZhTW) extra['zh-TW'] = o.messageZhTW;
   for (const pair of o.messageIn ?? []) {
@@ -34,7 +35,9 @@ export async function wordsBody(
     if (at <= 0) throw new Error(`--message-in: use <locale>=<text>, e.g. zh-TW=服務已恢復 (got "${pair}")`);
     extra[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  if (Object.keys(extra).length === 0) return { message: o.message, ...(o.messageLocale ? { locale: o.messageLocale } : {}) };
+  if (Object.keys(extra).length === 0)
+    return o.message === undefined ? {} : { message: o.message, ...(o.messageLocale ? { locale: o.messageLocale } : {}) };
+  if (o.message === undefined) return { message: extra };
   const own = o.messageLocale ?? (await api.get<{ page: { defaultLocale: string } }>('/v1/plan')).page.defaultLocale;
   return { message: { [own]: o.message, ...extra } };
 }

@@ -9,6 +9,9 @@ export type LocalizedText = string | Readonly<Record<string, string>>;
 
 const LOCALE = /^[a-z]{2,3}(-[A-Za-z]{2,4})?$/;
 
+/** The language of plain-string words in a request (default: the page's default locale). */
+export const wordsLocaleSchema = z.string().regex(LOCALE, 'use a BCP 47 tag such as en or zh-TW');
+
 /** A request field: a string, or words per locale (at least one). */
 export function localizedTextSchema(text: z.ZodString) {
   return z.union([

@@ -1,5 +1,9 @@
 import { z } from 'zod';
+import { localizedTextSchema, wordsLocaleSchema } from './localizedText';
 import { Body, ComponentIds, Id, Instant, Owner, TechnicalDetail, Title } from './textSchemas';
+
+/** Customer-facing words: a string (in `locale`, else the page's default locale) or { "en": "…", "zh-TW": "…" }. */
+const Words = localizedTextSchema(Body);
 
 // The maintenance window's request bodies, shared by the API and the CLI. Who makes a change (`by`)
 // comes from the token, never the body. Workflows do not import this module (it loads zod); their
@@ -21,7 +25,8 @@ export const ScheduleMaintenance = z
     scheduledFor: Instant,
     scheduledUntil: Instant,
     /** Customer-facing words on what the work means for them. */
-    message: Body,
+    message: Words,
+    locale: wordsLocaleSchema.optional(),
     owner: Owner.optional(),
     /** Internal only. */
     technicalDetail: TechnicalDetail.optional(),
@@ -34,15 +39,16 @@ export const RescheduleMaintenanceBody = z
   .strictObject({
     scheduledFor: Instant,
     scheduledUntil: Instant,
-    message: Body.optional(),
+    message: Words.optional(),
+    locale: wordsLocaleSchema.optional(),
   })
   .refine(window, windowIssue);
 export type RescheduleMaintenanceBody = z.infer<typeof RescheduleMaintenanceBody>;
 
 /** POST /v1/maintenances/:id/updates */
-export const MaintenanceNoteBody = z.strictObject({ message: Body });
+export const MaintenanceNoteBody = z.strictObject({ message: Words, locale: wordsLocaleSchema.optional() });
 export type MaintenanceNoteBody = z.infer<typeof MaintenanceNoteBody>;
 
 /** POST /v1/maintenances/:id/cancel and …/complete */
-export const FinishMaintenanceBody = z.strictObject({ message: Body.optional() });
+export const FinishMaintenanceBody = z.strictObject({ message: Words.optional(), locale: wordsLocaleSchema.optional() });
 export type FinishMaintenanceBody = z.infer<typeof FinishMaintenanceBody>;

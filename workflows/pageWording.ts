@@ -1,5 +1,6 @@
 import type { IncidentStatus } from '../core/incidentStatus';
-import type { PageWording } from '../core/statuspage/types';
+import type { LocalizedText } from '../core/localizedText';
+import type { PageUpdate, PageWording } from '../core/statuspage/types';
 import type { MaintenancePhase } from './contracts/maintenance';
 
 // Which of the plan's own sentences a page update says when no operator wrote it, by key under
@@ -64,7 +65,7 @@ export function namedIncidentPageWording(
 
 export function maintenancePageWording(
   phase: MaintenancePhase,
-  window: { message: string; scheduledFor: string; scheduledUntil: string },
+  window: { scheduledFor: string; scheduledUntil: string; status?: string },
 ): PageWording {
   const span = { from: dayAndClock(window.scheduledFor), until: dayAndClock(window.scheduledUntil) };
   const ends = { untilTime: clock(window.scheduledUntil) };
@@ -81,7 +82,20 @@ export function maintenancePageWording(
       return [{ key: 'maintenance.reschedule', params: span }];
     case 'overrun':
       return [{ key: 'maintenance.overrun', params: ends }];
+    case 'update':
+      return window.status === 'in_progress'
+        ? [{ key: 'maintenance.start', params: ends }]
+        : [{ key: 'maintenance.scheduled', params: span }];
     default:
-      return [{ key: 'maintenance.announce', params: { message: window.message, ...span } }];
+      return [{ key: 'maintenance.scheduled', params: span }];
   }
+}
+
+/**
+ * An operator's words on the page: a plain string shows in every locale (as it always has); words per
+ * locale show where given, and the plan's wording for the phase fills the other locales.
+ */
+export function operatorPageWords(words: LocalizedText, wording: PageWording): Pick<PageUpdate, 'body' | 'bodies' | 'wording'> {
+  if (typeof words === 'string') return { body: words };
+  return { bodies: { ...words }, wording };
 }

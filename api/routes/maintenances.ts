@@ -21,11 +21,13 @@ import {
   postMaintenanceUpdate,
   rescheduleMaintenance,
   type MaintenanceInput,
+  type MaintenanceState,
   type MaintenanceWorkflow,
 } from '../../workflows/contracts/maintenance';
 import { plannedReminders } from '../../core/maintenanceReminders';
 import { Problem, type FieldError } from '../problem';
 import { actorOf, checkId, guardExternal, listLifecycles, parseBody, sendUpdate, withDeadline, type RouteDeps } from './common';
+import { guardFields, missingLocales, wordsOf } from './words';
 import { own } from '../../core/own';
 import { beyondHorizon, dateHorizonMs } from '../../core/horizon';
 
@@ -36,7 +38,12 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
   router.post('/v1/maintenances', requireRole('operator'), async (req, res) => {
     const body = parseBody(ScheduleMaintenance, req.body);
     const input = maintenanceAgainstPlan(plan, body, actorOf(res.locals), publicUrl);
-    guardExternal(deps, 'maintenances', { title: body.title, slug: incidentSlug(body.title), message: body.message });
+    const message = wordsOf(plan, body.message, body.locale, 'message');
+    guardExternal(deps, 'maintenances', {
+      title: body.title,
+      slug: incidentSlug(body.title),
+      ...guardFields('message', body.message),
+    });
     const id = maintenanceWorkflowId(incidentSlug(input.title), randomBytes(4).toString('hex'));
     await withDeadline(deps, () =>
       client.workflow.start<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {
@@ -53,7 +60,10 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
       }),
     );
     deps.log.info({ maintenanceId: id, by: input.declaredBy, scheduledFor: input.scheduledFor }, 'maintenance scheduled');
-    res.status(201).location(`/v1/maintenances/${id}`).json({ id, status: 'scheduled' });
+    res
+      .status(201)
+      .location(`/v1/maintenances/${id}`)
+      .json({ id, status: 'scheduled', missingLocales: missingLocales(plan, message, input.scenario) });
   });
 
   router.get('/v1/maintenances', requireRole('viewer'), async (req, res) => {
@@ -80,26 +90,28 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
       throw new Problem(422, 'Not valid', 'scheduledUntil: the window would already be over', {
         errors: [{ path: 'scheduledUntil', message: 'the window would already be over' }],
       });
-    guardExternal(deps, 'reschedule', { message: body.message });
+    const message = body.message !== undefined ? wordsOf(plan, body.message, body.locale, 'message') : undefined;
+    guardExternal(deps, 'reschedule', guardFields('message', body.message));
     const by = actorOf(res.locals);
     const state = await sendUpdate(deps, 'maintenance', 'reschedule', client.workflow.getHandle(id), rescheduleMaintenance, {
-      ...body,
       // The workflow compares instants as strings: send them as it stores them (UTC, milliseconds).
       scheduledFor: new Date(body.scheduledFor).toISOString(),
       scheduledUntil: new Date(body.scheduledUntil).toISOString(),
+      ...(message ? { message } : {}),
       by,
     });
     deps.log.info(
       { maintenanceId: id, by, scheduledFor: body.scheduledFor, scheduledUntil: body.scheduledUntil },
       'maintenance rescheduled',
     );
-    res.json(state);
+    res.json(withMissingLocales(plan, state, message));
   });
 
   router.post('/v1/maintenances/:id/updates', requireRole('operator'), async (req, res) => {
     const id = checkId('maintenance', String(req.params.id));
     const body = parseBody(MaintenanceNoteBody, req.body);
-    guardExternal(deps, 'maintenance-updates', { message: body.message });
+    const message = wordsOf(plan, body.message, body.locale, 'message');
+    guardExternal(deps, 'maintenance-updates', guardFields('message', body.message));
     const by = actorOf(res.locals);
     const state = await sendUpdate(
       deps,
@@ -107,10 +119,10 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
       'maintenance-updates',
       client.workflow.getHandle(id),
       postMaintenanceUpdate,
-      { ...body, by },
+      { message, by },
     );
     deps.log.info({ maintenanceId: id, by }, 'maintenance update posted');
-    res.json(state);
+    res.json(withMissingLocales(plan, state, message));
   });
 
   for (const [action, def] of [
@@ -120,15 +132,24 @@ export function maintenanceRoutes(deps: RouteDeps): Router {
     router.post(`/v1/maintenances/:id/${action}`, requireRole('operator'), async (req, res) => {
       const id = checkId('maintenance', String(req.params.id));
       const body = parseBody(FinishMaintenanceBody, req.body);
-      guardExternal(deps, action, { message: body.message });
+      const message = body.message !== undefined ? wordsOf(plan, body.message, body.locale, 'message') : undefined;
+      guardExternal(deps, action, guardFields('message', body.message));
       const by = actorOf(res.locals);
-      const state = await sendUpdate(deps, 'maintenance', action, client.workflow.getHandle(id), def, { ...body, by });
+      const state = await sendUpdate(deps, 'maintenance', action, client.workflow.getHandle(id), def, {
+        ...(message ? { message } : {}),
+        by,
+      });
       deps.log.info({ maintenanceId: id, by }, `maintenance ${action === 'cancel' ? 'cancelled' : 'completed'}`);
-      res.json(state);
+      res.json(withMissingLocales(plan, state, message));
     });
   }
 
   return router;
+}
+
+/** The state as answered, with the external locales that got the plan's wording instead when an operator wrote words. */
+function withMissingLocales<T extends MaintenanceState>(plan: Plan, state: T, words: Record<string, string> | undefined) {
+  return words ? { ...state, missingLocales: missingLocales(plan, words, state.scenario) } : state;
 }
 
 /** Checks a schedule request against the plan and resolves the maintenance policy. */
@@ -168,7 +189,7 @@ export function maintenanceAgainstPlan(
     components: [...new Set(body.components)],
     scheduledFor: new Date(body.scheduledFor).toISOString(),
     scheduledUntil: new Date(body.scheduledUntil).toISOString(),
-    message: body.message,
+    message: wordsOf(plan, body.message, body.locale, 'message'),
     owner: body.owner,
     technicalDetail: body.technicalDetail,
     drill: false,

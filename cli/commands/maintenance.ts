@@ -2,6 +2,10 @@ import { Command } from 'commander';
 import type { MaintenanceState } from '../../workflows/contracts/maintenance';
 import type { PlannedReminder } from '../../core/maintenanceReminders';
 import { apiClient, collect, instant, print, printRecord, withApi, type ApiOptions } from '../client';
+import { noteMissing, wordsBody, wordsCell, withWords, type WordsOptions } from '../words';
+
+/** A change's answer: the state, and the external locales that get the plan's wording when words were given. */
+type Answer = MaintenanceState & { missingLocales?: string[] };
 
 interface ListedMaintenance {
   id: string;
@@ -15,60 +19,68 @@ export function maintenanceCommand(): Command {
   const maintenance = new Command('maintenance').description('schedule and drive maintenance windows');
 
   withApi(
-    maintenance
-      .command('schedule')
-      .description('schedule a window; prints its id')
-      .requiredOption('--title <text>', 'what customers see')
-      .requiredOption('-c, --component <ids>', 'affected component (repeat or comma-separate)', collect)
-      .requiredOption('--from <when>', 'start (ISO 8601 or +2d)')
-      .requiredOption('--until <when>', 'end (ISO 8601 or +2d)')
-      .requiredOption('-m, --message <text>', 'customer-facing words on what the work means for them')
-      .option('--scenario <id>', 'a maintenance scenario of the plan', 'maintenance')
-      .option('--owner <name>', 'owner')
-      .option('--detail <text>', 'internal technical detail'),
+    withWords(
+      maintenance
+        .command('schedule')
+        .description('schedule a window; prints its id')
+        .requiredOption('--title <text>', 'what customers see')
+        .requiredOption('-c, --component <ids>', 'affected component (repeat or comma-separate)', collect)
+        .requiredOption('--from <when>', 'start (ISO 8601 or +2d)')
+        .requiredOption('--until <when>', 'end (ISO 8601 or +2d)')
+        .requiredOption('-m, --message <text>', 'customer-facing words on what the work means for them')
+        .option('--scenario <id>', 'a maintenance scenario of the plan', 'maintenance')
+        .option('--owner <name>', 'owner')
+        .option('--detail <text>', 'internal technical detail'),
+    ),
   ).action(
     async (
-      o: ApiOptions & {
-        title: string;
-        component: string[];
-        from: string;
-        until: string;
-        message: string;
-        scenario: string;
-        owner?: string;
-        detail?: string;
-      },
+      o: ApiOptions &
+        WordsOptions & {
+          title: string;
+          component: string[];
+          from: string;
+          until: string;
+          scenario: string;
+          owner?: string;
+          detail?: string;
+        },
     ) => {
-      const r = await apiClient(o).post<{ id: string; status: string }>('/v1/maintenances', {
+      const api = apiClient(o);
+      const r = await api.post<{ id: string; status: string; missingLocales?: string[] }>('/v1/maintenances', {
         title: o.title,
         scenario: o.scenario,
         components: o.component,
         scheduledFor: instant(o.from),
         scheduledUntil: instant(o.until),
-        message: o.message,
+        ...(await wordsBody(api, o)),
         ...(o.owner ? { owner: o.owner } : {}),
         ...(o.detail ? { technicalDetail: o.detail } : {}),
       });
       if (o.json) print(o, r);
       else console.log(r.id);
+      noteMissing(r.missingLocales);
     },
   );
 
   withApi(
-    maintenance
-      .command('reschedule')
-      .description('move the window (reminders are re-timed and customers told)')
-      .argument('<id>', 'maintenance id')
-      .requiredOption('--from <when>', 'new start')
-      .requiredOption('--until <when>', 'new end')
-      .option('-m, --message <text>', 'why, in customer words'),
-  ).action(async (id: string, o: ApiOptions & { from: string; until: string; message?: string }) => {
-    const s = await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/reschedule`, {
+    withWords(
+      maintenance
+        .command('reschedule')
+        .description('move the window (reminders are re-timed and customers told)')
+        .argument('<id>', 'maintenance id')
+        .requiredOption('--from <when>', 'new start')
+        .requiredOption('--until <when>', 'new end')
+        .option('-m, --message <text>', 'why, in customer words'),
+    ),
+  ).action(async (id: string, o: ApiOptions & WordsOptions & { from: string; until: string }) => {
+    const api = apiClient(o);
+    const s = await api.post<Answer>(`/v1/maintenances/${encodeURIComponent(id)}/reschedule`, {
       scheduledFor: instant(o.from),
       scheduledUntil: instant(o.until),
-      ...(o.message ? { message: o.message } : {}),
+      ...(await wordsBody(api, o)),
     });
     summary(o, s);
+    noteMissing(s.missingLocales);
   });
 
   for (const [name, what] of [
@@ -76,33 +88,34 @@ export function maintenanceCommand(): Command {
     ['complete', 'complete a window in progress'],
   ] as const) {
     withApi(
-      maintenance
-        .command(name)
-        .description(what)
-        .argument('<id>', 'maintenance id')
-        .option('-m, --message <text>', 'customer-facing words'),
-    ).action(async (id: string, o: ApiOptions & { message?: string }) => {
-      summary(
-        o,
-        await apiClient(o).post<MaintenanceState>(
-          `/v1/maintenances/${encodeURIComponent(id)}/${name}`,
-          o.message ? { message: o.message } : {},
-        ),
-      );
+      withWords(
+        maintenance
+          .command(name)
+          .description(what)
+          .argument('<id>', 'maintenance id')
+          .option('-m, --message <text>', 'customer-facing words'),
+      ),
+    ).action(async (id: string, o: ApiOptions & WordsOptions) => {
+      const api = apiClient(o);
+      const s = await api.post<Answer>(`/v1/maintenances/${encodeURIComponent(id)}/${name}`, await wordsBody(api, o));
+      summary(o, s);
+      noteMissing(s.missingLocales);
     });
   }
 
   withApi(
-    maintenance
-      .command('update')
-      .description('post progress')
-      .argument('<id>', 'maintenance id')
-      .requiredOption('-m, --message <text>', 'customer-facing words'),
-  ).action(async (id: string, o: ApiOptions & { message: string }) => {
-    summary(
-      o,
-      await apiClient(o).post<MaintenanceState>(`/v1/maintenances/${encodeURIComponent(id)}/updates`, { message: o.message }),
-    );
+    withWords(
+      maintenance
+        .command('update')
+        .description('post progress')
+        .argument('<id>', 'maintenance id')
+        .requiredOption('-m, --message <text>', 'customer-facing words'),
+    ),
+  ).action(async (id: string, o: ApiOptions & WordsOptions) => {
+    const api = apiClient(o);
+    const s = await api.post<Answer>(`/v1/maintenances/${encodeURIComponent(id)}/updates`, await wordsBody(api, o));
+    summary(o, s);
+    noteMissing(s.missingLocales);
   });
 
   withApi(
@@ -141,7 +154,7 @@ export function maintenanceCommand(): Command {
       summary(o, s);
       print(o, s, () => ({
         head: ['seq', 'at', 'phase', 'status', 'by', 'message'],
-        rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.phase, e.status, e.by, e.message]),
+        rows: s.timeline.map((e) => [e.seq, e.at.slice(0, 19).replace('T', ' '), e.phase, e.status, e.by, wordsCell(e.message)]),
       }));
     },
   );
@@ -155,6 +168,7 @@ function summary(o: ApiOptions, s: MaintenanceState & { reminders?: PlannedRemin
     ['title', s.title],
     ['status', s.status],
     ['components', s.components],
+    ['message', wordsCell(s.message)],
     ['window', `${s.scheduledFor} – ${s.scheduledUntil}`],
     ['reminders sent', s.remindersSent.length],
     ...(s.reminders ?? []).map((r) => [`reminder ${r.before} before`, `${r.at} (${r.state})`] as [string, string]),

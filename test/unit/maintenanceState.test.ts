@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { maintenancePolicy } from '../../core/policy';
 import type { MaintenanceInput } from '../../workflows/contracts/maintenance';
 import { initialMaintenanceState, MaintenanceStateMachine, type MaintenancePublication } from '../../workflows/maintenance/state';
-import { validateCancel, validateComplete, validateReschedule } from '../../workflows/maintenance/validators';
+import { validateCancel, validateComplete, validateNote, validateReschedule } from '../../workflows/maintenance/validators';
 import { examplePlan } from '../support/config';
 
 // The maintenance window's clock and transitions without a server.
@@ -13,7 +13,11 @@ const HOUR = 3_600_000;
 const T0 = Date.parse('2026-03-02T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function rig(startsInHours = 100, lastsHours = 2) {
+function rig(
+  startsInHours = 100,
+  lastsHours = 2,
+  message: MaintenanceInput['message'] = 'Card payments pause for up to two hours.',
+) {
   const policy = maintenancePolicy(plan, 'maintenance', { timeScale: 1 });
   const input: MaintenanceInput = {
     title: 'Database upgrade',
@@ -21,7 +25,7 @@ function rig(startsInHours = 100, lastsHours = 2) {
     components: ['payments'],
     scheduledFor: iso(T0 + startsInHours * HOUR),
     scheduledUntil: iso(T0 + (startsInHours + lastsHours) * HOUR),
-    message: 'Card payments pause for up to two hours.',
+    message,
     drill: false,
     declaredBy: 'alice',
     policy,
@@ -110,6 +114,41 @@ describe('maintenance state machine', () => {
     assert.equal(cancel!.status, 'completed', 'the page shows a cancelled window as completed');
     assert.equal(r.machine.isFinished(), true);
   });
+
+  test("words per locale: every round's facts carry them all, the page shows each locale's and the plan's wording where none", () => {
+    const words = { en: 'Card payments pause for up to two hours.', 'zh-TW': '刷卡付款將暫停最多兩小時。' };
+    const r = rig(100, 2, words);
+    r.machine.announce('alice');
+    r.machine.note({ message: { en: 'Preparations are on track.' }, by: 'alice' });
+    r.machine.complete({ message: { 'zh-TW': '升級已完成。' }, by: 'alice' });
+    const [announce, note, complete] = r.published;
+    assert.deepEqual(announce!.facts.message, words, 'the announcement carries the words in both languages');
+    assert.deepEqual(note!.facts.impact, words, 'later rounds carry what the window means, per locale');
+    assert.deepEqual(note!.facts.message, { en: 'Preparations are on track.' });
+    assert.deepEqual(complete!.facts.message, { 'zh-TW': '升級已完成。' });
+    const [announcePage, notePage, completePage] = r.state.pageUpdates;
+    assert.deepEqual(announcePage!.bodies, words);
+    assert.equal(announcePage!.body, undefined);
+    assert.deepEqual(notePage!.bodies, { en: 'Preparations are on track.' });
+    assert.deepEqual(
+      notePage!.wording?.map((s) => s.key),
+      ['maintenance.scheduled'],
+      'a locale without words gets the plan wording of the phase',
+    );
+    assert.deepEqual(completePage!.wording, [{ key: 'maintenance.complete' }]);
+    assert.deepEqual(r.state.timeline.at(-1)!.message, { 'zh-TW': '升級已完成。' });
+  });
+
+  test('a plain string is words in the page language, shown as before', () => {
+    const r = rig(100, 2, 'Card payments pause for up to two hours.');
+    r.machine.announce('alice');
+    r.machine.note({ message: 'Preparations are on track.', by: 'alice' });
+    const [announcePage, notePage] = r.state.pageUpdates;
+    assert.equal(announcePage!.body, 'Card payments pause for up to two hours.');
+    assert.equal(notePage!.body, 'Preparations are on track.');
+    assert.equal(notePage!.bodies, undefined);
+    assert.equal(notePage!.wording, undefined);
+  });
 });
 
 describe('maintenance validators', () => {
@@ -135,5 +174,20 @@ describe('maintenance validators', () => {
     assert.throws(() => validateComplete(r.state, r.policy, { by: 'a' }), /cannot complete/);
     assert.throws(() => validateCancel(r.state, r.policy, { by: '' }), /by: who makes the change is required/);
     assert.doesNotThrow(() => validateCancel(r.state, r.policy, { by: 'a' }));
+  });
+
+  test('words per locale: at least one locale has words, and the content guard reads every locale', () => {
+    const r = rig(100, 2);
+    r.machine.announce('alice');
+    assert.throws(() => validateNote(r.state, r.policy, { message: { en: ' ', 'zh-TW': '' }, by: 'a' }), /needs words/);
+    assert.doesNotThrow(() => validateNote(r.state, r.policy, { message: { 'zh-TW': '準備工作進行順利。' }, by: 'a' }));
+    assert.throws(
+      () => validateNote(r.state, r.policy, { message: { en: 'Fine.', 'zh-TW': '資料庫 10.0.3.7 升級中。' }, by: 'a' }),
+      /message: customers would see internal detail/,
+    );
+    assert.throws(
+      () => validateCancel(r.state, r.policy, { message: { 'zh-TW': '請見 db-main-1.acme.internal' }, by: 'a' }),
+      /customers would see internal detail/,
+    );
   });
 });

@@ -66,13 +66,12 @@ const INCIDENT_WORDS: [IncidentPagePhase, IncidentStatus, string | null, string,
 ];
 
 const WINDOW = {
-  message: 'Card payments pause.',
   scheduledFor: '2026-03-12T01:00:00.000Z',
   scheduledUntil: '2026-03-12T03:00:00.000Z',
 };
 /** The maintenance page wording as the maintenance workflow wrote it (English only). */
 const MAINTENANCE_WORDS: [MaintenancePhase, string][] = [
-  ['announce', 'Card payments pause. Scheduled for 2026-03-12 01:00 – 2026-03-12 03:00 UTC.'],
+  ['announce', 'Maintenance is scheduled for 2026-03-12 01:00 – 2026-03-12 03:00 UTC.'],
   ['reminder', 'Reminder: maintenance is scheduled for 2026-03-12 01:00 – 2026-03-12 03:00 UTC.'],
   ['start', 'Maintenance is in progress until 03:00 UTC.'],
   ['complete', 'The maintenance has been completed.'],

@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { LocalizedText } from '../../core/localizedText';
 import type { MaintenancePolicy } from '../../core/policy';
 import type { PageUpdate } from '../../core/statuspage/types';
 import type { DeliverySummary } from './notify';
@@ -24,8 +25,8 @@ export interface MaintenanceInput {
   components: string[];
   scheduledFor: string;
   scheduledUntil: string;
-  /** Customer-facing words on what the work means for them. */
-  message: string;
+  /** Customer-facing words on what the work means for them: per locale, or a plain string in the page's default locale. */
+  message: LocalizedText;
   owner?: string;
   technicalDetail?: string;
   drill: boolean;
@@ -38,7 +39,8 @@ export interface MaintenanceTimelineEntry {
   at: string;
   phase: MaintenancePhase;
   status: MaintenanceStatus;
-  message: string | null;
+  /** The customer-facing words published with this entry; null when the plan's wording was used. */
+  message: LocalizedText | null;
   by: string;
 }
 
@@ -48,7 +50,7 @@ export interface MaintenanceState {
   scenario: string;
   status: MaintenanceStatus;
   components: string[];
-  message: string;
+  message: LocalizedText;
   owner: string | null;
   technicalDetail: string | null;
   drill: boolean;
@@ -72,15 +74,15 @@ export interface MaintenanceState {
 export interface RescheduleInput {
   scheduledFor: string;
   scheduledUntil: string;
-  message?: string;
+  message?: LocalizedText;
   by: string;
 }
 export interface MaintenanceNoteInput {
-  message: string;
+  message: LocalizedText;
   by: string;
 }
 export interface FinishInput {
-  message?: string;
+  message?: LocalizedText;
   by: string;
 }
 

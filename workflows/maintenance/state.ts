@@ -1,3 +1,4 @@
+import type { LocalizedText } from '../../core/localizedText';
 import type { MessageFacts } from '../../core/messageContext';
 import type { MaintenancePolicy } from '../../core/policy';
 import type { PageUpdate } from '../../core/statuspage/types';
@@ -9,7 +10,7 @@ import type {
   MaintenanceState,
   RescheduleInput,
 } from '../contracts/maintenance';
-import { maintenancePageWording } from '../pageWording';
+import { maintenancePageWording, operatorPageWords } from '../pageWording';
 
 // The maintenance window's state and its transitions, as a class over the state object: the
 // operators' changes (reschedule, cancel, a note, completion) and the window's own clock (reminders
@@ -172,7 +173,7 @@ export class MaintenanceStateMachine {
   }
 
   /** Records the phase on the timeline and the page, then hands it to the publication. */
-  private publish(phase: MaintenancePhase, message: string | null, by: string, startsInMs?: number): void {
+  private publish(phase: MaintenancePhase, message: LocalizedText | null, by: string, startsInMs?: number): void {
     const state = this.state;
     state.seq += 1;
     const seq = state.seq;
@@ -180,7 +181,9 @@ export class MaintenanceStateMachine {
     state.pageUpdates.push({
       id: `${state.id}-${seq}`,
       status: state.status === 'cancelled' ? 'completed' : state.status,
-      ...(message !== null ? { body: message } : { wording: maintenancePageWording(phase, state) }),
+      ...(message !== null
+        ? operatorPageWords(message, maintenancePageWording(phase, state))
+        : { wording: maintenancePageWording(phase, state) }),
       createdAt: this.now(),
       affectedComponents: this.affectedFor(phase),
     });
@@ -197,7 +200,7 @@ export class MaintenanceStateMachine {
     return null;
   }
 
-  private factsFor(message: string | null, startsInMs?: number): MessageFacts {
+  private factsFor(message: LocalizedText | null, startsInMs?: number): MessageFacts {
     const state = this.state;
     const previous = this.previousSchedule;
     return {

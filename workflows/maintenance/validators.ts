@@ -7,7 +7,7 @@ import type {
   RescheduleInput,
 } from '../contracts/maintenance';
 import { beyondHorizon } from '../../core/horizon';
-import { guardOrThrow, requireBy } from '../validation';
+import { guardOrThrow, requireBy, requireWords } from '../validation';
 
 // The maintenance window's update validators: what only the running window knows (its status, its
 // schedule, the content guard). The API checked shape and bounds before. Pure; a throw refuses the
@@ -49,7 +49,7 @@ export function validateCancel(state: MaintenanceState, policy: MaintenancePolic
 export function validateNote(state: MaintenanceState, policy: MaintenancePolicy, u: MaintenanceNoteInput): void {
   requireStatus(state, ['scheduled', 'in_progress'], 'post an update');
   requireBy(u.by, WHO);
-  if (!u.message?.trim()) throw new Error('message: an update needs words for customers');
+  requireWords('message', u.message, 'an update needs words for customers');
   guardOrThrow('message', u.message, policy.guard);
 }
 
