@@ -5,15 +5,13 @@ import type { MaintenancePhase } from './contracts/maintenance';
 
 // Which of the plan's own sentences a page update says when no operator wrote it, by key under
 // `pageWording` in templates/pages/locales/*.json; the snapshot puts them in each locale's words.
-// Times are the page's UTC clock times, cut from the ISO strings as the update is written.
+// Times are ISO instants: the snapshot writes them as every other time on the page (its time zone, the
+// locale's own form).
 
 export type IncidentPagePhase = 'initial' | 'update' | 'holding' | 'etaMissed' | 'resolved';
 
-const clock = (iso: string) => iso.slice(11, 16);
-const dayAndClock = (iso: string) => iso.slice(0, 16).replace('T', ' ');
-
 export function incidentPageWording(phase: IncidentPagePhase, status: IncidentStatus, nextUpdateDue: string | null): PageWording {
-  const next = nextUpdateDue ? [{ key: 'nextUpdateBy', params: { time: clock(nextUpdateDue) } }] : [];
+  const next = nextUpdateDue ? [{ key: 'nextUpdateBy', params: { time: nextUpdateDue } }] : [];
   switch (phase) {
     case 'holding':
       return [{ key: 'incident.holding' }, ...next];
@@ -47,7 +45,7 @@ export function namedIncidentPageWording(
   affected: { components: string[]; newlyAffected?: string[] },
 ): PageWording {
   const named = (key: string) => ({ key, functions: affected.components });
-  const next = nextUpdateDue ? [{ key: 'nextUpdateBy', params: { time: clock(nextUpdateDue) } }] : [];
+  const next = nextUpdateDue ? [{ key: 'nextUpdateBy', params: { time: nextUpdateDue } }] : [];
   const widened = affected.newlyAffected?.length ? [{ key: 'incident.widened', functions: affected.newlyAffected }] : [];
   switch (phase) {
     case 'holding':
@@ -67,8 +65,8 @@ export function maintenancePageWording(
   phase: MaintenancePhase,
   window: { scheduledFor: string; scheduledUntil: string; status?: string },
 ): PageWording {
-  const span = { from: dayAndClock(window.scheduledFor), until: dayAndClock(window.scheduledUntil) };
-  const ends = { untilTime: clock(window.scheduledUntil) };
+  const span = { from: window.scheduledFor, until: window.scheduledUntil };
+  const ends = { untilTime: window.scheduledUntil };
   switch (phase) {
     case 'reminder':
       return [{ key: 'maintenance.reminder', params: span }];

@@ -21,6 +21,7 @@ export interface PageUpdate {
  */
 export type PageWording = {
   key: string;
+  /** Filled in as given, except times (time, from, until, untilTime): ISO instants, put in each locale's words. */
   params?: Record<string, string>;
   /** Component ids whose business functions fill {functions}, in each locale's words. */
   functions?: string[];

@@ -100,7 +100,7 @@ describe('maintenance state machine', () => {
     assert.equal(r.machine.nextEvent().at, moved - 72 * HOUR);
   });
 
-  test('page updates carry the operator words, or the plan wording by key with the window', () => {
+  test('page updates carry the operator words, or the plan wording by key with the window as instants', () => {
     const r = rig(100, 2);
     r.machine.announce('alice');
     r.fireNext();
@@ -108,7 +108,7 @@ describe('maintenance state machine', () => {
     const [announce, reminder, cancel] = r.state.pageUpdates;
     assert.equal(announce!.body, r.input.message);
     assert.deepEqual(reminder!.wording, [
-      { key: 'maintenance.reminder', params: { from: '2026-03-06 14:00', until: '2026-03-06 16:00' } },
+      { key: 'maintenance.reminder', params: { from: '2026-03-06T14:00:00.000Z', until: '2026-03-06T16:00:00.000Z' } },
     ]);
     assert.deepEqual(cancel!.wording, [{ key: 'maintenance.cancel' }]);
     assert.equal(cancel!.status, 'completed', 'the page shows a cancelled window as completed');
