@@ -118,3 +118,11 @@ export function humanDuration(ms: number, locale: string): string {
   const minutes = Math.max(1, Math.round(ms / 60_000));
   return zh ? `${minutes} 分鐘` : `${minutes} minute${minutes === 1 ? '' : 's'}`;
 }
+
+/** Staff are reminded when monitoring has stayed quiet and the plan does not resolve on its own: in every locale staff read. */
+export function monitoringQuietNote(quietMs: number): Record<string, string> {
+  return {
+    en: `Monitoring has been quiet for ${formatDuration(quietMs, 'en')}. Resolve the incident or post an update.`,
+    'zh-TW': `監控已連續 ${formatDuration(quietMs, 'zh-TW')}沒有告警。請解決此事件，或發布更新。`,
+  };
+}

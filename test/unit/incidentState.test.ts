@@ -9,6 +9,8 @@ import {
   type PublicationRequest,
 } from '../../workflows/incident/state';
 import { validateApprove, validateChangeImpact, validatePostUpdate, validateResolve } from '../../workflows/incident/validators';
+import { buildMessageContext } from '../../core/messageContext';
+import { createTemplateRenderer } from '../../core/render';
 import { examplePlan } from '../support/config';
 
 // The incident's transitions without a server: a state machine over the state object, a clock the
@@ -167,6 +169,34 @@ describe('incident state machine', () => {
       new Date(T0 + 30 * MIN).toISOString(),
       'an internal reminder does not restart the cadence clock',
     );
+  });
+
+  test("the quiet-monitoring reminder reaches staff in their own language, never another's", () => {
+    const r = rig();
+    r.machine.declare(r.input);
+    r.machine.onMonitoring({ state: 'resolved', alert: { source: 'alertmanager', name: 'PaymentsDown' } });
+    r.advance(30 * MIN);
+    r.machine.onTimersDue();
+    const reminder = r.published.at(-1)!;
+    assert.deepEqual(reminder.message, {
+      en: 'Monitoring has been quiet for 30 minutes. Resolve the incident or post an update.',
+      'zh-TW': '監控已連續 30 分鐘沒有告警。請解決此事件，或發布更新。',
+    });
+    const renderer = createTemplateRenderer();
+    const read = (locale: string) =>
+      renderer.render(
+        buildMessageContext(plan, r.machine.factsFor(reminder.message), {
+          locale,
+          kind: 'internal',
+          channel: 'email',
+          phase: 'update',
+          statusUrl: plan.page.url,
+        }),
+        r.policy.templates.update,
+      ).text;
+    assert.match(read('zh-TW'), /更新內容：監控已連續 30 分鐘沒有告警。/);
+    assert.doesNotMatch(read('zh-TW'), /Monitoring has been quiet/);
+    assert.match(read('en'), /Update: Monitoring has been quiet for 30 minutes\./);
   });
 
   test('quiet monitoring resolves the incident when the plan auto-resolves', () => {

@@ -1,6 +1,7 @@
 import type { IncidentStatus } from '../../core/incidentStatus';
 import type { LocalizedText } from '../../core/localizedText';
 import type { MessageFacts } from '../../core/messageContext';
+import { monitoringQuietNote } from '../../core/messageWords';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { IncidentPolicy, PolicyAudience } from '../../core/policy';
 import { ALERT_DETAILS_PER_INCIDENT } from '../../core/correlationBook';
@@ -309,7 +310,7 @@ export class IncidentStateMachine {
         this.publish({
           seq,
           phase: 'update',
-          message: `Monitoring has been quiet for ${Math.round((policy.quietPeriodMs * policy.timeScale) / 60000)} minutes. Resolve the incident or post an update.`,
+          message: monitoringQuietNote(policy.quietPeriodMs * policy.timeScale),
           components: state.components,
           audiences: policy.audiences.filter((a) => a.kind === 'internal'),
           toPage: false,
