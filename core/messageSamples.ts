@@ -319,6 +319,17 @@ export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
         'operator-both',
         maintenance({ phase: 'announce', status: 'scheduled', message: WORDS.announce, announced: WORDS.announce }),
       );
+      // Words in Chinese only: English readers get the plan's wording, never the Chinese.
+      add(
+        'announce',
+        'operator-zh-TW',
+        maintenance({
+          phase: 'announce',
+          status: 'scheduled',
+          message: only(WORDS.announce, 'zh-TW'),
+          announced: only(WORDS.announce, 'zh-TW'),
+        }),
+      );
       add('announce', 'long', maintenance({ phase: 'announce', status: 'scheduled', message: LONG, announced: LONG }));
       add('reminder', 'plan-wording', maintenance({ phase: 'reminder', status: 'scheduled' }));
       add(
@@ -337,6 +348,21 @@ export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
         'update',
         'operator-both',
         maintenance({ phase: 'update', status: 'in_progress', message: WORDS.maintenanceUpdate, announced: WORDS.announce }),
+      );
+      add(
+        'update',
+        'operator-zh-TW',
+        maintenance({
+          phase: 'update',
+          status: 'in_progress',
+          message: only(WORDS.maintenanceUpdate, 'zh-TW'),
+          announced: only(WORDS.announce, 'zh-TW'),
+        }),
+      );
+      add(
+        'complete',
+        'operator-both',
+        maintenance({ phase: 'complete', status: 'completed', message: WORDS.complete, announced: WORDS.announce }),
       );
       add('overrun', 'plan-wording', maintenance({ phase: 'overrun', status: 'in_progress' }));
       add('cancel', 'operator-en', maintenance({ phase: 'cancel', status: 'cancelled', message: only(WORDS.cancel, 'en') }));
