@@ -167,6 +167,7 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
       ...(o.kind === 'internal' && facts.technicalDetail ? { technicalDetail: facts.technicalDetail } : {}),
     };
   } else {
+    const description = words(facts.impact);
     ctx.maintenance = {
       id: facts.id,
       title,
@@ -176,6 +177,7 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
       ...(facts.previousScheduledFor ? { previousScheduledFor: time(facts.previousScheduledFor) } : {}),
       ...(facts.previousScheduledUntil ? { previousScheduledUntil: time(facts.previousScheduledUntil) } : {}),
       ...(facts.startsInMs !== undefined ? { startsIn: humanDuration(facts.startsInMs, locale) } : {}),
+      ...(description && description !== message ? { description } : {}),
     };
   }
   return ctx;

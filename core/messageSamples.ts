@@ -339,6 +339,9 @@ export function situations(plan: Plan, now: Date = SAMPLE_NOW): Situation[] {
       );
       add('reschedule', 'plan-wording', maintenance({ phase: 'reschedule', status: 'scheduled' }));
       add('start', 'plan-wording', maintenance({ phase: 'start', status: 'in_progress' }));
+      // Reminders and the start repeat what the work means, as announced, in each reader's language.
+      add('reminder', 'announced-both', maintenance({ phase: 'reminder', status: 'scheduled', announced: WORDS.announce }));
+      add('start', 'announced-both', maintenance({ phase: 'start', status: 'in_progress', announced: WORDS.announce }));
       add(
         'update',
         'operator-en',

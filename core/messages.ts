@@ -52,6 +52,8 @@ export interface MessageContext {
     previousScheduledUntil?: string;
     /** For reminders: how long until the window starts, e.g. "24 hours". */
     startsIn?: string;
+    /** What the work means for customers, as announced, in this locale; absent when not written in it or when this message's own words say it. */
+    description?: string;
   };
   components: MessageComponent[];
   /** The affected business functions joined for a sentence, e.g. "card payments and checkout". */

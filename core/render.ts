@@ -82,6 +82,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
         previousScheduledFor: V,
         previousScheduledUntil: V,
         startsIn: V,
+        description: V,
       },
     },
     components: {

@@ -130,6 +130,7 @@ describe('a maintenance window, as its customers read it', () => {
       }
       assert.ok(got[who]!.announce!.body.includes(own[0]!), `${who}: the announcement carries the words in their language`);
       assert.ok(got[who]!.complete!.body.includes(own.at(-1)!), `${who}: the completion carries the words in their language`);
+      assert.ok(got[who]!.start!.body.includes(own[0]!), `${who}: the start says what the work means, in their language`);
     }
     assert.ok(got.ann!.update!.body.includes(WORDS.update.en), 'the English reader gets the English update');
     assert.match(got.mei!.update!.body, /維護/, 'the Chinese reader gets the plan’s Chinese wording of the update');
