@@ -180,8 +180,11 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
       '+4d',
       '-m',
       'The API may be slower.',
+      '--message-zh-TW',
+      'API 的回應可能會變慢。',
     ]);
     assert.equal(scheduled.code, 0, scheduled.stderr);
+    assert.doesNotMatch(scheduled.stderr, /note:/, 'words in every locale');
     const id = scheduled.stdout.trim();
     assert.match(id, /^maintenance-network-upgrade-[0-9a-f]{8}$/);
     await new Promise((r) => setTimeout(r, 300));
@@ -199,9 +202,21 @@ describe('the herald CLI drives incidents and maintenances through the API', () 
     ]);
     assert.equal(moved.code, 0, moved.stderr);
     assert.equal((JSON.parse(moved.stdout) as { status: string }).status, 'scheduled');
-    const cancelled = await herald(['maintenance', 'cancel', id]);
+    assert.match(moved.stderr, /note: no words in zh-TW; those readers get the plan's wording/);
+    const cancelled = await herald(['maintenance', 'cancel', id, '--message-zh-TW', '這項作業已不需要進行。']);
     assert.equal(cancelled.code, 0, cancelled.stderr);
     assert.match(cancelled.stdout, /cancelled/);
+    assert.match(cancelled.stderr, /note: no words in en;/);
+    const shown = await herald(['maintenance', 'show', id, '--json']);
+    const timeline = (JSON.parse(shown.stdout) as { timeline: { phase: string; message: unknown }[] }).timeline;
+    assert.deepEqual(
+      timeline.map((e) => [e.phase, e.message]),
+      [
+        ['announce', { en: 'The API may be slower.', 'zh-TW': 'API 的回應可能會變慢。' }],
+        ['reschedule', { en: 'We moved it by two days.' }],
+        ['cancel', { 'zh-TW': '這項作業已不需要進行。' }],
+      ],
+    );
     const again = await herald(['maintenance', 'complete', id]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /\(409\)/);
