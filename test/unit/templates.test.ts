@@ -295,7 +295,7 @@ test('staff hear a resolution as a closed story: components operational again, w
   };
   for (const locale of LOCALES) {
     const base = ctxFor(firstUse.get('incident/resolved')!, locale, 'internal', 'email');
-    const ctx: MessageContext = { ...base, incident: { ...base.incident!, technicalDetail: null } };
+    const ctx: MessageContext = { ...base, incident: { ...base.incident!, technicalDetail: undefined } };
     const out = renderer.render(ctx, 'incident/resolved');
     assert.doesNotMatch(out.text, stale[locale]!, `${locale}: the staff resolution still reads like an open incident`);
     for (const p of closed[locale]!) assert.match(out.text, p, `${locale}: the staff resolution lacks ${p}`);
