@@ -6,8 +6,8 @@ import type { Plan } from './plan/schema';
 // their language (a locale without one gets the phase's plan wording, never another language).
 
 const SENTENCES: Record<string, (functions: string) => string> = {
-  en: (f) => `Some customers may have problems with ${f}. We are investigating.`,
-  'zh-TW': (f) => `部分客戶在使用以下功能時可能遇到問題：${f}。我們正在調查。`,
+  en: (f) => `Some customers may have problems with ${f}.`,
+  'zh-TW': (f) => `部分客戶在使用以下功能時可能遇到問題：${f}。`,
 };
 
 export function alertImpactWords(plan: Plan, componentIds: string[]): Record<string, string> {

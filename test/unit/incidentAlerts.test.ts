@@ -26,7 +26,7 @@ function rig() {
     scenario: 'outage',
     severity: 'sev2',
     components: ['payments'],
-    impact: 'Some customers may have problems with card payments and checkout. We are investigating.',
+    impact: 'Some customers may have problems with card payments and checkout.',
     drill: false,
     declaredBy: 'monitoring:alertmanager',
     alert: alert('a0'),
