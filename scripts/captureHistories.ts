@@ -321,13 +321,54 @@ async function main() {
       await router.terminate('capture done');
     }
 
-    // Maintenance: announce, reminders, reschedule, start, update, complete.
-    if (want('replay-maintenance-main')) {
+    // Incident whose rounds are told inline while the main loop's timer waits: quiet monitoring
+    // reminds staff (outage: no auto-resolve; 30 min / 900 = 2 s), monitoring fires again, resolved
+    // (the resolution's approval times out after 10 min / 900 = 0.7 s).
+    if (want('replay-incident-reminder')) {
+      const q = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
+        workflowId: 'replay-incident-reminder',
+        taskQueue,
+        args: [
+          {
+            title: 'Card payments failing',
+            scenario: 'outage',
+            severity: 'sev3',
+            components: ['payments'],
+            impact: 'Card payments are failing for some customers.',
+            drill: false,
+            declaredBy: 'alice',
+            owner: 'bob',
+            policy: incidentPolicy(w.plan, 'outage', { timeScale: 900 }),
+          },
+        ],
+      });
+      const alert = { source: 'alertmanager', name: 'PaymentsDown', fingerprint: 'q' };
+      await q.signal(monitoringSignal, { state: 'resolved', alert });
+      await eventually(
+        async () =>
+          ((await q.query('state')) as { timeline: { kind: string }[] }).timeline.some((e) => e.kind === 'reminder') || undefined,
+        30_000,
+        'a reminder',
+      );
+      await q.signal(monitoringSignal, { state: 'firing', alert });
+      await eventually(
+        async () => ((await q.query('state')) as { status: string }).status === 'investigating' || undefined,
+        30_000,
+        'back to investigating',
+      );
+      await q.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
+      await q.result();
+      await save(q.workflowId);
+    }
+
+    // Maintenance: announce, reminders, reschedule, start, update, complete (the same story again
+    // under a second name, to record it on the path of a later patch and keep the first).
+    for (const workflowId of ['replay-maintenance-main', 'replay-maintenance-timer'].filter(want)) {
       const scale = 18_000;
       const hour = 3_600_000 / scale;
       const start = Date.now() + 30 * hour;
       const m = await t.client.workflow.start<MaintenanceWorkflow>(MAINTENANCE_WORKFLOW, {
-        workflowId: 'replay-maintenance-main',
+        workflowId,
         taskQueue,
         args: [
           {

@@ -16,7 +16,7 @@ import { registerAlertHandler, routerReports } from './incident/correlation';
 import { IncidentPublications } from './incident/publication';
 import { IncidentStateMachine, initialIncidentState } from './incident/state';
 import { validateChangeImpact, validatePostUpdate, validateResolve } from './incident/validators';
-import { markLifecycleStart, refreshLifecycleAttributes, shouldContinueAsNew } from './lifecycle';
+import { LoopTimer, markLifecycleStart, refreshLifecycleAttributes, shouldContinueAsNew } from './lifecycle';
 import { WIDENING_TELLS } from './patches';
 import type { RoundTracker } from './rounds';
 
@@ -90,17 +90,18 @@ export async function incident(input: IncidentInput, carried?: IncidentState): P
   registerAlertHandler(machine, state);
 
   // --- the story ------------------------------------------------------------------------------
+  const timer = new LoopTimer();
   while (!machine.isClosed()) {
     if (continueAsNewDue()) break;
     const seen = machine.changes;
-    const timeout = machine.msToNextTimer();
-    const woke =
-      timeout === undefined
-        ? (await condition(() => machine.changes !== seen || machine.isClosed() || continueAsNewDue()), true)
-        : await condition(() => machine.changes !== seen || machine.isClosed(), timeout);
-    if (woke || machine.isClosed()) continue;
+    const at = machine.nextTimerAt();
+    const due =
+      (await timer.wait(at, () => machine.changes !== seen || machine.isClosed() || (at === undefined && continueAsNewDue()))) ===
+      false;
+    if (!due || machine.isClosed()) continue;
     machine.onTimersDue();
   }
+  timer.stop();
 
   if (!machine.isClosed()) {
     // Continue-as-new at a quiet point: no publication or round of this run still running.

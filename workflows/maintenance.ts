@@ -9,7 +9,7 @@ import {
   type MaintenanceState,
   type MaintenanceWorkflow,
 } from './contracts/maintenance';
-import { markLifecycleStart, refreshLifecycleAttributes, shouldContinueAsNew } from './lifecycle';
+import { LoopTimer, markLifecycleStart, refreshLifecycleAttributes, shouldContinueAsNew } from './lifecycle';
 import { MaintenancePublications } from './maintenance/publication';
 import { initialMaintenanceState, MaintenanceStateMachine } from './maintenance/state';
 import { validateCancel, validateComplete, validateNote, validateReschedule } from './maintenance/validators';
@@ -51,14 +51,16 @@ export async function maintenance(input: MaintenanceInput, carried?: Maintenance
   setHandler(postMaintenanceUpdate, (u) => machine.note(u), { validator: (u) => validateNote(state, policy, u) });
   setHandler(completeMaintenance, (c) => machine.complete(c), { validator: (c) => validateComplete(state, policy, c) });
 
+  const timer = new LoopTimer();
   while (!machine.isFinished()) {
     if (shouldContinueAsNew(policy.continueAsNewAfterEvents)) break;
     const seen = machine.changes;
     const next = machine.nextEvent();
-    const woke = await condition(() => machine.changes !== seen || machine.isFinished(), Math.max(1, next.at - Date.now()));
-    if (woke || machine.isFinished()) continue;
+    const due = (await timer.wait(next.at, () => machine.changes !== seen || machine.isFinished())) === false;
+    if (!due || machine.isFinished()) continue;
     next.run();
   }
+  timer.stop();
 
   await condition(() => publications.idle() && allHandlersFinished());
   if (!machine.isFinished()) await continueAsNew<MaintenanceWorkflow>(input, state);

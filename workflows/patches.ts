@@ -28,6 +28,8 @@ export const ORDERED_APPROVALS = 'ordered-approvals';
 export const ONE_MESSAGE_PER_PERSON = 'one-message-per-person';
 /** Widening an incident posts an update naming the newly affected functions to everyone already told, staff included. */
 export const WIDENING_TELLS = 'widening-tells';
+/** The incident and maintenance main loops keep their timer across wake-ups that leave the next deadline where it was. */
+export const KEEP_LOOP_TIMER = 'keep-loop-timer';
 
 export interface PatchEntry {
   id: string;
@@ -145,5 +147,23 @@ export const PATCH_REGISTRY: readonly PatchEntry[] = [
     replayedWithout: ['replay-incident-main', 'replay-incident-widened'],
     replayedWith: ['replay-incident-approvals'],
     deprecateWhen: 'when no incident run that started before it was deployed is open.',
+  },
+  {
+    id: KEEP_LOOP_TIMER,
+    workflows: ['incident', 'maintenance'],
+    since: 'replay fix (2026-12-04)',
+    changes:
+      'workflows/lifecycle.ts LoopTimer: the main loop keeps one timer, in its own cancellation scope, across wake-ups and cancels it only when the next deadline moves, so a wake-up that changes no deadline (an inline round finishing, whose local activity can resolve one activation earlier on replay) emits no command; incident/state.ts nextTimerAt gives the deadline. Before: every wait was condition(changed, timeout), a new timer per wake-up, cancelled when woken.',
+    replayedWithout: [
+      'replay-incident-main',
+      'replay-incident-holding',
+      'replay-incident-widened',
+      'replay-incident-inline',
+      'replay-incident-approvals',
+      'replay-maintenance-main',
+    ],
+    replayedWith: ['replay-incident-reminder', 'replay-maintenance-timer'],
+    deprecateWhen:
+      'when no incident or maintenance run that started before it was deployed is open (maintenance windows are scheduled weeks ahead); then LoopTimer keeps only its new path.',
   },
 ];

@@ -279,13 +279,18 @@ export class IncidentStateMachine {
 
   /** How long until the next timer is due (cadence, ETA, quiet monitoring); undefined when none is set. */
   msToNextTimer(): number | undefined {
-    const waits: number[] = [];
-    const nowMs = this.clock();
-    if (this.state.nextUpdateDue) waits.push(Date.parse(this.state.nextUpdateDue) - nowMs);
-    if (this.state.eta) waits.push(Date.parse(this.state.eta) - nowMs);
+    const at = this.nextTimerAt();
+    return at === undefined ? undefined : Math.max(1, at - this.clock());
+  }
+
+  /** When the next timer is due (ms since the epoch); undefined when none is set. */
+  nextTimerAt(): number | undefined {
+    const dues: number[] = [];
+    if (this.state.nextUpdateDue) dues.push(Date.parse(this.state.nextUpdateDue));
+    if (this.state.eta) dues.push(Date.parse(this.state.eta));
     const quietDue = this.monitoringQuietDue();
-    if (quietDue !== null) waits.push(quietDue - nowMs);
-    return waits.length > 0 ? Math.max(1, Math.min(...waits)) : undefined;
+    if (quietDue !== null) dues.push(quietDue);
+    return dues.length > 0 ? Math.min(...dues) : undefined;
   }
 
   /** A timer fired: the missed ETA is admitted, quiet monitoring resolves or reminds, a missed cadence gets the holding update. */
