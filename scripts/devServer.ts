@@ -41,6 +41,9 @@ export function devServerArgs(o: DevServerOptions): string[] {
   for (const key of HERALD_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${DEV_SERVER_TYPE_NAMES[key.type]}`);
   // Drills and fan-out start many activities per run; the dev server's defaults are conservative.
   args.push('--dynamic-config-value', 'limit.numPendingActivities.error=5000');
+  // A timer started within a second of the server's last timer read fires at the end of that second
+  // (max time shift, 1 s by default): compressed plans (a 40 ms cadence) would wait for it every time.
+  args.push('--dynamic-config-value', 'history.timerProcessorMaxTimeShift="10ms"');
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecutionAsyncAccepted=true');
   return args;
 }
