@@ -168,11 +168,12 @@ async function main() {
     // Incident with ordered approvals: the first notice waits and an update folds into it (approved
     // as one message); monitoring waits for approval and times out to the plan's wording; an update
     // is rejected; a widening tells everyone; the resolution waits and is approved.
-    if (want('replay-incident-approvals')) {
+    // The same story under a second name records it on the path of a later patch (approval-decided-once).
+    for (const workflowId of ['replay-incident-approvals', 'replay-incident-decided-once'].filter(want)) {
       const waitFor = (h: { query: (q: string) => Promise<unknown> }, what: string, ok: (s: IncidentStateView) => boolean) =>
         eventually(async () => ok((await h.query('state')) as IncidentStateView) || undefined, 30_000, what);
       const a = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
-        workflowId: 'replay-incident-approvals',
+        workflowId,
         taskQueue,
         args: [
           {

@@ -30,6 +30,8 @@ export const ONE_MESSAGE_PER_PERSON = 'one-message-per-person';
 export const WIDENING_TELLS = 'widening-tells';
 /** The incident and maintenance main loops keep their timer across wake-ups that leave the next deadline where it was. */
 export const KEEP_LOOP_TIMER = 'keep-loop-timer';
+/** An approval or rejection reaches the wait of the message it decides, and that message's rounds are planned when it is decided. */
+export const APPROVAL_DECIDED_ONCE = 'approval-decided-once';
 
 export interface PatchEntry {
   id: string;
@@ -165,5 +167,16 @@ export const PATCH_REGISTRY: readonly PatchEntry[] = [
     replayedWith: ['replay-incident-reminder', 'replay-maintenance-timer'],
     deprecateWhen:
       'when no incident or maintenance run that started before it was deployed is open (maintenance windows are scheduled weeks ahead); then LoopTimer keeps only its new path.',
+  },
+  {
+    id: APPROVAL_DECIDED_ONCE,
+    workflows: ['incident'],
+    since: 'approvals race (2026-12-04)',
+    changes:
+      "workflows/incident/publication.ts waitForDecision: decisions are kept per waiting message (by its first seq), so an approval taken in the same workflow task as a new message that starts to wait is not wiped by that wait (the approved update then waited for its timeout, and the next approval woke both waits: the resolution went to customers twice); the approved message's gated rounds are planned when it is decided, before the page shows its words, so a resolution taken meanwhile is its own message and not also the update's. Before: one shared decision slot cleared by every new wait; rounds planned after the page update.",
+    replayedWithout: ['replay-incident-approvals', 'replay-incident-correlated', 'replay-incident-reminder'],
+    replayedWith: ['replay-incident-decided-once'],
+    deprecateWhen:
+      'when no incident run that started before it was deployed is open; then the shared-slot branch of waitForDecision goes.',
   },
 ];

@@ -157,6 +157,51 @@ describe('incident lifecycle on a real dev server', () => {
     assert.equal(page.components.payments?.status, 'operational');
   });
 
+  test('an approval and a new message that waits, taken in one workflow task: each goes out once', async () => {
+    // Both updates reach the incident while no worker polls, so the next workflow task carries them
+    // together: the update's approval, then a resolution that has to wait for approval itself.
+    const w1 = await startTestWorker(t);
+    const queue = w1.config.temporal.taskQueue;
+    let w2: RunningWorker | undefined;
+    try {
+      const h = await t.client.workflow.start<IncidentWorkflow>(INCIDENT_WORKFLOW, {
+        workflowId: `incident-test-${randomBytes(4).toString('hex')}`,
+        taskQueue: queue,
+        args: [{ ...input({}, { timeScale: 1 }), policy: incidentPolicy(w1.plan, 'outage', { timeScale: 1 }) }],
+      });
+      await until(h, (x) => x.approvals.length === 1, 'the first notice waits');
+      await h.executeUpdate(approve, { args: [{ by: 'carol' }] });
+      const posted = await h.executeUpdate(postUpdate, {
+        args: [{ status: 'identified', message: 'We found the cause.', by: 'alice' }],
+      });
+      await until(h, (x) => roundsOf(x, 'initial').length === 3 && x.awaitingApproval?.seq === posted.seq, 'the update waits');
+      await w1.stop();
+      const approved = h.executeUpdate(approve, { args: [{ by: 'carol', seq: posted.seq }] });
+      await new Promise((r) => setTimeout(r, 300));
+      const resolved = h.executeUpdate(resolveIncident, { args: [{ message: 'Card payments work again.', by: 'alice' }] });
+      w2 = await startTestWorker(t, { plan: w1.plan, env: { TEMPORAL_TASK_QUEUE: queue, HERALD_DATA_DIR: w1.config.dataDir } });
+      await approved;
+      const r = await resolved;
+      assert.equal(r.approval, 'pending', 'the resolution waits for its own approval');
+      await until(
+        h,
+        (x) => roundsOf(x, 'update').length === 3,
+        'the approved update goes out without waiting for its timeout',
+        60_000,
+      );
+      await h.executeUpdate(approve, { args: [{ by: 'carol', seq: r.seq }] });
+      const final = await h.result();
+      const heard = (phase: string) =>
+        roundsOf(final, phase)
+          .map((d) => d.standsFor)
+          .sort();
+      assert.deepEqual(heard('update'), ['customers', 'enterprise', 'staff']);
+      assert.deepEqual(heard('resolved'), ['customers', 'enterprise', 'staff'], 'every audience hears the resolution once');
+    } finally {
+      await w2?.stop();
+    }
+  });
+
   test('a missed cadence posts the holding update and escalates', async () => {
     // sev1 cadence 30m at time scale 900 = 2 s.
     const h = await declare(input({ severity: 'sev1' }, { timeScale: 900 }));

@@ -6,7 +6,7 @@ import type { PolicyAudience } from '../../core/policy';
 import type { PageIncident, PageUpdate, PageWording } from '../../core/statuspage/types';
 import type { ApproveInput, AwaitingApproval, RejectInput } from '../contracts/incident';
 import { incidentPageWording, namedIncidentPageWording, type IncidentPagePhase } from '../pageWording';
-import { ORDERED_APPROVALS } from '../patches';
+import { APPROVAL_DECIDED_ONCE, ORDERED_APPROVALS } from '../patches';
 import { publishToPage, startRounds, type RoundSpec, type RoundTracker } from '../rounds';
 import { ApprovalDesk, gatedAudiences, originOf } from './approvals';
 import type { IncidentStateMachine, PublicationRequest } from './state';
@@ -27,7 +27,10 @@ interface Publication extends PublicationRequest {
   approval: 'not-required' | 'pending' | 'approved' | 'timed-out';
 }
 
-type Outcome = { decision: 'approved' | 'rejected'; message: AwaitingApproval };
+/** A decision on the waiting message; an approval carries the rounds planned from the state it was given in. */
+type Outcome = { decision: 'approved' | 'rejected'; message: AwaitingApproval; rounds?: RoundSpec[] };
+/** Where runs before APPROVAL_DECIDED_ONCE keep their one decision (seqs start at 1). */
+const SHARED_SLOT = 0;
 
 export class IncidentPublications {
   private pending: Publication[] = [];
@@ -39,14 +42,23 @@ export class IncidentPublications {
   /** Runs that started before ordered approvals keep the pipeline they started with. */
   private readonly ordered: boolean;
   private readonly desk: ApprovalDesk;
-  /** Set by approve or reject for the decision the waiting message's timer is waiting for. */
-  private outcome: Outcome | null = null;
+  /**
+   * Approve and reject decide the waiting message; its waiter takes the decision by the message's first
+   * seq, so a decision is never lost to, or taken by, the wait of a message that starts waiting in the
+   * same workflow task.
+   */
+  private readonly outcomes = new Map<number, Outcome>();
+  /** Runs that started before it keep one shared decision slot, cleared by every new wait. */
+  private readonly decidedOnce: boolean;
+  /** The gated audiences each waiting message is for (by its first seq). */
+  private readonly gatedFor = new Map<number, PolicyAudience[]>();
 
   constructor(
     private readonly incident: IncidentStateMachine,
     private readonly tracker: RoundTracker,
   ) {
     this.ordered = patched(ORDERED_APPROVALS);
+    this.decidedOnce = this.ordered && patched(APPROVAL_DECIDED_ONCE);
     this.desk = new ApprovalDesk(incident.state, incident.policy.approvalTimeoutMs, () => Date.parse(incident.now()));
   }
 
@@ -92,7 +104,7 @@ export class IncidentPublications {
   approve(a: ApproveInput): { approved: number[] } {
     if (this.ordered) {
       const message = this.desk.decide('approved', a.by);
-      this.outcome = { decision: 'approved', message };
+      this.decide(message, 'approved');
       this.incident.record('approval', null, a.by);
       return { approved: [...message.carries] };
     }
@@ -111,9 +123,22 @@ export class IncidentPublications {
   /** Rejects the waiting message: the audiences it waits for get nothing of it. */
   reject(r: RejectInput): { rejected: number[] } {
     const message = this.desk.decide('rejected', r.by, r.reason);
-    this.outcome = { decision: 'rejected', message };
+    this.decide(message, 'rejected');
     this.incident.record('rejection', null, r.by);
     return { rejected: [...message.carries] };
+  }
+
+  private decide(message: AwaitingApproval, decision: Outcome['decision']): void {
+    if (!this.decidedOnce) {
+      this.outcomes.set(SHARED_SLOT, { decision, message });
+      return;
+    }
+    const key = message.carries[0]!;
+    // Planned now: an update or resolution taken after it in the same workflow task is a message of its own.
+    const gated = this.gatedFor.get(key);
+    const rounds =
+      decision === 'approved' && gated ? this.gatedRounds(gated, message.seq, message.phase, message.words, false) : undefined;
+    this.outcomes.set(key, { decision, message, ...(rounds ? { rounds } : {}) });
   }
 
   pendingSeqs(): number[] {
@@ -176,19 +201,28 @@ export class IncidentPublications {
   private async waitForDecision(gated: PolicyAudience[], audiences: PolicyAudience[]): Promise<void> {
     this.publishing += 1;
     try {
-      const sendsAt = Date.parse(this.desk.waiting!.sendsAt!);
-      this.outcome = null;
-      await condition(() => this.outcome !== null, Math.max(1, sendsAt - Date.parse(this.incident.now())));
-      const outcome = this.outcome as Outcome | null;
-      this.outcome = null;
+      const waiting = this.desk.waiting!;
+      const key = this.decidedOnce ? waiting.carries[0]! : SHARED_SLOT;
+      const sendsAt = Date.parse(waiting.sendsAt!);
+      if (!this.decidedOnce) this.outcomes.clear();
+      else this.gatedFor.set(key, gated);
+      await condition(() => this.outcomes.has(key), Math.max(1, sendsAt - Date.parse(this.incident.now())));
+      const outcome = this.outcomes.get(key);
+      this.outcomes.delete(key);
+      this.gatedFor.delete(key);
       if (outcome?.decision === 'rejected') return;
       const message = outcome?.message ?? this.desk.decide('timed-out', 'herald:approval-timeout');
       const approved = outcome?.decision === 'approved';
+      const words = approved ? message.words : null;
+      // Decided when it was decided: a resolution taken while the page is sent is a message of its own.
+      const planned = this.decidedOnce
+        ? (outcome?.rounds ?? this.gatedRounds(gated, message.seq, message.phase, words, false))
+        : undefined;
       // The page shows the approved words before anyone is sent a link to it.
       if (approved && message.wordsSeq !== null && message.words !== null)
         await this.showApprovedWords(message.wordsSeq, message.words);
-      const words = approved ? message.words : null;
-      await this.startGated(this.gatedRounds(gated, message.seq, message.phase, words, false), gated, audiences);
+      const rounds = planned ?? this.gatedRounds(gated, message.seq, message.phase, words, false);
+      await this.startGated(rounds, gated, audiences);
     } finally {
       this.publishing -= 1;
       this.incident.changes += 1;
