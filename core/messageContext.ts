@@ -1,4 +1,5 @@
 import { allTexts, wordsIn, type LocalizedText } from './localizedText';
+import { alertImpactWords } from './alertWords';
 import type { MessageContext } from './messages';
 import {
   COMPONENT_STATUS_LABELS,
@@ -147,6 +148,7 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
   if (facts.kind === 'incident') {
     const severity = plan.severities.find((s) => s.id === facts.severity);
     const impact = words(facts.impact);
+    const alertSentence = alertImpactWords(plan, facts.components)[locale];
     const resolved = facts.status === 'resolved' || facts.status === 'postmortem';
     const resolvedAt = resolved ? (facts.resolvedAt ?? o.now?.toISOString()) : undefined;
     ctx.incident = {
@@ -157,6 +159,7 @@ export function buildMessageContext(plan: Plan, facts: MessageFacts, o: ContextO
       severity: { id: facts.severity ?? '', name: severity?.name ?? facts.severity ?? '' },
       // Said once: the impact paragraph only when this message's own words do not already say it.
       ...(impact && impact !== message ? { impact } : {}),
+      ...(alertSentence && (message ?? impact) === alertSentence ? { alertWordsOnly: true } : {}),
       startedAt: time(facts.startedAt) ?? '',
       ...(resolvedAt ? { resolvedAt: time(resolvedAt) } : {}),
       ...(resolvedAt && facts.startedAt

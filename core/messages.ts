@@ -30,6 +30,11 @@ export interface MessageContext {
     severity: { id: string; name: string };
     /** The customer-facing impact as it stands, in this locale; absent when not written in it or when this message's own words say it. */
     impact?: string;
+    /**
+     * This message's words (or the impact) are the plan's own sentence for an alert-opened incident, which
+     * only names the functions: an SMS or chat line, whose status line names them already, leaves it out.
+     */
+    alertWordsOnly?: boolean;
     startedAt: string;
     /** Resolved incidents: when, and how long it lasted ("1 hour 20 minutes"). */
     resolvedAt?: string;

@@ -63,6 +63,7 @@ export const MESSAGE_CONTEXT_SHAPE: ShapeOf<MessageContext> = {
         statusLabel: V,
         severity: { kind: 'object', fields: { id: V, name: V } },
         impact: V,
+        alertWordsOnly: V,
         startedAt: V,
         resolvedAt: V,
         duration: V,

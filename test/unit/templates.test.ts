@@ -7,7 +7,9 @@ import { loadPlan } from '../../core/plan/load';
 import type { Channel, IncidentPhase, MaintenancePhase, Plan } from '../../core/plan/schema';
 import type { MessageContext } from '../../core/messages';
 import { renderChannelMessage, smsSegmentBudget } from '../../core/messageContent';
-import { sampleContext } from '../../core/messageSamples';
+import { sampleContext, situations } from '../../core/messageSamples';
+import { buildMessageContext } from '../../core/messageContext';
+import { alertImpactWords } from '../../core/alertWords';
 import { smsSize } from '../../core/sms';
 import { shortTime } from '../../core/messageWords';
 import { checkTemplateVariables } from '../../core/plan/templateCheck';
@@ -301,6 +303,54 @@ test('staff hear a resolution as a closed story: components operational again, w
     for (const p of closed[locale]!) assert.match(out.text, p, `${locale}: the staff resolution lacks ${p}`);
     const open = renderer.render(ctxFor(firstUse.get('outage/initial')!, locale, 'internal', 'email'), 'outage/initial');
     assert.doesNotMatch(open.text, closed[locale]![0]!, `${locale}: an open incident says operational again`);
+  }
+});
+
+test("an alert-opened incident's SMS does not repeat the plan's impact sentence (its status line names the functions); e-mail and push keep it", () => {
+  const opened = situations(plan).find(
+    (x) => x.scenario === 'outage' && x.phase === 'initial' && x.variant === 'webhook-opened',
+  )!;
+  for (const locale of LOCALES) {
+    const sentence = alertImpactWords(plan, opened.facts.components)[locale]!;
+    const render = (channel: Channel) =>
+      renderer.render(
+        buildMessageContext(plan, opened.facts, {
+          locale,
+          kind: 'external',
+          channel,
+          phase: 'initial',
+          statusUrl: plan.page.url,
+        }),
+        opened.templateId,
+      );
+    const sms = render('sms').short;
+    const stub = sentence.slice(0, 8);
+    assert.ok(!sms.includes(stub), `${locale}: the SMS carries the impact sentence or a stub of it: ${sms}`);
+    for (const c of opened.facts.components) {
+      const fn = plan.components.find((x) => x.id === c)!.businessFunction[locale]!;
+      assert.ok(sms.includes(fn.slice(0, 6)), `${locale}: the SMS still names ${fn}`);
+    }
+    assert.ok(render('email').text.includes(sentence), `${locale}: the e-mail keeps the impact sentence`);
+    assert.ok(render('push').short.includes(sentence.slice(0, 8)), `${locale}: push, with no status line, keeps it`);
+    // An operator's own words are never left out.
+    const declared = renderer.render(
+      buildMessageContext(
+        plan,
+        { ...opened.facts, message: { en: 'Card payments fail for some customers.', 'zh-TW': '部分客戶信用卡付款失敗。' } },
+        {
+          locale,
+          kind: 'external',
+          channel: 'sms',
+          phase: 'initial',
+          statusUrl: plan.page.url,
+        },
+      ),
+      opened.templateId,
+    ).short;
+    assert.ok(
+      declared.includes(locale === 'en' ? 'Card payments fail' : '部分客戶信用卡付款失敗'),
+      `${locale}: the operator's words went missing: ${declared}`,
+    );
   }
 });
 
