@@ -93,7 +93,10 @@ export function maintenancePageWording(
  * An operator's words on the page: a plain string shows in every locale (as it always has); words per
  * locale show where given, and the plan's wording for the phase fills the other locales.
  */
-export function operatorPageWords(words: LocalizedText, wording: PageWording): Pick<PageUpdate, 'body' | 'bodies' | 'wording'> {
+export function operatorPageWords(
+  words: LocalizedText,
+  wording: PageWording | undefined,
+): Pick<PageUpdate, 'body' | 'bodies' | 'wording'> {
   if (typeof words === 'string') return { body: words };
-  return { bodies: { ...words }, wording };
+  return { bodies: { ...words }, ...(wording ? { wording } : {}) };
 }

@@ -3,9 +3,9 @@ import type { LocalizedText } from '../../core/localizedText';
 import type { MessageFacts } from '../../core/messageContext';
 import type { ComponentStatus } from '../../core/plan/schema';
 import type { PolicyAudience } from '../../core/policy';
-import type { PageIncident, PageUpdate, PageWording } from '../../core/statuspage/types';
+import type { PageIncident, PageUpdate } from '../../core/statuspage/types';
 import type { ApproveInput, AwaitingApproval, RejectInput } from '../contracts/incident';
-import { incidentPageWording, namedIncidentPageWording, type IncidentPagePhase } from '../pageWording';
+import { incidentPageWording, namedIncidentPageWording, operatorPageWords, type IncidentPagePhase } from '../pageWording';
 import { APPROVAL_DECIDED_ONCE, ORDERED_APPROVALS } from '../patches';
 import { publishToPage, startRounds, type RoundSpec, type RoundTracker } from '../rounds';
 import { ApprovalDesk, gatedAudiences, originOf } from './approvals';
@@ -294,7 +294,7 @@ export class IncidentPublications {
   private showApprovedWords(seq: number, words: LocalizedText): Promise<void> {
     const update = this.incident.state.pageUpdates.find((u) => u.id === `${this.incident.state.id}-${seq}`);
     if (!update) return Promise.resolve();
-    Object.assign(update, pageWords(words, update.wording));
+    Object.assign(update, operatorPageWords(words, update.wording));
     if (typeof words === 'string') delete update.wording;
     this.unsentPageUpdates.add(update.id);
     return this.sendPage();
@@ -307,7 +307,7 @@ export class IncidentPublications {
       components: p.excludeComponents?.length ? p.components : state.components,
       ...(p.newlyAffected?.length ? { newlyAffected: p.newlyAffected } : {}),
     });
-    this.pushPageUpdate(p.seq, withMessage && p.message ? pageWords(p.message, wording) : { wording });
+    this.pushPageUpdate(p.seq, withMessage && p.message ? operatorPageWords(p.message, wording) : { wording });
   }
 
   // --- before ordered approvals: gated publications chained one after another ------------------
@@ -371,7 +371,7 @@ export class IncidentPublications {
             this.pending = this.pending.filter((x) => x !== pub);
             if (approved && pageUpdate && pub.message) {
               // The approved words replace the plan's wording in place (the plan's stays for locales without words).
-              Object.assign(pageUpdate, pageWords(pub.message, pageUpdate.wording));
+              Object.assign(pageUpdate, operatorPageWords(pub.message, pageUpdate.wording));
               if (typeof pub.message === 'string') delete pageUpdate.wording;
               this.unsentPageUpdates.add(pageUpdate.id);
               await this.sendPage();
@@ -408,7 +408,7 @@ export class IncidentPublications {
     return this.pushPageUpdate(
       pub.seq,
       withMessage && pub.message
-        ? pageWords(pub.message, incidentPageWording(pub.phase, state.status, state.nextUpdateDue))
+        ? operatorPageWords(pub.message, incidentPageWording(pub.phase, state.status, state.nextUpdateDue))
         : { wording: incidentPageWording(pub.phase, state.status, state.nextUpdateDue) },
     );
   }
@@ -467,7 +467,3 @@ function naming(facts: MessageFacts, newlyAffected: string[] | undefined): Messa
  * An operator's words on the page: a plain string shows in every locale (as it always has); words per
  * locale show where given, and the plan's wording for the phase fills the other locales.
  */
-function pageWords(words: LocalizedText, wording: PageWording | undefined): Pick<PageUpdate, 'body' | 'bodies' | 'wording'> {
-  if (typeof words === 'string') return { body: words };
-  return { bodies: { ...words }, ...(wording ? { wording } : {}) };
-}
